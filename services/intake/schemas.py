@@ -1,0 +1,159 @@
+"""Request and response bodies of the intake API, with the validation rules for each field.
+
+The enterprise credit code is checked by ``stdnum.cn.uscc`` (GB 32100, including its check character) and the
+contact mobile by ``phonenumbers``; responses never include the filer's contact data unmasked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+
+from services.intake.errors import field_error
+from shared.catalog import load_gazetteer
+
+TITLE_MAX = 200
+TEXT_MAX = 10_000
+
+
+class Channel(str, Enum):
+    api = "api"
+    web = "web"
+    app = "app"
+    hotline = "hotline"
+
+
+def _not_blank(value: str, what_en: str, what_zh: str) -> str:
+    value = value.strip()
+    if not value:
+        raise field_error("blank", f"{what_en} must not be blank", f"{what_zh}不能为空")
+    return value
+
+
+class FilerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enterprise_name: str = Field(min_length=1, max_length=200, description="企业名称")
+    credit_code: str = Field(min_length=1, max_length=40, description="统一社会信用代码 (GB 32100)")
+    contact_name: str = Field(min_length=1, max_length=60, description="联系人")
+    mobile: str = Field(min_length=1, max_length=30, description="联系人手机号")
+
+    @field_validator("enterprise_name")
+    @classmethod
+    def _enterprise(cls, v: str) -> str:
+        return _not_blank(v, "Enterprise name", "企业名称")
+
+    @field_validator("contact_name")
+    @classmethod
+    def _contact(cls, v: str) -> str:
+        return _not_blank(v, "Contact name", "联系人")
+
+    @field_validator("credit_code")
+    @classmethod
+    def _credit_code(cls, v: str) -> str:
+        try:
+            return uscc.validate(v)
+        except InvalidChecksum:
+            raise field_error(
+                "credit_code_check_character",
+                "The unified social credit code's check character is wrong (GB 32100)",
+                "统一社会信用代码校验码错误（GB 32100）",
+            ) from None
+        except InvalidLength:
+            raise field_error(
+                "credit_code_length", "The unified social credit code must have 18 characters",
+                "统一社会信用代码应为 18 位",
+            ) from None
+        except (InvalidFormat, InvalidComponent, ValidationError):
+            raise field_error(
+                "credit_code_format", "The unified social credit code is not well formed (GB 32100)",
+                "统一社会信用代码格式不正确（GB 32100）",
+            ) from None
+
+    @field_validator("mobile")
+    @classmethod
+    def _mobile(cls, v: str) -> str:
+        try:
+            number = phonenumbers.parse(v, "CN")
+        except phonenumbers.NumberParseException:
+            number = None
+        mobile_types = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+        if number is None or not phonenumbers.is_valid_number(number) or (
+            phonenumbers.number_type(number) not in mobile_types
+        ):
+            raise field_error("mobile_invalid", "Not a valid mobile phone number", "手机号码无效")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class ComplaintCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=TITLE_MAX, description="诉求标题")
+    text: str = Field(min_length=1, max_length=TEXT_MAX, description="诉求内容")
+    channel: Channel = Channel.api
+    filer: FilerIn
+    township: str | None = Field(default=None, max_length=60, description="乡镇/街道（可选，须为本县名录中的名称）")
+    address: str | None = Field(default=None, max_length=300, description="地址（可选）")
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, v: str) -> str:
+        return _not_blank(v, "Title", "标题")
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        return _not_blank(v, "Text", "诉求内容")
+
+    @field_validator("township")
+    @classmethod
+    def _township(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        gazetteer = load_gazetteer()
+        if gazetteer.by_name(v.strip()) is None:
+            names = "、".join(t.name for t in gazetteer.townships)
+            raise field_error(
+                "township_unknown", f"Unknown township; one of: {names}", f"乡镇/街道不在本县名录中，可选：{names}"
+            )
+        return v.strip()
+
+
+def mask_mobile(e164: str) -> str:
+    """+8613812345678 → 138****5678."""
+    digits = e164[3:] if e164.startswith("+86") else e164.lstrip("+")
+    return digits[:3] + "****" + digits[-4:] if len(digits) >= 7 else "****"
+
+
+class ComplaintCreated(BaseModel):
+    id: str
+    tracking_number: str
+    status: str
+    received_at: datetime
+
+
+class ComplaintView(BaseModel):
+    id: str
+    tracking_number: str
+    title: str
+    channel: str
+    status: str
+    status_zh: str
+    department: str | None
+    department_name: str | None
+    also: list[str]
+    township: str | None
+    financial_service: bool | None
+    sla_policy: str | None
+    due_at: datetime | None
+    overdue: bool
+    received_at: datetime
+    updated_at: datetime
+    version: int
+    filer: dict[str, Any]

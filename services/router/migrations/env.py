@@ -1,0 +1,9 @@
+"""Alembic environment of the router service (its own tables and version table)."""
+
+from alembic import context
+
+import services.router.models  # noqa: F401 - registers the tables
+from shared.migrations import run_env
+from sqlmodel import SQLModel
+
+run_env(context, SQLModel.metadata, "router")

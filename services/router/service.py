@@ -1,0 +1,138 @@
+"""The router's event handlers: classify a received complaint, re-route a returned one, and learn from the
+departments people choose. The classification itself is pure (``services.router.domain``); this module persists the
+decision and emits ``complaint.routed`` or ``complaint.triage_required`` through the outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import select
+
+from services.router import metrics
+from services.router.domain.classifier import Classifier
+from services.router.domain.classifier import Correction as LearnedCorrection
+from services.router.domain.classifier import Decision as Classified
+from services.router.models import Correction, Decision, RoutedComplaint
+from shared.db import UnitOfWork
+from shared.events import (
+    ComplaintDispatchedV1,
+    ComplaintReceivedV1,
+    ComplaintReturnedV1,
+    ComplaintRoutedV1,
+    ComplaintTriageRequiredV1,
+    Envelope,
+    RankedDepartmentV1,
+    deterministic_id,
+    utcnow,
+)
+
+STANDARD = "standard"
+FINANCIAL_SERVICE = "financial_service"
+
+
+def sla_class(financial_service: bool) -> str:
+    return FINANCIAL_SERVICE if financial_service else STANDARD
+
+
+class RouterHandlers:
+    def __init__(self, classifier: Classifier) -> None:
+        self.classifier = classifier
+
+    async def on_received(self, event: ComplaintReceivedV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        complaint = RoutedComplaint(
+            complaint_id=event.complaint_id, title=event.title, text=event.text, received_at=event.received_at,
+            excluded=[], attempt=0,
+        )
+        uow.session.add(complaint)
+        now = utcnow()
+        self._decide(uow, complaint, now)
+        metrics.ROUTING_LATENCY.observe(max(0.0, (now - event.received_at).total_seconds()))
+
+    async def on_returned(self, event: ComplaintReturnedV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        complaint = await uow.session.get(RoutedComplaint, event.complaint_id)
+        if complaint is None:
+            return
+        complaint.excluded = sorted(set(complaint.excluded) | {event.department})
+        complaint.attempt += 1
+        if event.suggested_department:
+            self._learn(uow, complaint, event.suggested_department, None, None, "return", envelope.time)
+        uow.session.add(complaint)
+        self._decide(uow, complaint, envelope.time)
+
+    async def on_dispatched(self, event: ComplaintDispatchedV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        complaint = await uow.session.get(RoutedComplaint, event.complaint_id)
+        if complaint is None:
+            return
+        complaint.attempt += 1
+        uow.session.add(complaint)
+        self._learn(uow, complaint, event.department, event.financial_service, event.township, "dispatch",
+                    envelope.time)
+        uow.session.add(Decision(
+            complaint_id=complaint.complaint_id, attempt=complaint.attempt, department=event.department,
+            also=list(event.also), confidence=1.0, financial_service=event.financial_service, triage=False,
+            township=event.township, explanation=[{"decided_by": event.actor}], decided_at=envelope.time,
+        ))
+        uow.emit(ComplaintRoutedV1(
+            complaint_id=complaint.complaint_id, department=event.department, also=list(event.also), score=1.0,
+            confidence=1.0, financial_service=event.financial_service,
+            sla_policy=sla_class(event.financial_service), township=event.township,
+            received_at=complaint.received_at, routed_at=envelope.time, attempt=complaint.attempt,
+            decided_by=event.actor,
+        ), event_id=deterministic_id(complaint.complaint_id, "routing", complaint.attempt))
+        metrics.DECISIONS.labels(event.department, "dispatcher").inc()
+
+    def _learn(self, uow: UnitOfWork, complaint: RoutedComplaint, department: str, financial_service: bool | None,
+               township: str | None, source: str, at: datetime) -> None:
+        uow.session.add(Correction(
+            complaint_id=complaint.complaint_id, department=department, financial_service=financial_service,
+            township=township, source=source, created_at=at,
+        ))
+        self.classifier.learn(LearnedCorrection(
+            title=complaint.title, text=complaint.text, department=department,
+            financial_service=financial_service, township=township,
+        ))
+
+    def _decide(self, uow: UnitOfWork, complaint: RoutedComplaint, at: datetime) -> Classified:
+        decision = self.classifier.classify(complaint.title, complaint.text, exclude=frozenset(complaint.excluded))
+        explanation = list(decision.to_dict().get("explanation", []))
+        uow.session.add(Decision(
+            complaint_id=complaint.complaint_id, attempt=complaint.attempt, department=decision.department,
+            also=list(decision.also), confidence=decision.confidence, financial_service=decision.financial_service,
+            triage=decision.triage, township=decision.township, explanation=explanation, decided_at=at,
+        ))
+        event_id = deterministic_id(complaint.complaint_id, "routing", complaint.attempt)
+        if decision.triage:
+            uow.emit(ComplaintTriageRequiredV1(
+                complaint_id=complaint.complaint_id, confidence=decision.confidence,
+                financial_service=decision.financial_service, sla_policy=sla_class(decision.financial_service),
+                ranked=[RankedDepartmentV1(department=r.department, score=r.score) for r in decision.ranked[:5]],
+                received_at=complaint.received_at, explanation=explanation,
+            ), event_id=event_id)
+            metrics.DECISIONS.labels("triage", "router").inc()
+        else:
+            top = decision.ranked[0].score if decision.ranked else decision.confidence
+            uow.emit(ComplaintRoutedV1(
+                complaint_id=complaint.complaint_id, department=decision.department, also=list(decision.also),
+                score=top, confidence=decision.confidence, financial_service=decision.financial_service,
+                sla_policy=sla_class(decision.financial_service), township=decision.township,
+                received_at=complaint.received_at, routed_at=at, attempt=complaint.attempt,
+                explanation=explanation,
+            ), event_id=event_id)
+            metrics.DECISIONS.labels(decision.department, "router").inc()
+        return decision
+
+
+async def replay_corrections(uow: UnitOfWork, classifier: Classifier) -> int:
+    """Teach a freshly loaded classifier every stored correction (they persist across restarts)."""
+    rows = (await uow.session.exec(
+        select(Correction, RoutedComplaint)
+        .join(RoutedComplaint, RoutedComplaint.complaint_id == Correction.complaint_id)
+        .order_by(Correction.id)
+    )).all()
+    for correction, complaint in rows:
+        classifier.learn(LearnedCorrection(
+            title=complaint.title, text=complaint.text, department=correction.department,
+            financial_service=correction.financial_service, township=correction.township,
+        ))
+    return len(rows)

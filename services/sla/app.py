@@ -1,0 +1,44 @@
+"""The SLA service's composition root: policies, calendar, database, runtime (consumer of routing events and the
+timer loop) and routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from services.sla import service
+from services.sla.domain.policies import load_policies
+from services.sla.models import OUTBOX, SERVICE
+from shared.bus.base import Bus
+from shared.calendar import WorkingCalendar
+from shared.db import Database
+from shared.events import TOPIC_ROUTER, ComplaintRoutedV1, utcnow
+from shared.runtime import ServiceRuntime
+from shared.settings import SlaSettings
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+ROUTERS: tuple = ()
+log = logging.getLogger("complaints.sla")
+
+
+def build_runtime(settings: SlaSettings, bus: Bus) -> ServiceRuntime:
+    db = Database(settings.database_url_for(SERVICE), OUTBOX)
+    runtime = ServiceRuntime(SERVICE, db, bus, settings, MIGRATIONS)
+    policies = load_policies(settings.sla_policies_path) if settings.sla_policies_path else load_policies()
+    calendar = (
+        WorkingCalendar.load(settings.calendar_overrides_path)
+        if settings.calendar_overrides_path else WorkingCalendar.load()
+    )
+    handlers = service.SlaHandlers(policies, calendar, settings.sla_policy_set)
+    runtime.add_consumer((TOPIC_ROUTER,), {ComplaintRoutedV1.TYPE: handlers.on_routed})
+
+    async def timer() -> None:
+        while True:
+            result = await service.sweep(db, policies, calendar, utcnow(), settings.timer_batch_size)
+            if result.clocks < settings.timer_batch_size:
+                await asyncio.sleep(settings.timer_interval_s)
+
+    runtime.add_loop("timer", timer)
+    return runtime

@@ -1,0 +1,82 @@
+"""The department catalog (Appendix A of the county guide) and the county gazetteer, read from data files.
+
+Every other part of the product takes department ids and township names from here; the files live in
+``shared/data/`` and a deployment may point ``GAZETTEER_PATH`` at its own county's list.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+CATALOG_PATH = DATA_DIR / "departments.json"
+GAZETTEER_PATH = DATA_DIR / "townships.json"
+
+#: The department that runs the dispatcher's triage queue and coordinates what no other department owns.
+CENTER_ID = "center"
+#: The catalog entry standing for "a named 乡镇/街道 government"; decisions carry the township's name beside it.
+TOWNSHIP_ID = "township"
+
+
+@dataclass(frozen=True)
+class Department:
+    seq: int
+    id: str
+    name: str
+    duties: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    departments: tuple[Department, ...]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(d.id for d in self.departments)
+
+    def get(self, department_id: str) -> Department:
+        for department in self.departments:
+            if department.id == department_id:
+                return department
+        raise KeyError(department_id)
+
+    def __contains__(self, department_id: object) -> bool:
+        return any(d.id == department_id for d in self.departments)
+
+
+@dataclass(frozen=True)
+class Township:
+    id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    county: str
+    townships: tuple[Township, ...]
+
+    def by_name(self, name: str) -> Township | None:
+        return next((t for t in self.townships if t.name == name), None)
+
+
+@lru_cache(maxsize=4)
+def load_catalog(path: str | Path = CATALOG_PATH) -> Catalog:
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    departments = tuple(
+        Department(seq=d["seq"], id=d["id"], name=d["name"], duties=d["duties"]) for d in raw["departments"]
+    )
+    ids = [d.id for d in departments]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"duplicate department ids in {path}")
+    return Catalog(departments=departments)
+
+
+@lru_cache(maxsize=4)
+def load_gazetteer(path: str | Path = GAZETTEER_PATH) -> Gazetteer:
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    townships = tuple(Township(id=t["id"], name=t["name"], kind=t["kind"]) for t in raw["townships"])
+    return Gazetteer(county=raw["county"], townships=townships)

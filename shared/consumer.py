@@ -1,0 +1,151 @@
+"""The idempotent consumer wrapper: the one place where events enter a service.
+
+For each record: decode the CloudEvents envelope, open a unit of work, record (consumer, event id) in the processed
+table — a duplicate skips the effects — run the handler, commit the database, and only then commit the offset. A
+transient failure rolls back and rewinds to the failed record; a record that cannot be decoded, or whose handler keeps
+failing for a reason other than an unreachable database, goes to the dead-letter topic before its offset is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from shared import metrics
+from shared.bus.base import Bus, BusConsumer, OutgoingRecord, Record
+from shared.db import Database, UnitOfWork
+from shared.events import EVENT_TYPES, TOPIC_DEAD_LETTER, Envelope, EventData
+
+log = logging.getLogger("complaints.consumer")
+
+Handler = Callable[[EventData, Envelope, UnitOfWork], Awaitable[None]]
+
+#: Failures worth waiting out rather than dead-lettering: the database or the broker is away.
+TRANSIENT = (OperationalError, DBAPIError, ConnectionError, OSError, asyncio.TimeoutError)
+
+
+class IdempotentConsumer:
+    def __init__(
+        self,
+        name: str,
+        bus: Bus,
+        db: Database,
+        topics: tuple[str, ...],
+        handlers: dict[str, Handler],
+        *,
+        batch_size: int = 100,
+        max_attempts: int = 5,
+    ) -> None:
+        self.name = name
+        self._bus = bus
+        self._db = db
+        self._topics = topics
+        self._handlers = handlers
+        self._batch_size = batch_size
+        self._max_attempts = max_attempts
+        self._attempts: dict[tuple[str, int, int], int] = {}
+        self._consumer: BusConsumer | None = None
+
+    async def run(self) -> None:
+        consumer = await self._start()
+        try:
+            while True:
+                records = await consumer.fetch(0.5, self._batch_size)
+                await self._handle_batch(consumer, records)
+        finally:
+            await consumer.stop()
+
+    async def _start(self) -> BusConsumer:
+        backoff = 0.5
+        while True:
+            consumer = self._bus.consumer(self.name, self._topics)
+            try:
+                await consumer.start()
+                self._consumer = consumer
+                return consumer
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - broker not there yet
+                log.warning("consumer %s cannot start (%s); retrying in %.1fs", self.name, exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _handle_batch(self, consumer: BusConsumer, records: list[Record]) -> None:
+        done: list[Record] = []
+        for index, record in enumerate(records):
+            try:
+                await self.handle(record)
+            except asyncio.CancelledError:
+                await consumer.commit(done)
+                raise
+            except Exception as exc:  # noqa: BLE001 - decided below: retry or dead-letter
+                if self._give_up(record, exc):
+                    await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
+                    done.append(record)
+                    continue
+                await consumer.commit(done)
+                await self._rewind_rest(consumer, records[index:])
+                await asyncio.sleep(min(0.2 * 2 ** self._attempts.get(self._key(record), 1), 5.0))
+                return
+            done.append(record)
+        await consumer.commit(done)
+
+    @staticmethod
+    def _key(record: Record) -> tuple[str, int, int]:
+        return (record.topic, record.partition, record.offset)
+
+    def _give_up(self, record: Record, exc: Exception) -> bool:
+        if isinstance(exc, TRANSIENT):
+            log.warning("consumer %s: transient failure on %s@%s (%s); will retry", self.name, record.topic,
+                        record.offset, exc)
+            return False
+        key = self._key(record)
+        self._attempts[key] = self._attempts.get(key, 0) + 1
+        log.exception("consumer %s: handler failed on %s@%s (attempt %d)", self.name, record.topic, record.offset,
+                      self._attempts[key], exc_info=exc)
+        if self._attempts[key] >= self._max_attempts:
+            del self._attempts[key]
+            return True
+        return False
+
+    @staticmethod
+    async def _rewind_rest(consumer: BusConsumer, rest: list[Record]) -> None:
+        first: dict[tuple[str, int], Record] = {}
+        for record in rest:
+            first.setdefault((record.topic, record.partition), record)
+        for record in first.values():
+            await consumer.rewind(record)
+
+    async def handle(self, record: Record) -> None:
+        """Apply one record exactly once (by event id); public so tests can redeliver records by hand."""
+        try:
+            envelope = Envelope.from_bytes(record.value)
+            handler = self._handlers.get(envelope.type)
+            payload = envelope.payload() if handler else None
+        except (ValidationError, ValueError, KeyError) as exc:
+            await self._dead_letter(record, f"undecodable: {exc}")
+            return
+        if handler is None or payload is None:
+            return
+        async with self._db.unit_of_work() as uow:
+            if await uow.mark_processed(self.name, envelope.id):
+                await handler(payload, envelope, uow)
+                outcome = "handled"
+            else:
+                outcome = "duplicate"
+            await uow.commit()
+        metrics.EVENTS_CONSUMED.labels(self.name, envelope.type.rsplit(".", 2)[-2], outcome).inc()
+
+    async def _dead_letter(self, record: Record, reason: str) -> None:
+        log.error("consumer %s: sending %s@%s to the dead-letter topic: %s", self.name, record.topic, record.offset,
+                  reason[:300])
+        await self._bus.publish([OutgoingRecord(TOPIC_DEAD_LETTER, record.key or "", record.value)])
+        metrics.DEAD_LETTERS.labels(self.name).inc()
+
+    async def lag(self) -> int | None:
+        return await self._consumer.lag() if self._consumer else None
+

@@ -1,0 +1,237 @@
+"""Event schemas: versioned pydantic models carried in a CloudEvents 1.0 JSON envelope.
+
+Every event is keyed by its complaint id (``subject`` and ``partitionkey``), so one complaint's events stay ordered on
+one partition. Event ``data`` never carries filer contact details. Each payload class names its CloudEvents ``type``
+and the topic of the service that emits it; ``EVENT_TYPES`` maps a type back to its class.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TYPE_PREFIX = "org.complaintline."
+#: One topic per emitting service; consumers pick the types they handle.
+TOPIC_INTAKE = "complaintline.intake"
+TOPIC_ROUTER = "complaintline.router"
+TOPIC_SLA = "complaintline.sla"
+TOPIC_DEAD_LETTER = "complaintline.dead-letter"
+ALL_TOPICS = (TOPIC_INTAKE, TOPIC_ROUTER, TOPIC_SLA, TOPIC_DEAD_LETTER)
+
+#: Namespace for deterministic event ids (uuid5), so a replayed or duplicated decision maps to the same id.
+EVENT_ID_NAMESPACE = uuid.UUID("6f1c2a7e-3b9d-5e40-9a51-0c8d2b7e4f13")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def deterministic_id(*parts: object) -> str:
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, "/".join(str(p) for p in parts)))
+
+
+class Envelope(BaseModel):
+    """CloudEvents 1.0 structured-mode envelope."""
+
+    model_config = ConfigDict(extra="allow")
+
+    specversion: str = "1.0"
+    id: str
+    source: str
+    type: str
+    subject: str
+    partitionkey: str
+    time: datetime
+    datacontenttype: str = "application/json"
+    data: dict[str, Any]
+
+    def payload(self) -> "EventData":
+        return EVENT_TYPES[self.type].model_validate(self.data)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> "Envelope":
+        return cls.model_validate_json(raw)
+
+
+class EventData(BaseModel):
+    """Base of every event payload; ``complaint_id`` is the envelope's subject and Kafka key."""
+
+    model_config = ConfigDict(frozen=True)
+
+    TYPE: ClassVar[str]
+    TOPIC: ClassVar[str]
+    SOURCE: ClassVar[str]
+
+    complaint_id: str
+
+    def envelope(self, *, event_id: str | None = None, time: datetime | None = None) -> Envelope:
+        return Envelope(
+            id=event_id or str(uuid.uuid4()),
+            source=self.SOURCE,
+            type=self.TYPE,
+            subject=self.complaint_id,
+            partitionkey=self.complaint_id,
+            time=time or utcnow(),
+            data=self.model_dump(mode="json"),
+        )
+
+
+# --- intake ---------------------------------------------------------------------------------------------------------
+
+
+class ComplaintReceivedV1(EventData):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.received.v1"
+    TOPIC: ClassVar[str] = TOPIC_INTAKE
+    SOURCE: ClassVar[str] = "/services/intake"
+
+    tracking_number: str
+    title: str
+    text: str
+    channel: str
+    enterprise_name: str
+    township: str | None = None
+    address: str | None = None
+    received_at: datetime
+
+
+class ComplaintReturnedV1(EventData):
+    """A handler returned (退回) a misrouted complaint; it goes back to routing without that department."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.returned.v1"
+    TOPIC: ClassVar[str] = TOPIC_INTAKE
+    SOURCE: ClassVar[str] = "/services/intake"
+
+    department: str
+    reason: str
+    #: The department the handler says is right, when known (a correction the router learns from).
+    suggested_department: str | None = None
+    actor: str
+
+
+class ComplaintDispatchedV1(EventData):
+    """A dispatcher placed a complaint by hand (from triage or on re-dispatch); the router learns from it."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.dispatched.v1"
+    TOPIC: ClassVar[str] = TOPIC_INTAKE
+    SOURCE: ClassVar[str] = "/services/intake"
+
+    department: str
+    also: list[str] = Field(default_factory=list)
+    financial_service: bool
+    township: str | None = None
+    actor: str
+
+
+# --- router ---------------------------------------------------------------------------------------------------------
+
+
+class RankedDepartmentV1(BaseModel):
+    department: str
+    score: float
+
+
+class ComplaintRoutedV1(EventData):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.routed.v1"
+    TOPIC: ClassVar[str] = TOPIC_ROUTER
+    SOURCE: ClassVar[str] = "/services/router"
+
+    department: str
+    also: list[str] = Field(default_factory=list)
+    score: float
+    confidence: float
+    financial_service: bool
+    #: The SLA class the router assigns: ``standard`` or ``financial_service``.
+    sla_policy: str
+    township: str | None = None
+    received_at: datetime
+    routed_at: datetime
+    #: 0 for the first decision, +1 for each re-routing after a return or a manual dispatch.
+    attempt: int = 0
+    #: Who placed it: ``router`` or ``dispatcher:<name>``.
+    decided_by: str = "router"
+    explanation: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ComplaintTriageRequiredV1(EventData):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.triage_required.v1"
+    TOPIC: ClassVar[str] = TOPIC_ROUTER
+    SOURCE: ClassVar[str] = "/services/router"
+
+    confidence: float
+    financial_service: bool
+    sla_policy: str
+    ranked: list[RankedDepartmentV1] = Field(default_factory=list)
+    received_at: datetime
+    explanation: list[dict[str, Any]] = Field(default_factory=list)
+
+
+# --- sla ------------------------------------------------------------------------------------------------------------
+
+
+class SlaMilestoneV1(BaseModel):
+    milestone: str
+    due_at: datetime
+
+
+class SlaClockOpenedV1(EventData):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "sla.clock_opened.v1"
+    TOPIC: ClassVar[str] = TOPIC_SLA
+    SOURCE: ClassVar[str] = "/services/sla"
+
+    department: str
+    policy: str
+    milestones: list[SlaMilestoneV1]
+    calendar_warnings: list[str] = Field(default_factory=list)
+
+
+class _SlaStepV1(EventData):
+    TOPIC: ClassVar[str] = TOPIC_SLA
+    SOURCE: ClassVar[str] = "/services/sla"
+
+    department: str
+    policy: str
+    milestone: str
+    step: int
+    level: str | None = None
+    due_at: datetime
+    fire_at: datetime
+
+
+class SlaWarningV1(_SlaStepV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "sla.warning.v1"
+
+
+class SlaBreachedV1(_SlaStepV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "sla.breached.v1"
+
+
+class SlaEscalatedV1(_SlaStepV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "sla.escalated.v1"
+
+
+EVENT_TYPES: dict[str, type[EventData]] = {
+    cls.TYPE: cls
+    for cls in (
+        ComplaintReceivedV1,
+        ComplaintReturnedV1,
+        ComplaintDispatchedV1,
+        ComplaintRoutedV1,
+        ComplaintTriageRequiredV1,
+        SlaClockOpenedV1,
+        SlaWarningV1,
+        SlaBreachedV1,
+        SlaEscalatedV1,
+    )
+}
+
+SLA_STEP_EVENTS: dict[str, type[_SlaStepV1]] = {
+    "warning": SlaWarningV1,
+    "breached": SlaBreachedV1,
+    "escalated": SlaEscalatedV1,
+}

@@ -1,0 +1,189 @@
+"""Transactional outbox and its relay, plus the processed-events table of idempotent consumers.
+
+A service writes its state change and the events announcing it in one transaction (rows in ``<service>_outbox``);
+the relay later sends unpublished rows to the bus oldest first, awaits the broker's acknowledgement and marks them
+published. A crash between sending and marking republishes, which consumers absorb through ``<service>_processed_event``.
+One relay per service is active at a time (a PostgreSQL advisory lock), which keeps each complaint's events in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shared import metrics
+from shared.bus.base import Bus, OutgoingRecord
+from shared.events import EVENT_TYPES, Envelope
+
+if TYPE_CHECKING:
+    from shared.db import Database
+
+log = logging.getLogger("complaints.outbox")
+
+#: BIGINT on PostgreSQL, INTEGER on SQLite (where only INTEGER PRIMARY KEY auto-increments).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def insert_ignore(table: Table, dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for the two supported databases."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing()
+
+
+@dataclass(frozen=True)
+class OutboxTables:
+    service: str
+    outbox: Table
+    processed: Table
+
+    def row(self, envelope: Envelope) -> dict[str, Any]:
+        return {
+            "event_id": envelope.id,
+            "topic": EVENT_TYPES[envelope.type].TOPIC,
+            "key": envelope.partitionkey,
+            "payload": envelope.to_bytes(),
+            "created_at": datetime.now(timezone.utc),
+        }
+
+
+def outbox_tables(service: str, metadata: MetaData) -> OutboxTables:
+    """The outbox and processed-event tables of ``service``, declared in ``metadata`` (used by models and migrations)."""
+    outbox = Table(
+        f"{service}_outbox",
+        metadata,
+        Column("seq", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(64), nullable=False, unique=True),
+        Column("topic", String(120), nullable=False),
+        Column("key", String(64), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+    )
+    Index(
+        f"ix_{service}_outbox_unpublished",
+        outbox.c.seq,
+        postgresql_where=outbox.c.published_at.is_(None),
+        sqlite_where=outbox.c.published_at.is_(None),
+    )
+    processed = Table(
+        f"{service}_processed_event",
+        metadata,
+        Column("consumer", String(80), primary_key=True),
+        Column("event_id", String(64), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+    )
+    return OutboxTables(service=service, outbox=outbox, processed=processed)
+
+
+class OutboxRelay:
+    """Publishes a service's outbox rows to the bus; woken after each commit and polling as a fallback."""
+
+    def __init__(
+        self,
+        db: "Database",
+        bus: Bus,
+        *,
+        batch_size: int = 200,
+        poll_interval_s: float = 0.25,
+        retention: timedelta = timedelta(hours=24),
+    ) -> None:
+        self._db = db
+        self._table = db.outbox.outbox
+        self._service = db.outbox.service
+        self._bus = bus
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._retention = retention
+        self._wake = asyncio.Event()
+        self._lock_key = zlib.crc32(f"outbox-relay:{self._service}".encode())
+        db.on_commit(self._wake.set)
+
+    async def run(self) -> None:
+        backoff = 0.2
+        last_prune = datetime.now(timezone.utc)
+        while True:
+            try:
+                sent = await self.relay_once()
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - broker or database away: keep the rows, try again
+                log.warning("outbox relay of %s could not publish (%s); retrying in %.1fs", self._service, exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if sent < self._batch_size:
+                if datetime.now(timezone.utc) - last_prune > timedelta(minutes=10):
+                    await self.prune()
+                    last_prune = datetime.now(timezone.utc)
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                except asyncio.TimeoutError:
+                    pass
+                self._wake.clear()
+
+    async def relay_once(self) -> int:
+        """Publish one batch of unpublished rows, oldest first; returns how many were published."""
+        table = self._table
+        async with self._db.engine.begin() as conn:
+            if self._db.dialect == "postgresql":
+                if not await conn.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key))):
+                    return 0
+            query = (
+                select(table.c.seq, table.c.topic, table.c.key, table.c.payload)
+                .where(table.c.published_at.is_(None))
+                .order_by(table.c.seq)
+                .limit(self._batch_size)
+            )
+            if self._db.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = (await conn.execute(query)).all()
+            if not rows:
+                metrics.OUTBOX_BACKLOG.labels(self._service).set(0)
+                return 0
+            await self._bus.publish([OutgoingRecord(r.topic, r.key, r.payload) for r in rows])
+            await conn.execute(
+                update(table)
+                .where(table.c.seq.in_([r.seq for r in rows]))
+                .values(published_at=datetime.now(timezone.utc))
+            )
+        metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
+        if len(rows) == self._batch_size:
+            metrics.OUTBOX_BACKLOG.labels(self._service).set(await self.backlog())
+        else:
+            metrics.OUTBOX_BACKLOG.labels(self._service).set(0)
+        return len(rows)
+
+    async def backlog(self) -> int:
+        async with self._db.engine.connect() as conn:
+            return await conn.scalar(
+                select(func.count()).select_from(self._table).where(self._table.c.published_at.is_(None))
+            )
+
+    async def prune(self) -> None:
+        cutoff = datetime.now(timezone.utc) - self._retention
+        async with self._db.engine.begin() as conn:
+            await conn.execute(
+                delete(self._table).where(self._table.c.published_at.is_not(None), self._table.c.published_at < cutoff)
+            )

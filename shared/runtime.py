@@ -1,0 +1,97 @@
+"""What runs one service inside a process: its migrated database, its outbox relay, its consumers and loops.
+
+Each service's composition root builds a ``ServiceRuntime``; the HTTP app (``shared.http``) starts and stops the
+runtimes it hosts, so one process can host one service (scale-out) or all three (the embedded default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from shared import metrics, migrations
+from shared.bus.base import Bus
+from shared.consumer import Handler, IdempotentConsumer
+from shared.db import Database
+from shared.outbox import OutboxRelay
+from shared.settings import CommonSettings
+
+log = logging.getLogger("complaints.runtime")
+
+
+class ServiceRuntime:
+    def __init__(
+        self, name: str, db: Database, bus: Bus, settings: CommonSettings, migrations_dir: Path
+    ) -> None:
+        self.name = name
+        self.db = db
+        self.bus = bus
+        self.settings = settings
+        self.migrations_dir = migrations_dir
+        self.relay = OutboxRelay(
+            db, bus, batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s
+        )
+        self.consumers: list[IdempotentConsumer] = []
+        self._loops: list[tuple[str, Callable[[], Awaitable[None]]]] = [("outbox-relay", self.relay.run)]
+        self._tasks: list[asyncio.Task[None]] = []
+        self._startup: list[Callable[[], Awaitable[object]]] = []
+
+    def add_consumer(self, topics: tuple[str, ...], handlers: dict[str, Handler], group: str | None = None) -> None:
+        consumer = IdempotentConsumer(
+            group or self.name, self.bus, self.db, topics, handlers, batch_size=self.settings.consumer_batch_size
+        )
+        self.consumers.append(consumer)
+        self._loops.append((f"consumer:{consumer.name}", consumer.run))
+        self._loops.append((f"lag:{consumer.name}", lambda c=consumer: self._watch_lag(c)))
+
+    def add_loop(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        self._loops.append((name, loop))
+
+    def add_startup(self, step: Callable[[], Awaitable[object]]) -> None:
+        """Run ``step`` once at start, after migrations and before the loops."""
+        self._startup.append(step)
+
+    async def migrate(self) -> None:
+        await migrations.upgrade(self.db.engine, self.migrations_dir, f"{self.name}_alembic_version")
+
+    async def start(self) -> None:
+        await self.migrate()
+        for step in self._startup:
+            await step()
+        for name, loop in self._loops:
+            self._tasks.append(asyncio.create_task(self._supervise(name, loop), name=f"{self.name}:{name}"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.db.dispose()
+
+    async def _supervise(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Keep a background loop alive: log a crash and start it again."""
+        while True:
+            try:
+                await loop()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a loop must outlive its failures
+                log.exception("%s: %s stopped unexpectedly; restarting", self.name, name)
+                await asyncio.sleep(1.0)
+
+    @staticmethod
+    async def _watch_lag(consumer: IdempotentConsumer) -> None:
+        while True:
+            await asyncio.sleep(5.0)
+            try:
+                lag = await consumer.lag()
+            except Exception:  # noqa: BLE001 - the gauge is best effort
+                continue
+            if lag is not None:
+                metrics.CONSUMER_LAG.labels(consumer.name).set(lag)
+
+    async def readiness(self) -> dict[str, bool]:
+        return {f"{self.name}.database": await self.db.ping()}

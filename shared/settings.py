@@ -1,0 +1,82 @@
+"""Settings for every service, read from environment variables and an optional ``.env`` file (pydantic-settings).
+
+``CommonSettings`` holds what all three services need (database, broker, logging); each service subclasses it with
+its own fields, so one process can build all three from the same environment.
+"""
+
+from __future__ import annotations
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def normalise_database_url(url: str) -> str:
+    """Give a plain PostgreSQL or SQLite URL its async driver (asyncpg / aiosqlite)."""
+    for plain in ("postgresql://", "postgres://", "postgresql+psycopg2://", "postgresql+psycopg://"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg://" + url[len(plain):]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+    return url
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    #: ``{service}`` is replaced by the service name, so the embedded default gives each service its own SQLite file.
+    database_url: str = "sqlite+aiosqlite:///./var/{service}.db"
+    #: Empty: the services talk through the embedded durable bus (single process). Set: through Kafka.
+    kafka_bootstrap_servers: str = ""
+    #: Apache Kafka supports the idempotent producer; some Kafka-protocol brokers used in development do not.
+    kafka_enable_idempotence: bool = True
+    kafka_topic_partitions: int = 6
+    kafka_replication_factor: int = 1
+    kafka_request_timeout_ms: int = 10_000
+    embedded_bus_path: str = "./var/bus.db"
+    outbox_poll_interval_s: float = 0.25
+    outbox_batch_size: int = 200
+    consumer_batch_size: int = 100
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @property
+    def uses_kafka(self) -> bool:
+        return bool(self.kafka_bootstrap_servers.strip())
+
+    def database_url_for(self, service: str) -> str:
+        return self.database_url.replace("{service}", service)
+
+
+class IntakeSettings(CommonSettings):
+    intake_host: str = "127.0.0.1"
+    intake_port: int = 8001
+    #: Largest request body accepted by intake, in bytes (larger bodies get 413 before any parsing).
+    max_body_bytes: int = 64 * 1024
+
+
+class RouterSettings(CommonSettings):
+    router_host: str = "127.0.0.1"
+    router_port: int = 8002
+    #: Below this confidence a complaint goes to the dispatcher's triage queue; empty = the classifier's default.
+    triage_threshold: float | None = None
+    gazetteer_path: str | None = None
+
+
+class SlaSettings(CommonSettings):
+    sla_host: str = "127.0.0.1"
+    sla_port: int = 8003
+    #: Which policy set of ``shared/data/sla_policies.json`` this deployment applies.
+    sla_policy_set: str = "default"
+    sla_policies_path: str | None = None
+    calendar_overrides_path: str | None = None
+    timer_interval_s: float = 1.0
+    timer_batch_size: int = 500
+
+
+class AllInOneSettings(IntakeSettings, RouterSettings, SlaSettings):
+    host: str = "127.0.0.1"
+    port: int = 8000
