@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from shared.events import Envelope, EventData
 from shared.outbox import OutboxTables, insert_ignore
@@ -101,6 +100,8 @@ class UnitOfWork:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        # Objects read here stay usable (detached, loaded) after the block; anything not committed is discarded.
+        self.session.expunge_all()
         await self.session.rollback()
         await self.session.close()
 

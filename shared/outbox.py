@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -35,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from shared import metrics
 from shared.bus.base import Bus, OutgoingRecord
 from shared.events import EVENT_TYPES, Envelope
+from shared.sqltypes import UtcDateTime
 
 if TYPE_CHECKING:
     from shared.db import Database
@@ -77,8 +77,8 @@ def outbox_tables(service: str, metadata: MetaData) -> OutboxTables:
         Column("topic", String(120), nullable=False),
         Column("key", String(64), nullable=False),
         Column("payload", LargeBinary, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("published_at", UtcDateTime(), nullable=True),
     )
     Index(
         f"ix_{service}_outbox_unpublished",
@@ -91,7 +91,7 @@ def outbox_tables(service: str, metadata: MetaData) -> OutboxTables:
         metadata,
         Column("consumer", String(80), primary_key=True),
         Column("event_id", String(64), primary_key=True),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", UtcDateTime(), nullable=False),
     )
     return OutboxTables(service=service, outbox=outbox, processed=processed)
 

@@ -13,8 +13,9 @@ from services.intake.errors import error_body, problem
 from services.intake.lifecycle import status_zh
 from services.intake.models import Complaint
 from services.intake.repository import ComplaintRepository
-from services.intake.schemas import ComplaintCreate, ComplaintCreated, ComplaintView, mask_mobile
+from services.intake.schemas import ComplaintCreate, ComplaintCreated, ComplaintView, HistoryItem, mask_mobile
 from services.intake.service import IdempotencyConflict, file_complaint
+from shared.calendar import SHANGHAI
 from shared.catalog import load_catalog
 from shared.db import Database
 
@@ -69,16 +70,14 @@ async def get_complaint(complaint_id: str, db: DatabaseDep) -> ComplaintView | J
     return view(complaint, masked_mobile=mask_mobile(contact.mobile) if contact else None)
 
 
-@router.get("/complaints/{complaint_id}/history")
-async def get_history(complaint_id: str, db: DatabaseDep) -> list[dict] | JSONResponse:
+@router.get("/complaints/{complaint_id}/history", response_model=list[HistoryItem])
+async def get_history(complaint_id: str, db: DatabaseDep) -> list[HistoryItem] | JSONResponse:
     async with db.unit_of_work() as uow:
         repo = ComplaintRepository(uow.session)
         if await repo.get(complaint_id) is None:
             return problem(404, *_NOT_FOUND)
         entries = await repo.history(complaint_id)
-    return [
-        {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "detail": e.detail} for e in entries
-    ]
+    return [HistoryItem(at=e.at, actor=e.actor, action=e.action, detail=e.detail) for e in entries]
 
 
 def view(complaint: Complaint, *, masked_mobile: str | None) -> ComplaintView:
@@ -98,10 +97,10 @@ def view(complaint: Complaint, *, masked_mobile: str | None) -> ComplaintView:
         township=complaint.assigned_township or complaint.township,
         financial_service=complaint.financial_service,
         sla_policy=complaint.sla_policy,
-        due_at=complaint.due_at,
+        due_at=complaint.due_at.astimezone(SHANGHAI) if complaint.due_at else None,
         overdue=complaint.overdue,
-        received_at=complaint.received_at,
-        updated_at=complaint.updated_at,
+        received_at=complaint.received_at.astimezone(SHANGHAI),
+        updated_at=complaint.updated_at.astimezone(SHANGHAI),
         version=complaint.version,
         filer={"enterprise_name": complaint.enterprise_name, "mobile": masked_mobile},
     )

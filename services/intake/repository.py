@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import insert, update
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.models import Complaint, FilerContact, HistoryEntry
 
@@ -30,7 +30,7 @@ class ComplaintRepository:
         return await self.session.get(Complaint, complaint_id)
 
     async def by_idempotency_key(self, key: str) -> Complaint | None:
-        result = await self.session.exec(select(Complaint).where(Complaint.idempotency_key == key))
+        result = await self.session.scalars(select(Complaint).where(Complaint.idempotency_key == key))
         return result.first()
 
     async def contact(self, complaint_id: str) -> FilerContact | None:
@@ -50,7 +50,7 @@ class ComplaintRepository:
         )
 
     async def history(self, complaint_id: str) -> list[HistoryEntry]:
-        result = await self.session.exec(
+        result = await self.session.scalars(
             select(HistoryEntry).where(HistoryEntry.complaint_id == complaint_id).order_by(HistoryEntry.id)
         )
         return list(result.all())

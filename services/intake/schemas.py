@@ -157,3 +157,10 @@ class ComplaintView(BaseModel):
     updated_at: datetime
     version: int
     filer: dict[str, Any]
+
+
+class HistoryItem(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    detail: dict[str, Any]

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text
+from sqlalchemy import JSON, Column, Text
+
+from shared.sqltypes import UtcDateTime
 from sqlmodel import Field, SQLModel
 
 from shared.outbox import outbox_tables
@@ -16,7 +18,7 @@ SERVICE = "router"
 
 
 def _aware(**kwargs: Any) -> Any:
-    return Field(sa_column=Column(DateTime(timezone=True), **kwargs))
+    return Field(sa_column=Column(UtcDateTime(), **kwargs))
 
 
 class RoutedComplaint(SQLModel, table=True):

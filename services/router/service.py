@@ -125,7 +125,7 @@ class RouterHandlers:
 
 async def replay_corrections(uow: UnitOfWork, classifier: Classifier) -> int:
     """Teach a freshly loaded classifier every stored correction (they persist across restarts)."""
-    rows = (await uow.session.exec(
+    rows = (await uow.session.execute(
         select(Correction, RoutedComplaint)
         .join(RoutedComplaint, RoutedComplaint.complaint_id == Correction.complaint_id)
         .order_by(Correction.id)

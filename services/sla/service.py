@@ -41,7 +41,7 @@ class SlaHandlers:
         self.policy_set = policy_set
 
     async def on_routed(self, event: ComplaintRoutedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        existing = (await uow.session.exec(select(Clock).where(Clock.complaint_id == event.complaint_id))).all()
+        existing = (await uow.session.scalars(select(Clock).where(Clock.complaint_id == event.complaint_id))).all()
         if existing:
             # Re-routing keeps the complaint's clock; the new department takes it over.
             for clock in existing:
@@ -92,7 +92,7 @@ async def sweep(
         )
         if uow.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        clocks = (await uow.session.exec(query)).all()
+        clocks = (await uow.session.scalars(query)).all()
         for clock in clocks:
             milestone = policies.get(clock.policy).milestone(clock.milestone)
             step = step_at(milestone, clock.started_at, clock.due_at, clock.next_step_index, calendar)

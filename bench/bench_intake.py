@@ -1,0 +1,174 @@
+"""Intake's filing rate against the ceiling, and filing → complaint.routed latency through the broker.
+
+1. the bare FastAPI endpoint parsing a body of the same size (the ceiling);
+2. filing through intake on the embedded default (the whole product in one process);
+3. filing through intake alone on PostgreSQL (relaying to a Kafka-protocol broker);
+each with one uvicorn worker and the same wrk load; then 4. filing → routed latency p50/p99 with the three services
+as separate processes on the broker and PostgreSQL, at a steady 200 filings/s.
+Targets: intake on PostgreSQL ≥ 0.25 × the bare rate; filing → routed p99 ≤ 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+import uuid
+
+import httpx
+
+from bench.harness import FILING, OUT, ROOT, Broker, free_port, percentile, run_wrk, server
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def fresh_database() -> str:
+    name = f"complaints_bench_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    return name
+
+
+def drop_database(name: str) -> None:
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def measure_rates(seconds: int, connections: int) -> dict[str, dict[str, float]]:
+    results: dict[str, dict[str, float]] = {}
+    quiet = {"LOG_LEVEL": "WARNING"}
+
+    port = free_port()
+    with server(["-m", "uvicorn", "bench.bare_app:app", "--port", str(port), "--workers", "1", "--no-access-log",
+                 "--log-level", "warning"], {}, port, "bare"):
+        run_wrk(f"http://127.0.0.1:{port}/v1/complaints", seconds=2, connections=connections)
+        results["bare"] = run_wrk(f"http://127.0.0.1:{port}/v1/complaints", seconds=seconds, connections=connections)
+
+    tmp = tempfile.mkdtemp()
+    port = free_port()
+    env = {**quiet, "PORT": str(port), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/{{service}}.db",
+           "EMBEDDED_BUS_PATH": f"{tmp}/bus.db", "KAFKA_BOOTSTRAP_SERVERS": ""}
+    with server(["-m", "services"], env, port, "embedded"):
+        run_wrk(f"http://127.0.0.1:{port}/v1/complaints", seconds=2, connections=connections)
+        results["embedded"] = run_wrk(f"http://127.0.0.1:{port}/v1/complaints", seconds=seconds,
+                                      connections=connections)
+
+    database = fresh_database()
+    broker = Broker()
+    try:
+        port = free_port()
+        env = {**quiet, "INTAKE_PORT": str(port), "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1/{database}",
+               "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "KAFKA_ENABLE_IDEMPOTENCE": "false"}
+        with server(["-m", "services.intake"], env, port, "intake-postgres"):
+            run_wrk(f"http://127.0.0.1:{port}/v1/complaints", seconds=2, connections=connections)
+            results["postgres"] = run_wrk(f"http://127.0.0.1:{port}/v1/complaints", seconds=seconds,
+                                          connections=connections)
+    finally:
+        broker.stop()
+        drop_database(database)
+    return results
+
+
+async def _routed_latency(intake_port: int, bootstrap: str, rate: int, seconds: int) -> list[float]:
+    from aiokafka import AIOKafkaConsumer
+
+    from shared.events import TOPIC_ROUTER, Envelope
+
+    sent: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    consumer = AIOKafkaConsumer(TOPIC_ROUTER, bootstrap_servers=bootstrap, group_id=f"bench-{uuid.uuid4().hex[:6]}",
+                                auto_offset_reset="latest", fetch_max_wait_ms=10)
+    await consumer.start()
+
+    async def watch() -> None:
+        while True:
+            batch = await consumer.getmany(timeout_ms=50)
+            now = time.perf_counter()
+            for messages in batch.values():
+                for m in messages:
+                    seen.setdefault(Envelope.from_bytes(m.value).subject, now)
+
+    watcher = asyncio.create_task(watch())
+    await asyncio.sleep(2.0)  # let the group settle before measuring
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{intake_port}", timeout=30,
+                                 limits=httpx.Limits(max_connections=64)) as client:
+        async def file_one() -> None:
+            started = time.perf_counter()
+            response = await client.post("/v1/complaints", json=FILING)
+            sent[response.json()["id"]] = started
+
+        tasks = []
+        start = time.perf_counter()
+        for i in range(rate * seconds):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(file_one()))
+        await asyncio.gather(*tasks)
+    deadline = time.perf_counter() + 30
+    while len(set(sent) - set(seen)) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.1)
+    watcher.cancel()
+    await consumer.stop()
+    missing = set(sent) - set(seen)
+    if missing:
+        print(f"  warning: {len(missing)} filings not seen routed within 30 s", file=sys.stderr)
+    return [(seen[i] - sent[i]) * 1000 for i in sent if i in seen]
+
+
+def measure_routed_latency(rate: int, seconds: int) -> dict[str, float]:
+    database = fresh_database()
+    broker = Broker()
+    ports = {name: free_port() for name in ("intake", "router", "sla")}
+    env = {"LOG_LEVEL": "WARNING", "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1/{database}",
+           "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "KAFKA_ENABLE_IDEMPOTENCE": "false",
+           **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
+    try:
+        with server(["-m", "services.router"], env, ports["router"], "router"), \
+                server(["-m", "services.sla"], env, ports["sla"], "sla"), \
+                server(["-m", "services.intake"], env, ports["intake"], "intake"):
+            latencies = asyncio.run(_routed_latency(ports["intake"], broker.bootstrap, rate, seconds))
+    finally:
+        broker.stop()
+        drop_database(database)
+    return {"count": len(latencies), "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rate", type=int, default=200, help="filings per second for the latency run")
+    args = parser.parse_args()
+
+    rates = measure_rates(args.seconds, args.connections)
+    bare = rates["bare"]["rate"]
+    print(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'× bare':>9}")
+    for name, label in (("bare", "bare FastAPI (ceiling)"), ("embedded", "intake, embedded default"),
+                        ("postgres", "intake, PostgreSQL")):
+        r = rates[name]
+        print(f"{label:<28}{r['rate']:>10.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['rate'] / bare:>9.2f}")
+    ratio = rates["postgres"]["rate"] / bare
+    print(f"target: intake on PostgreSQL ≥ 0.25 × bare — measured {ratio:.2f} ({'met' if ratio >= 0.25 else 'MISSED'})")
+
+    latency = measure_routed_latency(args.rate, args.seconds)
+    print(f"filing → complaint.routed at {args.rate}/s through the broker: n={latency['count']} "
+          f"p50 {latency['p50_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms "
+          f"(target p99 ≤ 100 ms: {'met' if latency['p99_ms'] <= 100 else 'MISSED'})")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "intake.json").write_text(json.dumps({"rates": rates, "routed_latency": latency}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Shared benchmark plumbing: start servers and brokers, drive load with wrk, parse its report."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support import Broker, complaint_body, free_port, wait_port  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+
+FILING = complaint_body(
+    "一周停了四次电",
+    "白沙镇工业集中区的陶瓷厂，这周已经停电四次，没有任何预告，窑炉突然断电，一窑砖全废了，损失好几万。"
+    "供电所说是线路检修，但从来没有提前通知，请供电部门查明原因并保障正常供电。",
+)
+
+
+def wrk_binary() -> str:
+    path = shutil.which("wrk")
+    if not path:
+        sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+    return path
+
+
+@contextmanager
+def server(module_args: list[str], env: dict[str, str], port: int, log_name: str):
+    OUT.mkdir(parents=True, exist_ok=True)
+    log = open(OUT / f"{log_name}.log", "wb")
+    proc = subprocess.Popen([sys.executable, *module_args], cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port, timeout=60)
+        time.sleep(1.0)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def run_wrk(url: str, *, seconds: int = 10, connections: int = 32, threads: int = 1) -> dict[str, float]:
+    """POST the filing body at ``url`` as fast as the server answers; returns rate and latency percentiles."""
+    script = Path(tempfile.mkdtemp()) / "post.lua"
+    body = json.dumps(FILING, ensure_ascii=False)
+    script.write_text(
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f"wrk.body = [=[{body}]=]\n"
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        [wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    latency = {p: _ms(re.search(rf"^\s+{p}%\s+(\S+)", out, re.M).group(1)) for p in ("50", "99")}
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {"rate": rate, "p50_ms": latency["50"], "p99_ms": latency["99"],
+            "non_2xx": float(errors.group(1)) if errors else 0.0}
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+__all__ = ["Broker", "FILING", "free_port", "percentile", "run_wrk", "server"]

@@ -1,0 +1,54 @@
+"""Fixtures shared by the whole suite: the single-process app on the embedded default, PostgreSQL, the broker."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.standalone import build_app
+from shared.settings import AllInOneSettings
+from tests.support import Broker, fresh_postgres
+
+
+def embedded_settings(tmp: Path, **overrides) -> AllInOneSettings:
+    values = dict(
+        database_url=f"sqlite+aiosqlite:///{tmp}/{{service}}.db",
+        embedded_bus_path=str(tmp / "bus.db"),
+        kafka_bootstrap_servers="",
+        timer_interval_s=0.2,
+        outbox_poll_interval_s=0.1,
+    )
+    values.update(overrides)
+    return AllInOneSettings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_app(settings: AllInOneSettings):
+    """The whole product in this process (lifespan started), with an HTTP client bound to it."""
+    app = build_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://complaints.test") as client:
+            yield app, client
+
+
+@pytest.fixture
+async def embedded(tmp_path):
+    async with running_app(embedded_settings(tmp_path)) as (app, client):
+        yield app, client
+
+
+@pytest.fixture
+async def postgres_url():
+    async with fresh_postgres() as url:
+        yield url
+
+
+@pytest.fixture
+def broker():
+    b = Broker()
+    yield b
+    b.stop()
