@@ -12,8 +12,10 @@ Where the data comes from, in order of precedence:
    replaces the library's data for that year, so it serves both for years the library does not know yet and for
    corrections.
 2. The ``chinese-calendar`` library (1.11.0 knows 2004–2026).
-3. Nothing: a date in a year neither source covers is *guessed* weekends-only (Monday–Friday working). That guess is
-   wrong on every holiday, so it is never silent: each guess is logged with ``logging.warning`` on the
+3. Nothing: a date in a year neither source covers is *guessed*: Monday–Friday working, except the statutory holidays
+   whose date is fixed by the 全国年节及纪念日放假办法 (as revised in 2024: 元旦 1 Jan, 劳动节 1–2 May, 国庆节
+   1–3 Oct). The lunar holidays and the year's 调休 days are unknown until the State Council's notice, so the guess
+   is wrong around them and it is never silent: each guess is logged with ``logging.warning`` on the
    ``complaints.calendar`` logger, and the ``trace_*`` methods return the guessed dates so that callers can attach
    them to their results (see :func:`describe_guesses`). Add the year to the override file to remove the warning.
 
@@ -40,7 +42,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_OVERRIDES_PATH = DATA_DIR / "calendar_overrides.json"
 OVERRIDES_FORMAT = 1
 
-#: Logger for every weekends-only guess (and nothing else).
+#: Logger for every guessed date (and nothing else).
 log = logging.getLogger("complaints.calendar")
 
 _ONE_DAY = timedelta(days=1)
@@ -49,7 +51,17 @@ _MAX_REST_RUN = 60
 
 SOURCE_LIBRARY = "chinese-calendar"
 SOURCE_OVERRIDE = "override"
-SOURCE_GUESS = "guess:weekends-only"
+SOURCE_GUESS = "guess:weekends-and-fixed-date-holidays"
+
+#: Statutory holidays with a fixed Gregorian date (全国年节及纪念日放假办法, 2024 revision, art. 2), known for any year.
+FIXED_DATE_HOLIDAYS: dict[tuple[int, int], str] = {
+    (1, 1): "New Year's Day",
+    (5, 1): "Labour Day",
+    (5, 2): "Labour Day",
+    (10, 1): "National Day",
+    (10, 2): "National Day",
+    (10, 3): "National Day",
+}
 
 
 class CalendarDataError(ValueError):
@@ -63,7 +75,7 @@ class DayInfo:
     date: date
     working: bool
     statutory_holiday: bool  # inside a statutory holiday block (法定节假日 and the days moved into it)
-    known: bool  # False = weekends-only guess
+    known: bool  # False = guessed (weekends and fixed-date holidays only)
     source: str  # SOURCE_LIBRARY | "override:<year>" | SOURCE_GUESS
     name: str | None = None  # holiday name, or the holiday an adjusted working day belongs to
 
@@ -112,8 +124,8 @@ def describe_guesses(guessed: Iterable[date], calendar: WorkingCalendar | None =
     for year, dates in by_year.items():
         span = dates[0].isoformat() if len(dates) == 1 else f"{dates[0].isoformat()}..{dates[-1].isoformat()}"
         lines.append(
-            f"no holiday data for {year}{known}: {span} treated as weekends-only (Mon–Fri working); "
-            f"holidays and 调休 days of {year} are ignored — add {year} to the calendar override file "
+            f"no holiday data for {year}{known}: {span} guessed (Mon–Fri working except 元旦, 1–2 May, 1–3 Oct); "
+            f"lunar holidays and 调休 days of {year} are not known — add {year} to the calendar override file "
             "from the State Council's 节假日安排 notice"
         )
     return tuple(lines)
@@ -197,6 +209,9 @@ class WorkingCalendar:
             if d in self._lib_holidays:
                 return DayInfo(d, False, True, True, SOURCE_LIBRARY, str(self._lib_holidays[d]))
             return DayInfo(d, weekday, False, True, SOURCE_LIBRARY)
+        fixed = FIXED_DATE_HOLIDAYS.get((d.month, d.day))
+        if fixed:
+            return DayInfo(d, False, True, False, SOURCE_GUESS, fixed)
         return DayInfo(d, weekday, False, False, SOURCE_GUESS)
 
     def is_working_day(self, d: date) -> bool:

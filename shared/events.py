@@ -8,10 +8,12 @@ and the topic of the service that emits it; ``EVENT_TYPES`` maps a type back to 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared import clock
 
 TYPE_PREFIX = "org.complaintline."
 #: One topic per emitting service; consumers pick the types they handle.
@@ -26,7 +28,7 @@ EVENT_ID_NAMESPACE = uuid.UUID("6f1c2a7e-3b9d-5e40-9a51-0c8d2b7e4f13")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def deterministic_id(*parts: object) -> str:
@@ -100,32 +102,105 @@ class ComplaintReceivedV1(EventData):
     received_at: datetime
 
 
-class ComplaintReturnedV1(EventData):
+class _IntakeTransitionV1(EventData):
+    """Base of the lifecycle events intake emits for every transition of a complaint (also its history entry).
+
+    ``actor`` is a role-qualified name (``handler:power:张三``, ``filer``, ``dispatcher:李四`` …), never contact data.
+    """
+
+    TOPIC: ClassVar[str] = TOPIC_INTAKE
+    SOURCE: ClassVar[str] = "/services/intake"
+
+    actor: str
+    #: The lead department at the time of the transition (None while unplaced).
+    department: str | None = None
+    status: str
+    version: int
+    at: datetime
+
+
+class ComplaintClaimedV1(_IntakeTransitionV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.claimed.v1"
+    lease_until: datetime
+
+
+class ComplaintAcceptedV1(_IntakeTransitionV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.accepted.v1"
+
+
+class ComplaintContactedV1(_IntakeTransitionV1):
+    """The handler called the filer (the 1-day contact milestone of some policies)."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.contacted.v1"
+
+
+class ComplaintInfoRequestedV1(_IntakeTransitionV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.info_requested.v1"
+
+
+class ComplaintSupplementedV1(_IntakeTransitionV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.supplemented.v1"
+
+
+class ComplaintAnsweredV1(_IntakeTransitionV1):
+    """The lead department answered the filer: the complaint is resolved (stops the resolution clocks)."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.answered.v1"
+
+
+class ComplaintCooperatingAddedV1(_IntakeTransitionV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.cooperating_added.v1"
+    cooperating: str
+
+
+class ComplaintRatedV1(_IntakeTransitionV1):
+    """The filer's 回访 rating: ``satisfied`` (满意), ``basically_satisfied`` (基本满意), ``dissatisfied`` (不满意)."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.rated.v1"
+    rating: str
+
+
+class ComplaintReopenedV1(_IntakeTransitionV1):
+    """The filer was dissatisfied: the complaint reopens once, its clocks restart."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.reopened.v1"
+    reason: str
+
+
+class ComplaintClosedV1(_IntakeTransitionV1):
+    """Closed after the rating, or after 7 days without one (``rating`` is then None)."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.closed.v1"
+    rating: str | None = None
+
+
+class ComplaintDuplicateLinkedV1(_IntakeTransitionV1):
+    """A repeat by the same filer within 30 days (重复件), linked to the first and answered with it."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.duplicate_linked.v1"
+    original_id: str
+
+
+class ComplaintReturnedV1(_IntakeTransitionV1):
     """A handler returned (退回) a misrouted complaint; it goes back to routing without that department."""
 
     TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.returned.v1"
-    TOPIC: ClassVar[str] = TOPIC_INTAKE
-    SOURCE: ClassVar[str] = "/services/intake"
 
-    department: str
+    #: The department that returns it (``department`` of the base is the same, kept for uniformity).
+    returned_by: str
     reason: str
     #: The department the handler says is right, when known (a correction the router learns from).
     suggested_department: str | None = None
-    actor: str
 
 
-class ComplaintDispatchedV1(EventData):
+class ComplaintDispatchedV1(_IntakeTransitionV1):
     """A dispatcher placed a complaint by hand (from triage or on re-dispatch); the router learns from it."""
 
     TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.dispatched.v1"
-    TOPIC: ClassVar[str] = TOPIC_INTAKE
-    SOURCE: ClassVar[str] = "/services/intake"
 
-    department: str
     also: list[str] = Field(default_factory=list)
     financial_service: bool
     township: str | None = None
-    actor: str
 
 
 # --- router ---------------------------------------------------------------------------------------------------------
@@ -215,10 +290,55 @@ class SlaEscalatedV1(_SlaStepV1):
     TYPE: ClassVar[str] = TYPE_PREFIX + "sla.escalated.v1"
 
 
+class SlaDeadlineChangedV1(EventData):
+    """A milestone's deadline moved: marked difficult, extended (延期) by a supervisor, or restarted on reopening."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "sla.deadline_changed.v1"
+    TOPIC: ClassVar[str] = TOPIC_SLA
+    SOURCE: ClassVar[str] = "/services/sla"
+
+    milestone: str
+    due_at: datetime
+    previous_due_at: datetime | None = None
+    cause: str  # "difficult" | "extension" | "reopened" | "rerouted"
+    reason: str
+    actor: str
+
+
+class _SlaOutcomeV1(EventData):
+    TOPIC: ClassVar[str] = TOPIC_SLA
+    SOURCE: ClassVar[str] = "/services/sla"
+
+    department: str
+    policy: str
+    milestone: str
+    due_at: datetime
+    done_at: datetime
+
+
+class SlaMetV1(_SlaOutcomeV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "sla.met.v1"
+
+
+class SlaMissedV1(_SlaOutcomeV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "sla.missed.v1"
+
+
 EVENT_TYPES: dict[str, type[EventData]] = {
     cls.TYPE: cls
     for cls in (
         ComplaintReceivedV1,
+        ComplaintClaimedV1,
+        ComplaintAcceptedV1,
+        ComplaintContactedV1,
+        ComplaintInfoRequestedV1,
+        ComplaintSupplementedV1,
+        ComplaintAnsweredV1,
+        ComplaintCooperatingAddedV1,
+        ComplaintRatedV1,
+        ComplaintReopenedV1,
+        ComplaintClosedV1,
+        ComplaintDuplicateLinkedV1,
         ComplaintReturnedV1,
         ComplaintDispatchedV1,
         ComplaintRoutedV1,
@@ -227,6 +347,9 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         SlaWarningV1,
         SlaBreachedV1,
         SlaEscalatedV1,
+        SlaDeadlineChangedV1,
+        SlaMetV1,
+        SlaMissedV1,
     )
 }
 

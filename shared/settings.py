@@ -37,6 +37,9 @@ class CommonSettings(BaseSettings):
     outbox_batch_size: int = 200
     consumer_batch_size: int = 100
     log_level: str = "INFO"
+    #: Secret that signs bearer tokens (HS256 JWT); every service verifies tokens with it. The default is for the
+    #: embedded default on a laptop only: set your own in any shared deployment.
+    auth_secret: str = "development-only-secret-change-me"
 
     @field_validator("database_url")
     @classmethod

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -15,6 +14,7 @@ from services.intake.models import Complaint
 from services.intake.repository import ComplaintRepository
 from services.intake.schemas import ComplaintCreate, ComplaintCreated, ComplaintView, HistoryItem, mask_mobile
 from services.intake.service import IdempotencyConflict, file_complaint
+from shared import clock
 from shared.calendar import SHANGHAI
 from shared.catalog import load_catalog
 from shared.db import Database
@@ -38,7 +38,7 @@ async def create_complaint(
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> JSONResponse:
     try:
-        filed = await file_complaint(db, body, idempotency_key=idempotency_key, now=datetime.now(timezone.utc))
+        filed = await file_complaint(db, body, idempotency_key=idempotency_key, now=clock.now())
     except IdempotencyConflict:
         metrics.REJECTED.labels("idempotency_conflict").inc()
         return JSONResponse(status_code=422, content=error_body([{

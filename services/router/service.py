@@ -53,7 +53,7 @@ class RouterHandlers:
         complaint = await uow.session.get(RoutedComplaint, event.complaint_id)
         if complaint is None:
             return
-        complaint.excluded = sorted(set(complaint.excluded) | {event.department})
+        complaint.excluded = sorted(set(complaint.excluded) | {event.returned_by})
         complaint.attempt += 1
         if event.suggested_department:
             self._learn(uow, complaint, event.suggested_department, None, None, "return", envelope.time)

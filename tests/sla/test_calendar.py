@@ -1,4 +1,4 @@
-"""WorkingCalendar: chinese-calendar data, 调休 days, the override file and loud weekends-only guesses."""
+"""WorkingCalendar: chinese-calendar data, 调休 days, the override file and loud guesses beyond the data."""
 
 from __future__ import annotations
 
@@ -102,7 +102,13 @@ def test_known_range_and_covers(calendar):
     assert not calendar.covers(date(2003, 12, 31))
 
 
-def test_beyond_the_data_is_weekends_only_and_loud(calendar, caplog):
+def test_fixed_date_holidays_are_rest_days_even_beyond_the_data(calendar):
+    for month, day in ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)):
+        info = calendar.day(date(BEYOND, month, day))
+        assert not info.working and info.statutory_holiday and not info.known
+
+
+def test_beyond_the_data_is_guessed_and_loud(calendar, caplog):
     monday = first_weekday_on_or_after(date(BEYOND, 3, 1), 0)
     with caplog.at_level(logging.WARNING, logger="complaints.calendar"):
         assert calendar.is_working_day(monday)
@@ -111,7 +117,7 @@ def test_beyond_the_data_is_weekends_only_and_loud(calendar, caplog):
     assert len(records) == 2  # every guess is logged, each time
     assert all(r.levelno == logging.WARNING and str(BEYOND) in r.getMessage() for r in records)
     info = calendar.day(monday)
-    assert not info.known and info.source == "guess:weekends-only"
+    assert not info.known and info.source == "guess:weekends-and-fixed-date-holidays"
 
 
 def test_trace_reports_guessed_dates_without_logging(calendar, caplog):

@@ -18,7 +18,7 @@ The rules and how they are read here:
   (weekends and statutory holidays skipped, 调休 working days included). It is a working day by construction.
 
 Holiday data comes from :class:`shared.calendar.WorkingCalendar`. When a computation depends on a date the calendar
-has no data for, the date is guessed weekends-only and the result says so: ``Due.calendar_warnings`` lists the
+has no data for, the date is guessed (weekends and fixed-date holidays only) and the result says so: ``Due.calendar_warnings`` lists the
 guessed years/dates, and each warning is logged (``logging.warning``, logger ``complaints.calendar``) every time.
 
 Pure functions: no clock, no I/O.

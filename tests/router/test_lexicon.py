@@ -1,0 +1,49 @@
+import copy
+import json
+
+import pytest
+
+from services.router.domain.lexicon import DEFAULT_LEXICON_PATH, LexiconError, parse_lexicon
+from shared.catalog import load_catalog
+
+IDS = frozenset(load_catalog().ids)
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return json.loads(DEFAULT_LEXICON_PATH.read_text(encoding="utf-8"))
+
+
+def test_lexicon_loads_and_covers_every_department(raw):
+    lexicon = parse_lexicon(raw, IDS)
+    assert lexicon.departments == IDS
+    assert all(g.reason.strip() for g in lexicon.groups)
+    assert all(r.reason.strip() for r in lexicon.rules)
+
+
+def test_unknown_department_is_rejected(raw):
+    bad = copy.deepcopy(raw)
+    bad["groups"][2]["department"] = "environment_bureau"
+    with pytest.raises(LexiconError, match="unknown department"):
+        parse_lexicon(bad, IDS)
+
+
+def test_rule_with_unknown_cue_is_rejected(raw):
+    bad = copy.deepcopy(raw)
+    bad["rules"][0]["if_any"] = ["cue:no_such_cue"]
+    with pytest.raises(LexiconError, match="unknown condition"):
+        parse_lexicon(bad, IDS)
+
+
+def test_group_without_reason_is_rejected(raw):
+    bad = copy.deepcopy(raw)
+    bad["groups"][3]["reason"] = " "
+    with pytest.raises(LexiconError, match="reason"):
+        parse_lexicon(bad, IDS)
+
+
+def test_unknown_setting_is_rejected(raw):
+    bad = copy.deepcopy(raw)
+    bad["settings"]["temprature"] = 1.0
+    with pytest.raises(LexiconError, match="unknown setting"):
+        parse_lexicon(bad, IDS)
