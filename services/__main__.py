@@ -3,13 +3,13 @@
 import uvicorn
 
 from services.standalone import build_app
-from shared.logs import setup_logging
+from shared.logs import prepare_process
 from shared.settings import AllInOneSettings
 
 
 def main() -> None:
     settings = AllInOneSettings()
-    setup_logging(settings.log_level)
+    prepare_process(settings)
     uvicorn.run(build_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 

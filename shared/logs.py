@@ -1,8 +1,12 @@
-"""Logging setup for every process: one line per record, level from the settings."""
+"""Process setup for every entry point: logging (one line per record, level from the settings) and the clock."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+
+from shared import clock
+from shared.settings import CommonSettings
 
 
 def setup_logging(level: str = "INFO") -> None:
@@ -12,3 +16,12 @@ def setup_logging(level: str = "INFO") -> None:
     )
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     logging.getLogger("jieba").setLevel(logging.WARNING)
+
+
+def prepare_process(settings: CommonSettings) -> None:
+    setup_logging(settings.log_level)
+    if settings.clock_offset_seconds:
+        clock.set_offset(timedelta(seconds=settings.clock_offset_seconds))
+        logging.getLogger("complaints").warning(
+            "this process's clock is shifted by %s s (CLOCK_OFFSET_SECONDS)", settings.clock_offset_seconds
+        )

@@ -12,6 +12,8 @@ from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.sqltypes import UtcDateTime
+
 
 def alembic_config(script_location: Path, url: str, version_table: str) -> Config:
     config = Config()
@@ -40,8 +42,14 @@ def run_env(context: Any, target_metadata: MetaData, service: str) -> None:
     def own(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
         return type_ != "table" or bool(name and name.startswith(f"{service}_") and name != version_table)
 
+    def render_item(type_: str, obj: Any, _context: Any) -> str | bool:
+        # Scripts spell the column type plainly; UtcDateTime only changes how values are bound and read.
+        if type_ == "type" and isinstance(obj, UtcDateTime):
+            return "sa.DateTime(timezone=True)"
+        return False
+
     options = dict(target_metadata=target_metadata, version_table=version_table, render_as_batch=True,
-                   compare_type=True, include_object=own)
+                   compare_type=True, include_object=own, render_item=render_item)
     connection = context.config.attributes.get("connection")
     if connection is None:
         context.configure(url=context.config.get_main_option("sqlalchemy.url"), literal_binds=True, **options)

@@ -40,6 +40,9 @@ class CommonSettings(BaseSettings):
     #: Secret that signs bearer tokens (HS256 JWT); every service verifies tokens with it. The default is for the
     #: embedded default on a laptop only: set your own in any shared deployment.
     auth_secret: str = "development-only-secret-change-me"
+    #: Shifts this process's clock by so many seconds — for drills, demos and tests that must cross a deadline
+    #: without waiting for it. Leave it at 0 in service.
+    clock_offset_seconds: float = 0.0
 
     @field_validator("database_url")
     @classmethod
@@ -59,6 +62,22 @@ class IntakeSettings(CommonSettings):
     intake_port: int = 8001
     #: Largest request body accepted by intake, in bytes (larger bodies get 413 before any parsing).
     max_body_bytes: int = 64 * 1024
+    #: How long a handler's claim on a complaint lasts; after it lapses a colleague may take the complaint over.
+    claim_lease_minutes: int = 30
+    #: Public filing limit per client (IP address, or the token's subject for staff): sustained rate and burst.
+    #: ``0`` per minute turns the limit off.
+    filing_rate_per_minute: float = 30.0
+    filing_burst: int = 20
+    #: Validity of the per-complaint access token returned at filing.
+    filer_token_days: int = 365
+    #: An answered complaint the filer does not rate within this many days is closed.
+    rating_window_days: int = 7
+    #: A complaint by the same enterprise with nearly the same text within this window is a duplicate (重复件).
+    duplicate_window_days: int = 30
+    #: Character-bigram Jaccard similarity of title + text at or above which two complaints are the same.
+    duplicate_similarity: float = 0.8
+    #: How often the loop closing unrated answered complaints runs.
+    autoclose_interval_s: float = 60.0
 
 
 class RouterSettings(CommonSettings):

@@ -8,7 +8,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.standalone import build_app
 from shared.settings import AllInOneSettings
 from tests.support import Broker, fresh_postgres
 
@@ -28,6 +27,8 @@ def embedded_settings(tmp: Path, **overrides) -> AllInOneSettings:
 @contextlib.asynccontextmanager
 async def running_app(settings: AllInOneSettings):
     """The whole product in this process (lifespan started), with an HTTP client bound to it."""
+    from services.standalone import build_app
+
     app = build_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

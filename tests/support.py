@@ -161,3 +161,25 @@ async def eventually(check, timeout: float = 20.0, interval: float = 0.05):
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+
+
+def spawn_service(name: str, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Start ``python -m services.<name>`` as its own process, as in scale-out."""
+    import sys
+
+    full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=full_env,
+                                stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_process(proc: subprocess.Popen, *, kill: bool = False) -> None:
+    if kill:
+        proc.kill()
+    else:
+        proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)

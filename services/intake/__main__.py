@@ -5,13 +5,13 @@ import uvicorn
 from services.intake.app import ROUTERS, build_runtime, configure
 from shared.bus import make_bus
 from shared.http import create_app
-from shared.logs import setup_logging
+from shared.logs import prepare_process
 from shared.settings import IntakeSettings
 
 
 def main() -> None:
     settings = IntakeSettings()
-    setup_logging(settings.log_level)
+    prepare_process(settings)
     bus = make_bus(settings, client_id="intake")
     app = create_app("投诉受理 Complaint intake", bus, [build_runtime(settings, bus)], ROUTERS)
     configure(app, settings)

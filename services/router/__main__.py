@@ -5,13 +5,13 @@ import uvicorn
 from services.router.app import ROUTERS, build_runtime, configure, load_classifier
 from shared.bus import make_bus
 from shared.http import create_app
-from shared.logs import setup_logging
+from shared.logs import prepare_process
 from shared.settings import RouterSettings
 
 
 def main() -> None:
     settings = RouterSettings()
-    setup_logging(settings.log_level)
+    prepare_process(settings)
     bus = make_bus(settings, client_id="router")
     classifier = load_classifier(settings)
     app = create_app("诉求分派 Complaint router", bus, [build_runtime(settings, bus, classifier)], ROUTERS)

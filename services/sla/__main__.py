@@ -5,13 +5,13 @@ import uvicorn
 from services.sla.app import ROUTERS, build_runtime
 from shared.bus import make_bus
 from shared.http import create_app
-from shared.logs import setup_logging
+from shared.logs import prepare_process
 from shared.settings import SlaSettings
 
 
 def main() -> None:
     settings = SlaSettings()
-    setup_logging(settings.log_level)
+    prepare_process(settings)
     bus = make_bus(settings, client_id="sla")
     app = create_app("时限督办 SLA service", bus, [build_runtime(settings, bus)], ROUTERS)
     uvicorn.run(app, host=settings.sla_host, port=settings.sla_port, log_level=settings.log_level.lower())

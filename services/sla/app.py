@@ -14,7 +14,15 @@ from services.sla.models import OUTBOX, SERVICE
 from shared.bus.base import Bus
 from shared.calendar import WorkingCalendar
 from shared.db import Database
-from shared.events import TOPIC_ROUTER, ComplaintRoutedV1, utcnow
+from shared import clock
+from shared.events import (
+    TOPIC_INTAKE,
+    TOPIC_ROUTER,
+    ComplaintAnsweredV1,
+    ComplaintContactedV1,
+    ComplaintReopenedV1,
+    ComplaintRoutedV1,
+)
 from shared.runtime import ServiceRuntime
 from shared.settings import SlaSettings
 
@@ -31,12 +39,18 @@ def build_runtime(settings: SlaSettings, bus: Bus) -> ServiceRuntime:
         WorkingCalendar.load(settings.calendar_overrides_path)
         if settings.calendar_overrides_path else WorkingCalendar.load()
     )
-    handlers = service.SlaHandlers(policies, calendar, settings.sla_policy_set)
-    runtime.add_consumer((TOPIC_ROUTER,), {ComplaintRoutedV1.TYPE: handlers.on_routed})
+    clocks = service.Clocks(policies, calendar, settings.sla_policy_set)
+    handlers = service.SlaHandlers(clocks)
+    runtime.add_consumer((TOPIC_INTAKE, TOPIC_ROUTER), {
+        ComplaintRoutedV1.TYPE: handlers.on_routed,
+        ComplaintContactedV1.TYPE: handlers.on_contacted,
+        ComplaintAnsweredV1.TYPE: handlers.on_answered,
+        ComplaintReopenedV1.TYPE: handlers.on_reopened,
+    })
 
     async def timer() -> None:
         while True:
-            result = await service.sweep(db, policies, calendar, utcnow(), settings.timer_batch_size)
+            result = await service.sweep(db, clocks, clock.now(), settings.timer_batch_size)
             if result.clocks < settings.timer_batch_size:
                 await asyncio.sleep(settings.timer_interval_s)
 

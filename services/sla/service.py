@@ -1,9 +1,13 @@
-"""The SLA service's event handlers and its timer sweep.
+"""The SLA service's commands: clocks follow the complaint's lifecycle events, and the timer fires what is due.
 
-Routing opens the complaint's clocks (deadlines from the policy and the working-day calendar); the timer reads only
-clocks that are due, fires each escalation step through the outbox with a deterministic event id and records it in
-``sla_fired_step`` in the same transaction, so every (complaint, milestone, step) fires exactly once — with several
-replicas and across restarts — and a service that was down catches up on what came due meanwhile.
+- routing opens the complaint's clocks (deadlines from the policy and the working-day calendar, counted from
+  receipt) and a department clock; re-routing keeps the complaint's clocks and starts a new department clock;
+- each milestone stops on its lifecycle event (routed / contacted / answered), firing ``sla.met`` or ``sla.missed``;
+  a reopening restarts the answered clocks;
+- marking a complaint difficult and extensions (延期) move a deadline, with who and why in the audit trail;
+- the timer reads only clocks that are due, fires each step through the outbox with a deterministic event id and
+  records it in ``sla_fired_step`` in the same transaction — every (complaint, milestone, revision, step) fires
+  exactly once, with several replicas and across restarts, and a service that was down catches up.
 """
 
 from __future__ import annotations
@@ -11,22 +15,29 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import select
 
 from services.sla import metrics
-from services.sla.domain.deadlines import milestone_deadlines
-from services.sla.domain.escalation import step_at
-from services.sla.domain.policies import PolicyStore
-from services.sla.models import Clock, FiredStep
+from services.sla.domain.deadlines import due_instant, extend_due
+from services.sla.domain.escalation import first_step_after, outcome, step_at
+from services.sla.domain.policies import Milestone, PolicyStore
+from services.sla.models import OPEN, SCOPE_COMPLAINT, SCOPE_DEPARTMENT, STOPPED, AuditEntry, Clock, FiredStep
 from shared.calendar import WorkingCalendar
 from shared.db import Database, UnitOfWork
 from shared.events import (
     SLA_STEP_EVENTS,
+    ComplaintAnsweredV1,
+    ComplaintContactedV1,
+    ComplaintReopenedV1,
     ComplaintRoutedV1,
     Envelope,
     SlaClockOpenedV1,
+    SlaDeadlineChangedV1,
+    SlaMetV1,
     SlaMilestoneV1,
+    SlaMissedV1,
     deterministic_id,
 )
 from shared.outbox import insert_ignore
@@ -34,34 +45,95 @@ from shared.outbox import insert_ignore
 log = logging.getLogger("complaints.sla")
 
 
+class SlaError(Exception):
+    """A deadline command that cannot apply (no clock, nothing to extend …)."""
+
+
+@dataclass
+class Clocks:
+    """What the SLA service needs to compute deadlines: the policies, the deployment's policy set, the calendar."""
+
+    policies: PolicyStore
+    calendar: WorkingCalendar
+    policy_set: str
+
+    def milestone(self, clock: Clock) -> Milestone:
+        return self.policies.get(clock.policy).milestone(clock.milestone)
+
+    def plan(self, clock: Clock, after: datetime | None = None) -> None:
+        """Point the clock at its next step: the first one (or the first after ``after`` when re-planning)."""
+        milestone = self.milestone(clock)
+        if clock.scope != SCOPE_COMPLAINT:
+            clock.next_fire_at = None
+            return
+        step = (
+            step_at(milestone, clock.started_at, clock.due_at, 0, self.calendar)
+            if after is None else first_step_after(milestone, clock.started_at, clock.due_at, after, self.calendar)
+        )
+        clock.next_step_index = step.index if step else 0
+        clock.next_fire_at = step.fire_at if step else None
+
+
+async def _clocks(uow: UnitOfWork, complaint_id: str, **where: Any) -> list[Clock]:
+    query = select(Clock).where(Clock.complaint_id == complaint_id)
+    for column, value in where.items():
+        query = query.where(getattr(Clock, column) == value)
+    return list((await uow.session.scalars(query.order_by(Clock.id))).all())
+
+
+def _audit(uow: UnitOfWork, complaint_id: str, at: datetime, actor: str, action: str, **detail: Any) -> None:
+    uow.session.add(AuditEntry(complaint_id=complaint_id, at=at, actor=actor, action=action, detail=detail))
+
+
 class SlaHandlers:
-    def __init__(self, policies: PolicyStore, calendar: WorkingCalendar, policy_set: str) -> None:
-        self.policies = policies
-        self.calendar = calendar
-        self.policy_set = policy_set
+    def __init__(self, clocks: Clocks) -> None:
+        self.clocks = clocks
+
+    # -- routing --------------------------------------------------------------------------------------------------
 
     async def on_routed(self, event: ComplaintRoutedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        existing = (await uow.session.scalars(select(Clock).where(Clock.complaint_id == event.complaint_id))).all()
-        if existing:
-            # Re-routing keeps the complaint's clock; the new department takes it over.
-            for clock in existing:
-                if clock.status == "open":
-                    clock.department = event.department
-                    uow.session.add(clock)
+        existing = await _clocks(uow, event.complaint_id)
+        if not existing:
+            await self._open(event, uow)
             return
-        policy = self.policies.policy_for(event.sla_policy, self.policy_set)
-        deadlines = milestone_deadlines(policy, event.received_at, self.calendar)
+        # Re-routing: the complaint's clocks keep running under the new department; the previous department's
+        # share stops and the new department's starts now.
+        policy = self.clocks.policies.get(existing[0].policy)
+        for clock in existing:
+            if clock.status != OPEN:
+                continue
+            if clock.scope == SCOPE_COMPLAINT:
+                clock.department = event.department
+            elif clock.attempt < event.attempt:
+                clock.status, clock.stopped_at, clock.outcome = STOPPED, event.routed_at, "moved"
+            uow.session.add(clock)
+        if not any(c.scope == SCOPE_DEPARTMENT and c.attempt == event.attempt for c in existing):
+            for milestone in policy.milestones:
+                if milestone.stops_on == "answered":
+                    self._add_department_clock(uow, event, policy.name, milestone, event.routed_at)
+        _audit(uow, event.complaint_id, event.routed_at, event.decided_by, "rerouted",
+               department=event.department, attempt=event.attempt)
+
+    async def _open(self, event: ComplaintRoutedV1, uow: UnitOfWork) -> None:
+        policy = self.clocks.policies.policy_for(event.sla_policy, self.clocks.policy_set)
         warnings: list[str] = []
         opened: list[SlaMilestoneV1] = []
-        for milestone, due in deadlines:
-            first = step_at(milestone, event.received_at, due.due_at, 0, self.calendar)
-            uow.session.add(Clock(
-                complaint_id=event.complaint_id, milestone=milestone.name, policy=policy.name,
-                department=event.department, status="open", started_at=event.received_at, due_at=due.due_at,
-                next_step_index=first.index if first else 0, next_fire_at=first.fire_at if first else None,
-            ))
+        for milestone in policy.milestones:
+            due = due_instant(event.received_at, milestone.limit, milestone.unit, self.clocks.calendar,
+                              rest_day_rule=policy.rest_day_rule)
+            clock = Clock(
+                complaint_id=event.complaint_id, milestone=milestone.name, scope=SCOPE_COMPLAINT, attempt=0,
+                policy=policy.name, department=event.department, status=OPEN, started_at=event.received_at,
+                due_at=due.due_at,
+            )
+            self.clocks.plan(clock)
+            uow.session.add(clock)
             warnings.extend(due.calendar_warnings)
             opened.append(SlaMilestoneV1(milestone=milestone.name, due_at=due.due_at))
+            if milestone.stops_on == "routed":
+                self._stop(uow, clock, event.routed_at)
+            elif milestone.stops_on == "answered":
+                self._add_department_clock(uow, event, policy.name, milestone, event.received_at)
         if warnings:
             log.warning("complaint %s: deadline computed beyond the calendar data: %s", event.complaint_id,
                         "; ".join(sorted(set(warnings))))
@@ -71,6 +143,120 @@ class SlaHandlers:
         ), event_id=deterministic_id(event.complaint_id, "clock_opened"))
         metrics.CLOCKS_OPENED.labels(policy.name).inc(len(opened))
 
+    def _add_department_clock(
+        self, uow: UnitOfWork, event: ComplaintRoutedV1, policy: str, milestone: Milestone, start: datetime
+    ) -> None:
+        due = due_instant(start, milestone.limit, milestone.unit, self.clocks.calendar)
+        uow.session.add(Clock(
+            complaint_id=event.complaint_id, milestone=milestone.name, scope=SCOPE_DEPARTMENT,
+            attempt=event.attempt, policy=policy, department=event.department, status=OPEN, started_at=start,
+            due_at=due.due_at, next_fire_at=None,
+        ))
+
+    # -- stops and restarts ---------------------------------------------------------------------------------------
+
+    def _stop(self, uow: UnitOfWork, clock: Clock, at: datetime) -> None:
+        clock.status, clock.stopped_at, clock.next_fire_at = STOPPED, at, None
+        clock.outcome = outcome(clock.due_at, at)
+        uow.session.add(clock)
+        if clock.scope == SCOPE_COMPLAINT:
+            event_cls = SlaMetV1 if clock.outcome == "met" else SlaMissedV1
+            uow.emit(event_cls(
+                complaint_id=clock.complaint_id, department=clock.department, policy=clock.policy,
+                milestone=clock.milestone, due_at=clock.due_at, done_at=at,
+            ), event_id=deterministic_id(clock.complaint_id, clock.milestone, "outcome", clock.revision))
+            metrics.OUTCOMES.labels(clock.outcome, clock.policy).inc()
+
+    async def _stop_on(self, uow: UnitOfWork, complaint_id: str, lifecycle_event: str, at: datetime) -> None:
+        for clock in await _clocks(uow, complaint_id, status=OPEN):
+            if self.clocks.milestone(clock).stops_on == lifecycle_event:
+                self._stop(uow, clock, at)
+
+    async def on_contacted(self, event: ComplaintContactedV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        await self._stop_on(uow, event.complaint_id, "contacted", event.at)
+
+    async def on_answered(self, event: ComplaintAnsweredV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        await self._stop_on(uow, event.complaint_id, "answered", event.at)
+        _audit(uow, event.complaint_id, event.at, event.actor, "stopped", on="answered")
+
+    async def on_reopened(self, event: ComplaintReopenedV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        """不满意: the answered clocks restart with a full period from the reopening."""
+        clocks = await _clocks(uow, event.complaint_id, status=STOPPED)
+        latest_department = max((c.attempt for c in clocks if c.scope == SCOPE_DEPARTMENT), default=None)
+        for clock in clocks:
+            milestone = self.clocks.milestone(clock)
+            if milestone.stops_on != "answered":
+                continue
+            if clock.scope == SCOPE_DEPARTMENT and clock.attempt != latest_department:
+                continue
+            previous = clock.due_at
+            clock.status, clock.stopped_at, clock.outcome = OPEN, None, None
+            clock.started_at = event.at
+            clock.due_at = due_instant(event.at, milestone.limit_for(clock.difficult), milestone.unit,
+                                       self.clocks.calendar).due_at
+            clock.revision += 1
+            self.clocks.plan(clock, after=event.at)
+            uow.session.add(clock)
+            if clock.scope == SCOPE_COMPLAINT:
+                self._announce(uow, clock, previous, "reopened", event.reason, event.actor)
+        _audit(uow, event.complaint_id, event.at, event.actor, "restarted", reason=event.reason)
+
+    def _announce(self, uow: UnitOfWork, clock: Clock, previous: datetime, cause: str, reason: str, actor: str) -> None:
+        uow.emit(SlaDeadlineChangedV1(
+            complaint_id=clock.complaint_id, milestone=clock.milestone, due_at=clock.due_at,
+            previous_due_at=previous, cause=cause, reason=reason, actor=actor,
+        ), event_id=deterministic_id(clock.complaint_id, clock.milestone, "deadline", clock.revision))
+
+    # -- supervisors' and handlers' deadline commands ----------------------------------------------------------------
+
+    async def mark_difficult(self, uow: UnitOfWork, complaint_id: str, *, reason: str, actor: str,
+                             now: datetime) -> list[Clock]:
+        """Switch the complaint's open milestones to their difficult (疑难) limit, counted from the clock's start."""
+        changed = []
+        for clock in await _clocks(uow, complaint_id, scope=SCOPE_COMPLAINT, status=OPEN):
+            milestone = self.clocks.milestone(clock)
+            if clock.difficult or milestone.difficult_limit is None:
+                continue
+            previous = clock.due_at
+            clock.difficult = True
+            clock.due_at = due_instant(clock.started_at, milestone.difficult_limit, milestone.unit,
+                                       self.clocks.calendar).due_at
+            clock.revision += 1
+            self.clocks.plan(clock, after=now)
+            uow.session.add(clock)
+            self._announce(uow, clock, previous, "difficult", reason, actor)
+            changed.append(clock)
+        if not changed:
+            raise SlaError("no open milestone of this complaint has a difficult limit (or it is already difficult)")
+        _audit(uow, complaint_id, now, actor, "marked_difficult", reason=reason,
+               milestones=[c.milestone for c in changed])
+        return changed
+
+    async def extend(self, uow: UnitOfWork, complaint_id: str, *, days: int, reason: str, actor: str,
+                     now: datetime, milestone: str | None = None) -> list[Clock]:
+        """延期: move the open milestones' deadlines by ``days`` of their own unit."""
+        changed = []
+        for clock in await _clocks(uow, complaint_id, scope=SCOPE_COMPLAINT, status=OPEN):
+            if milestone and clock.milestone != milestone:
+                continue
+            spec = self.clocks.milestone(clock)
+            previous = clock.due_at
+            clock.due_at = extend_due(clock.due_at, days, spec.unit, self.clocks.calendar).due_at
+            clock.extended_days += days
+            clock.revision += 1
+            self.clocks.plan(clock, after=now)
+            uow.session.add(clock)
+            self._announce(uow, clock, previous, "extension", reason, actor)
+            changed.append(clock)
+        if not changed:
+            raise SlaError("the complaint has no open clock to extend")
+        _audit(uow, complaint_id, now, actor, "extended", days=days, reason=reason,
+               milestones=[c.milestone for c in changed])
+        return changed
+
+
+# -- the timer -----------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -78,40 +264,38 @@ class SweepResult:
     fired: int
 
 
-async def sweep(
-    db: Database, policies: PolicyStore, calendar: WorkingCalendar, now: datetime, limit: int
-) -> SweepResult:
+async def sweep(db: Database, clocks: Clocks, now: datetime, limit: int) -> SweepResult:
     """Fire every escalation step due at ``now`` on up to ``limit`` due clocks."""
     fired = 0
     async with db.unit_of_work() as uow:
         query = (
             select(Clock)
-            .where(Clock.status == "open", Clock.next_fire_at.is_not(None), Clock.next_fire_at <= now)
+            .where(Clock.status == OPEN, Clock.next_fire_at.is_not(None), Clock.next_fire_at <= now)
             .order_by(Clock.next_fire_at)
             .limit(limit)
         )
         if uow.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        clocks = (await uow.session.scalars(query)).all()
-        for clock in clocks:
-            milestone = policies.get(clock.policy).milestone(clock.milestone)
-            step = step_at(milestone, clock.started_at, clock.due_at, clock.next_step_index, calendar)
+        due = list((await uow.session.scalars(query)).all())
+        for clock in due:
+            milestone = clocks.milestone(clock)
+            step = step_at(milestone, clock.started_at, clock.due_at, clock.next_step_index, clocks.calendar)
             while step is not None and step.fire_at <= now:
                 if await _record_step(uow, clock, step.index, step.kind, step.level, step.fire_at, now):
-                    event_cls = SLA_STEP_EVENTS[step.kind]
-                    uow.emit(event_cls(
+                    uow.emit(SLA_STEP_EVENTS[step.kind](
                         complaint_id=clock.complaint_id, department=clock.department, policy=clock.policy,
                         milestone=clock.milestone, step=step.index, level=step.level, due_at=clock.due_at,
                         fire_at=step.fire_at,
-                    ), event_id=deterministic_id(clock.complaint_id, clock.milestone, "step", step.index))
+                    ), event_id=deterministic_id(clock.complaint_id, clock.milestone, clock.revision, "step",
+                                                 step.index))
                     metrics.STEPS_FIRED.labels(step.kind, clock.policy).inc()
                     fired += 1
-                step = step_at(milestone, clock.started_at, clock.due_at, step.index + 1, calendar)
+                step = step_at(milestone, clock.started_at, clock.due_at, step.index + 1, clocks.calendar)
             clock.next_step_index = step.index if step else clock.next_step_index + 1
             clock.next_fire_at = step.fire_at if step else None
             uow.session.add(clock)
         await uow.commit()
-    return SweepResult(clocks=len(clocks), fired=fired)
+    return SweepResult(clocks=len(due), fired=fired)
 
 
 async def _record_step(
@@ -119,8 +303,8 @@ async def _record_step(
 ) -> bool:
     result = await uow.session.execute(
         insert_ignore(FiredStep.__table__, uow.dialect).values(
-            complaint_id=clock.complaint_id, milestone=clock.milestone, step=index, kind=kind, level=level,
-            fire_at=fire_at, fired_at=now,
+            complaint_id=clock.complaint_id, milestone=clock.milestone, revision=clock.revision, step=index,
+            kind=kind, level=level, fire_at=fire_at, fired_at=now,
         )
     )
     return result.rowcount == 1

@@ -39,7 +39,7 @@ def test_standard_schedule(store, calendar):
     m = store.get("standard").milestone("resolution")
     received = at("2026-11-23T09:00:00+08:00")
     due = due_instant(received, m.limit, m.unit, calendar).due_at  # 2026-12-04T00:00
-    assert steps(m, received, due, calendar, 8) == [
+    assert steps(m, received, due, calendar, 9) == [
         (0, "warning", "70pct", "2026-11-30T19:30:00+08:00"),  # 70% of 255h after receipt
         (1, "warning", "1_working_day", "2026-12-03T00:00:00+08:00"),
         (2, "breached", None, "2026-12-04T00:00:00+08:00"),
@@ -48,10 +48,11 @@ def test_standard_schedule(store, calendar):
         (5, "escalated", "center_supervision", "2026-12-08T00:00:00+08:00"),
         (6, "escalated", "center_supervision", "2026-12-09T00:00:00+08:00"),
         (7, "escalated", "center_supervision", "2026-12-10T00:00:00+08:00"),
+        (8, "escalated", "joint_meeting", "2026-12-11T00:00:00+08:00"),  # 5 working days overdue
     ]
-    # "until it is done": the schedule never ends
+    # "until it is done": the schedule never ends, staying at the top level
     far = step_at(m, received, due, 400, calendar)
-    assert far is not None and far.kind == "escalated" and far.level == "center_supervision"
+    assert far is not None and far.kind == "escalated" and far.level == "joint_meeting"
 
 
 def test_financial_service_over_golden_week(store, calendar):

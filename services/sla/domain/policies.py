@@ -43,6 +43,8 @@ LEVELS = ("department_lead", "center_supervision", "joint_meeting")
 REPEAT_EVERY_WORKING_DAY = "every_working_day"
 REPEAT_NONE = "none"
 REPEATS = (REPEAT_EVERY_WORKING_DAY, REPEAT_NONE)
+#: The lifecycle event that stops a milestone's clock: dispatched to a department, the filer contacted, answered.
+STOPS_ON = ("routed", "contacted", "answered")
 
 #: End-of-period rule (Civil Code art. 203): which days push a period's last day to the next working day.
 #: "statutory_and_weekends" follows the judicial reading that 法定休假日 includes the weekly rest days (双休日);
@@ -85,6 +87,8 @@ class Milestone:
     #: "every_working_day": escalate again each working day while overdue, staying at the top level;
     #: "none": one escalation per ladder level, then nothing
     repeat: str = REPEAT_EVERY_WORKING_DAY
+    #: the lifecycle event that stops this milestone's clock (one of STOPS_ON)
+    stops_on: str = "answered"
 
     def limit_for(self, difficult: bool) -> int:
         if difficult and self.difficult_limit is not None:
@@ -153,6 +157,9 @@ def _parse_milestone(raw: object, where: str) -> Milestone:
         if difficult < limit:
             raise PolicyError(f"{where}.difficult_limit ({difficult}) is shorter than the ordinary limit ({limit})")
     source = _text(raw.get("source"), f"{where}.source")
+    stops_on = raw.get("stops_on", "answered")
+    if stops_on not in STOPS_ON:
+        raise PolicyError(f"{where}.stops_on must be one of {STOPS_ON}, got {stops_on!r}")
 
     warnings = raw.get("warnings", {})
     if not isinstance(warnings, dict):
@@ -202,6 +209,7 @@ def _parse_milestone(raw: object, where: str) -> Milestone:
         warn_working_days_before=tuple(sorted(set(days_before), reverse=True)),
         escalation_levels=tuple(levels),
         repeat=repeat,
+        stops_on=stops_on,
     )
 
 
