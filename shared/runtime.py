@@ -30,6 +30,8 @@ class ServiceRuntime:
         self.bus = bus
         self.settings = settings
         self.migrations_dir = migrations_dir
+        #: What the service's HTTP layer needs from its composition root (settings, command handlers …).
+        self.context: dict[str, object] = {"settings": settings}
         self.relay = OutboxRelay(
             db, bus, batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s
         )

@@ -8,7 +8,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from services.sla import service
+from services.sla import api, service
 from services.sla.domain.policies import load_policies
 from services.sla.models import OUTBOX, SERVICE
 from shared.bus.base import Bus
@@ -27,7 +27,7 @@ from shared.runtime import ServiceRuntime
 from shared.settings import SlaSettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-ROUTERS: tuple = ()
+ROUTERS = (api.router,)
 log = logging.getLogger("complaints.sla")
 
 
@@ -41,6 +41,7 @@ def build_runtime(settings: SlaSettings, bus: Bus) -> ServiceRuntime:
     )
     clocks = service.Clocks(policies, calendar, settings.sla_policy_set)
     handlers = service.SlaHandlers(clocks)
+    runtime.context["handlers"] = handlers
     runtime.add_consumer((TOPIC_INTAKE, TOPIC_ROUTER), {
         ComplaintRoutedV1.TYPE: handlers.on_routed,
         ComplaintContactedV1.TYPE: handlers.on_contacted,
