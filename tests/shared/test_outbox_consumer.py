@@ -1,0 +1,186 @@
+"""The delivery guarantees on real databases (SQLite and PostgreSQL) and the embedded bus: the unit of work writes
+nothing without commit; a crash between sending and marking republishes and the consumer absorbs it; a handler that
+fails half-way leaves no effect and is retried; an undecodable record goes to the dead-letter topic; the embedded
+bus keeps records and committed offsets across a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from services.sla.app import MIGRATIONS
+from services.sla.models import OUTBOX, AuditEntry
+from shared import migrations
+from shared.bus.base import OutgoingRecord
+from shared.bus.embedded import EmbeddedBus
+from shared.consumer import IdempotentConsumer
+from shared.db import Database
+from shared.events import ALL_TOPICS, TOPIC_DEAD_LETTER, TOPIC_SLA, SlaMetV1
+from shared.outbox import OutboxRelay
+from tests.support import eventually, fresh_postgres
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request, tmp_path):
+    async def ready(url):
+        database = Database(url, OUTBOX)
+        await migrations.upgrade(database.engine, MIGRATIONS, "sla_alembic_version")
+        return database
+
+    if request.param == "sqlite":
+        database = await ready(f"sqlite+aiosqlite:///{tmp_path}/svc.db")
+        yield database
+        await database.dispose()
+    else:
+        async with fresh_postgres() as url:
+            database = await ready(url)
+            yield database
+            await database.dispose()
+
+
+@pytest.fixture
+async def bus(tmp_path):
+    b = EmbeddedBus(tmp_path / "bus.db")
+    await b.start(ALL_TOPICS)
+    yield b
+    await b.stop()
+
+
+def met(complaint_id: str) -> SlaMetV1:
+    return SlaMetV1(complaint_id=complaint_id, department="power", policy="standard", milestone="resolution",
+                    due_at=NOW, done_at=NOW)
+
+
+async def count(db: Database, table) -> int:
+    async with db.engine.connect() as conn:
+        return await conn.scalar(select(func.count()).select_from(table))
+
+
+async def test_unit_of_work_writes_nothing_without_commit(db):
+    async with db.unit_of_work() as uow:
+        uow.session.add(AuditEntry(complaint_id="c1", at=NOW, actor="t", action="x", detail={}))
+        uow.emit(met("c1"))
+    with pytest.raises(RuntimeError):
+        async with db.unit_of_work() as uow:
+            uow.session.add(AuditEntry(complaint_id="c1", at=NOW, actor="t", action="x", detail={}))
+            uow.emit(met("c1"))
+            raise RuntimeError("crash before commit")
+    assert await count(db, AuditEntry.__table__) == 0
+    assert await count(db, OUTBOX.outbox) == 0
+
+
+async def test_state_and_event_commit_together_and_a_duplicate_event_id_is_one_row(db):
+    for _ in range(2):
+        async with db.unit_of_work() as uow:
+            uow.session.add(AuditEntry(complaint_id="c1", at=NOW, actor="t", action="x", detail={}))
+            uow.emit(met("c1"), event_id="fixed-id")
+            await uow.commit()
+    assert await count(db, AuditEntry.__table__) == 2
+    assert await count(db, OUTBOX.outbox) == 1
+
+
+class CrashAfterSend:
+    """A bus whose publish reaches the broker, then the process 'dies' before marking the rows published."""
+
+    def __init__(self, bus: EmbeddedBus) -> None:
+        self.bus = bus
+
+    async def publish(self, records: list[OutgoingRecord]) -> None:
+        await self.bus.publish(records)
+        raise ConnectionResetError("process died after sending")
+
+
+async def effect_handler(event, envelope, uow) -> None:
+    uow.session.add(AuditEntry(complaint_id=event.complaint_id, at=NOW, actor="consumer", action="applied",
+                               detail={"event": envelope.id}))
+
+
+async def drain(consumer: IdempotentConsumer, bus: EmbeddedBus, group: str) -> None:
+    """Run the consumer until its group has committed everything on its topics."""
+    task = asyncio.create_task(consumer.run())
+    reader = bus.consumer(group, (TOPIC_SLA,))
+    await reader.start()
+    try:
+        await eventually(lambda: _lag_zero(reader), timeout=10)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _lag_zero(reader) -> bool:
+    return await reader.lag() == 0
+
+
+async def test_crash_between_send_and_mark_republishes_and_the_consumer_applies_once(db, bus):
+    async with db.unit_of_work() as uow:
+        uow.emit(met("c-crash"))
+        await uow.commit()
+    with pytest.raises(ConnectionResetError):
+        await OutboxRelay(db, CrashAfterSend(bus)).relay_once()
+    assert await OutboxRelay(db, bus).relay_once() == 1  # the row was not marked: sent again
+    assert await OutboxRelay(db, bus).relay_once() == 0
+
+    reader = bus.consumer("copies", (TOPIC_SLA,))
+    await reader.start()
+    copies = await reader.fetch(0.2, 10)
+    assert len(copies) == 2 and copies[0].value == copies[1].value
+
+    consumer = IdempotentConsumer("effects", bus, db, (TOPIC_SLA,), {SlaMetV1.TYPE: effect_handler})
+    await drain(consumer, bus, "effects")
+    assert await count(db, AuditEntry.__table__) == 1
+
+
+async def test_a_handler_failing_half_way_leaves_nothing_and_is_retried(db, bus):
+    attempts = []
+
+    async def flaky(event, envelope, uow):
+        await effect_handler(event, envelope, uow)
+        await uow.session.flush()  # the effect is written…
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("…and the handler crashes before the commit")
+
+    await bus.publish([OutgoingRecord(TOPIC_SLA, "c-flaky", met("c-flaky").envelope().to_bytes())])
+    await drain(IdempotentConsumer("flaky", bus, db, (TOPIC_SLA,), {SlaMetV1.TYPE: flaky}), bus, "flaky")
+    assert len(attempts) == 2
+    assert await count(db, AuditEntry.__table__) == 1
+
+
+async def test_an_undecodable_record_goes_to_the_dead_letter_topic_and_the_rest_flows(db, bus):
+    await bus.publish([
+        OutgoingRecord(TOPIC_SLA, "bad", b"{not json"),
+        OutgoingRecord(TOPIC_SLA, "c-ok", met("c-ok").envelope().to_bytes()),
+    ])
+    await drain(IdempotentConsumer("poison", bus, db, (TOPIC_SLA,), {SlaMetV1.TYPE: effect_handler}), bus, "poison")
+    assert await count(db, AuditEntry.__table__) == 1
+    dead = bus.consumer("dlq-reader", (TOPIC_DEAD_LETTER,))
+    await dead.start()
+    assert [r.value for r in await dead.fetch(0.2, 10)] == [b"{not json"]
+
+
+async def test_the_embedded_bus_keeps_records_and_offsets_across_a_restart(tmp_path):
+    path = tmp_path / "durable.db"
+    first = EmbeddedBus(path)
+    await first.start(ALL_TOPICS)
+    await first.publish([OutgoingRecord(TOPIC_SLA, str(i), f"r{i}".encode()) for i in range(5)])
+    consumer = first.consumer("g", (TOPIC_SLA,))
+    await consumer.start()
+    records = await consumer.fetch(0.2, 3)
+    await consumer.commit(records)
+    await first.stop()
+
+    second = EmbeddedBus(path)
+    await second.start(ALL_TOPICS)
+    resumed = second.consumer("g", (TOPIC_SLA,))
+    await resumed.start()
+    assert [r.value for r in await resumed.fetch(0.2, 10)] == [b"r3", b"r4"]
+    await second.publish([OutgoingRecord(TOPIC_SLA, "5", b"r5")])
+    assert [r.offset for r in await resumed.fetch(0.2, 10)] == [5]
+    await second.stop()
+
+
