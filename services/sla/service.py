@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from services.sla import metrics
 from services.sla.domain.deadlines import due_instant, extend_due
-from services.sla.domain.escalation import first_step_after, outcome, step_at
+from services.sla.domain.escalation import Step, first_step_after, outcome, step_at, steps_from
 from services.sla.domain.policies import Milestone, PolicyStore
 from services.sla.models import OPEN, SCOPE_COMPLAINT, SCOPE_DEPARTMENT, STOPPED, AuditEntry, Clock, FiredStep
 from shared.calendar import WorkingCalendar
@@ -265,8 +265,7 @@ class SweepResult:
 
 
 async def sweep(db: Database, clocks: Clocks, now: datetime, limit: int) -> SweepResult:
-    """Fire every escalation step due at ``now`` on up to ``limit`` due clocks."""
-    fired = 0
+    """Fire every escalation step due at ``now`` on up to ``limit`` due clocks, in one transaction."""
     async with db.unit_of_work() as uow:
         query = (
             select(Clock)
@@ -277,34 +276,46 @@ async def sweep(db: Database, clocks: Clocks, now: datetime, limit: int) -> Swee
         if uow.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
         due = list((await uow.session.scalars(query)).all())
+        planned: list[tuple[Clock, Step]] = []
         for clock in due:
-            milestone = clocks.milestone(clock)
-            step = step_at(milestone, clock.started_at, clock.due_at, clock.next_step_index, clocks.calendar)
+            steps = steps_from(clocks.milestone(clock), clock.started_at, clock.due_at, clock.next_step_index,
+                               clocks.calendar)
+            step = next(steps, None)
             while step is not None and step.fire_at <= now:
-                if await _record_step(uow, clock, step.index, step.kind, step.level, step.fire_at, now):
-                    uow.emit(SLA_STEP_EVENTS[step.kind](
-                        complaint_id=clock.complaint_id, department=clock.department, policy=clock.policy,
-                        milestone=clock.milestone, step=step.index, level=step.level, due_at=clock.due_at,
-                        fire_at=step.fire_at,
-                    ), event_id=deterministic_id(clock.complaint_id, clock.milestone, clock.revision, "step",
-                                                 step.index))
-                    metrics.STEPS_FIRED.labels(step.kind, clock.policy).inc()
-                    fired += 1
-                step = step_at(milestone, clock.started_at, clock.due_at, step.index + 1, clocks.calendar)
+                planned.append((clock, step))
+                step = next(steps, None)
             clock.next_step_index = step.index if step else clock.next_step_index + 1
             clock.next_fire_at = step.fire_at if step else None
             uow.session.add(clock)
+        fresh = await _record_steps(uow, planned, now)
+        for clock, step in planned:
+            if (clock.complaint_id, clock.milestone, clock.revision, step.index) not in fresh:
+                continue  # another replica fired it already
+            uow.emit(SLA_STEP_EVENTS[step.kind](
+                complaint_id=clock.complaint_id, department=clock.department, policy=clock.policy,
+                milestone=clock.milestone, step=step.index, level=step.level, due_at=clock.due_at,
+                fire_at=step.fire_at,
+            ), event_id=deterministic_id(clock.complaint_id, clock.milestone, clock.revision, "step", step.index))
+            metrics.STEPS_FIRED.labels(step.kind, clock.policy).inc()
         await uow.commit()
-    return SweepResult(clocks=len(due), fired=fired)
+    return SweepResult(clocks=len(due), fired=len(fresh))
 
 
-async def _record_step(
-    uow: UnitOfWork, clock: Clock, index: int, kind: str, level: str | None, fire_at: datetime, now: datetime
-) -> bool:
+async def _record_steps(
+    uow: UnitOfWork, planned: list[tuple[Clock, Step]], now: datetime
+) -> set[tuple[str, str, int, int]]:
+    """Insert the fired-step rows (one batched statement); returns the keys that were new — the ones to fire."""
+    if not planned:
+        return set()
+    table = FiredStep.__table__
+    rows = [
+        {"complaint_id": c.complaint_id, "milestone": c.milestone, "revision": c.revision, "step": s.index,
+         "kind": s.kind, "level": s.level, "fire_at": s.fire_at, "fired_at": now}
+        for c, s in planned
+    ]
     result = await uow.session.execute(
-        insert_ignore(FiredStep.__table__, uow.dialect).values(
-            complaint_id=clock.complaint_id, milestone=clock.milestone, revision=clock.revision, step=index,
-            kind=kind, level=level, fire_at=fire_at, fired_at=now,
-        )
+        insert_ignore(table, uow.dialect).returning(
+            table.c.complaint_id, table.c.milestone, table.c.revision, table.c.step),
+        rows,
     )
-    return result.rowcount == 1
+    return {tuple(row) for row in result.all()}

@@ -154,6 +154,14 @@ def _logged(step: Step | None) -> Step | None:
     return step
 
 
+def steps_from(
+    milestone: Milestone, started_at: datetime, due_at: datetime, index: int, calendar: WorkingCalendar
+) -> Iterator[Step]:
+    """The schedule from the ``index``-th step on, each step logged as ``step_at`` does (the timer walks it)."""
+    for step in itertools.islice(schedule(milestone, started_at, due_at, calendar), max(index, 0), None):
+        yield _logged(step)
+
+
 def step_at(
     milestone: Milestone, started_at: datetime, due_at: datetime, index: int, calendar: WorkingCalendar
 ) -> Step | None:
