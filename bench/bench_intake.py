@@ -20,7 +20,7 @@ import uuid
 
 import httpx
 
-from bench.harness import FILING, OUT, ROOT, Broker, free_port, percentile, run_wrk, server
+from bench.harness import OUT, Broker, filing, free_port, percentile, run_wrk, server
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -47,7 +47,7 @@ def drop_database(name: str) -> None:
 
 def measure_rates(seconds: int, connections: int) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
-    quiet = {"LOG_LEVEL": "WARNING"}
+    quiet = {"LOG_LEVEL": "WARNING", "FILING_RATE_PER_MINUTE": "0"}
 
     port = free_port()
     with server(["-m", "uvicorn", "bench.bare_app:app", "--port", str(port), "--workers", "1", "--no-access-log",
@@ -103,9 +103,10 @@ async def _routed_latency(intake_port: int, bootstrap: str, rate: int, seconds: 
     await asyncio.sleep(2.0)  # let the group settle before measuring
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{intake_port}", timeout=30,
                                  limits=httpx.Limits(max_connections=64)) as client:
-        async def file_one() -> None:
+        async def file_one(n: int) -> None:
             started = time.perf_counter()
-            response = await client.post("/v1/complaints", json=FILING)
+            response = await client.post("/v1/complaints", json=filing(n))
+            response.raise_for_status()
             sent[response.json()["id"]] = started
 
         tasks = []
@@ -114,7 +115,7 @@ async def _routed_latency(intake_port: int, bootstrap: str, rate: int, seconds: 
             delay = start + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(file_one()))
+            tasks.append(asyncio.create_task(file_one(i)))
         await asyncio.gather(*tasks)
     deadline = time.perf_counter() + 30
     while len(set(sent) - set(seen)) and time.perf_counter() < deadline:
@@ -131,7 +132,7 @@ def measure_routed_latency(rate: int, seconds: int) -> dict[str, float]:
     database = fresh_database()
     broker = Broker()
     ports = {name: free_port() for name in ("intake", "router", "sla")}
-    env = {"LOG_LEVEL": "WARNING", "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1/{database}",
+    env = {"LOG_LEVEL": "WARNING", "FILING_RATE_PER_MINUTE": "0", "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1/{database}",
            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "KAFKA_ENABLE_IDEMPOTENCE": "false",
            **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
     try:
@@ -154,11 +155,12 @@ def main() -> None:
 
     rates = measure_rates(args.seconds, args.connections)
     bare = rates["bare"]["rate"]
-    print(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'× bare':>9}")
+    print(f"{'endpoint':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'× bare':>9}{'non-2xx':>9}")
     for name, label in (("bare", "bare FastAPI (ceiling)"), ("embedded", "intake, embedded default"),
                         ("postgres", "intake, PostgreSQL")):
         r = rates[name]
-        print(f"{label:<28}{r['rate']:>10.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['rate'] / bare:>9.2f}")
+        print(f"{label:<28}{r['rate']:>10.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['rate'] / bare:>9.2f}"
+              f"{r['non_2xx']:>9.0f}")
     ratio = rates["postgres"]["rate"] / bare
     print(f"target: intake on PostgreSQL ≥ 0.25 × bare — measured {ratio:.2f} ({'met' if ratio >= 0.25 else 'MISSED'})")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import Broker, complaint_body, free_port, wait_port  # noqa: E402
+from tests.support import Broker, complaint_body, credit_code, free_port, wait_port  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -25,6 +25,15 @@ FILING = complaint_body(
     "白沙镇工业集中区的陶瓷厂，这周已经停电四次，没有任何预告，窑炉突然断电，一窑砖全废了，损失好几万。"
     "供电所说是线路检修，但从来没有提前通知，请供电部门查明原因并保障正常供电。",
 )
+
+
+def filing(n: int) -> dict:
+    """The n-th filing of a load run: a different enterprise and wording each time (no two are duplicates)."""
+    body = json.loads(json.dumps(FILING))
+    body["filer"]["credit_code"] = credit_code(n)
+    body["filer"]["enterprise_name"] = f"青山县第{n}陶瓷厂"
+    body["text"] = f"（第{n}号）" + body["text"]
+    return body
 
 
 def wrk_binary() -> str:
@@ -53,13 +62,18 @@ def server(module_args: list[str], env: dict[str, str], port: int, log_name: str
 
 
 def run_wrk(url: str, *, seconds: int = 10, connections: int = 32, threads: int = 1) -> dict[str, float]:
-    """POST the filing body at ``url`` as fast as the server answers; returns rate and latency percentiles."""
+    """POST filings at ``url`` as fast as the server answers (each request a different filer, cycling through a
+    few thousand); returns rate, latency percentiles and the count of non-2xx answers."""
     script = Path(tempfile.mkdtemp()) / "post.lua"
-    body = json.dumps(FILING, ensure_ascii=False)
+    bodies = ",\n".join(f"[=[{json.dumps(filing(n), ensure_ascii=False)}]=]" for n in range(5000))
     script.write_text(
-        'wrk.method = "POST"\n'
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f"wrk.body = [=[{body}]=]\n"
+        f"local bodies = {{\n{bodies}\n}}\n"
+        "local i = 0\n"
+        'local headers = {["Content-Type"] = "application/json"}\n'
+        "request = function()\n"
+        "  i = i % #bodies + 1\n"
+        '  return wrk.format("POST", nil, headers, bodies[i])\n'
+        "end\n",
         encoding="utf-8",
     )
     out = subprocess.run(
@@ -83,4 +97,4 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-__all__ = ["Broker", "FILING", "free_port", "percentile", "run_wrk", "server"]
+__all__ = ["Broker", "FILING", "filing", "free_port", "percentile", "run_wrk", "server"]
