@@ -1,44 +1,71 @@
-"""Intake's HTTP endpoints: file a complaint, read its status and history."""
+"""Intake's HTTP endpoints for filing and reading: file a complaint (public, rate-limited), read its status, history
+and correspondence, and — audited — the filer's contact data.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from services.intake import metrics
-from services.intake.errors import error_body, problem
-from services.intake.lifecycle import status_zh
-from services.intake.models import Complaint
+from services.intake.access import Relation, relation
+from services.intake.commands import read_contact
+from services.intake.deps import CallerDep, DatabaseDep, OptionalCallerDep, SettingsDep, get_filing_limit
+from services.intake.errors import NotFound, TooManyRequests, error_body
+from services.intake.ratelimit import TokenBuckets
 from services.intake.repository import ComplaintRepository
-from services.intake.schemas import ComplaintCreate, ComplaintCreated, ComplaintView, HistoryItem, mask_mobile
-from services.intake.service import IdempotencyConflict, file_complaint
+from services.intake.schemas import (
+    ComplaintCreate,
+    ComplaintCreated,
+    ComplaintView,
+    ContactView,
+    HistoryItem,
+    MessageItem,
+    mask_mobile,
+)
+from services.intake.service import DuplicateRule, IdempotencyConflict, file_complaint
+from services.intake.views import complaint_view, history_items, message_items
 from shared import clock
-from shared.calendar import SHANGHAI
-from shared.catalog import load_catalog
+from shared.auth import Principal, Role, issue_token
 from shared.db import Database
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
 
-
-def get_db(request: Request) -> Database:
-    return request.app.state.runtimes["intake"].db
+_FILER_SIDE = {Relation.filer, Relation.operator}
 
 
-DatabaseDep = Annotated[Database, Depends(get_db)]
-
-_NOT_FOUND = ("not_found", "No such complaint", "未找到该诉求")
+def _client_key(request: Request, caller: Principal | None) -> str:
+    if caller is not None and caller.is_staff:
+        return f"sub:{caller.role.value}:{caller.name}"
+    return f"ip:{request.client.host if request.client else 'unknown'}"
 
 
 @router.post("/complaints", status_code=201, response_model=ComplaintCreated)
 async def create_complaint(
+    request: Request,
     body: ComplaintCreate,
     db: DatabaseDep,
+    settings: SettingsDep,
+    caller: OptionalCallerDep,
+    limit: Annotated[TokenBuckets, Depends(get_filing_limit)],
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> JSONResponse:
+    """File a complaint. Open to anyone (limited per client); the answer carries an ``access_token`` with which the
+    filer — or an anonymous hotline caller — follows the complaint."""
+    now = clock.now()
+    wait = limit.take(_client_key(request, caller), now)
+    if wait:
+        metrics.REJECTED.labels("rate_limited").inc()
+        raise TooManyRequests(wait)
+    filed_by = caller.actor if caller is not None and caller.role is Role.operator else None
     try:
-        filed = await file_complaint(db, body, idempotency_key=idempotency_key, now=clock.now())
+        filed = await file_complaint(
+            db, body, idempotency_key=idempotency_key, now=now, filed_by=filed_by,
+            duplicates=DuplicateRule(timedelta(days=settings.duplicate_window_days), settings.duplicate_similarity),
+        )
     except IdempotencyConflict:
         metrics.REJECTED.labels("idempotency_conflict").inc()
         return JSONResponse(status_code=422, content=error_body([{
@@ -49,9 +76,11 @@ async def create_complaint(
     complaint = filed.complaint
     if not filed.replayed:
         metrics.ACCEPTED.labels(complaint.channel).inc()
+    token = issue_token(settings.auth_secret, role=Role.filer, name=complaint.tracking_number,
+                        complaint=complaint.id, ttl=timedelta(days=settings.filer_token_days), now=now)
     created = ComplaintCreated(
         id=complaint.id, tracking_number=complaint.tracking_number, status=complaint.status,
-        received_at=complaint.received_at,
+        received_at=complaint.received_at, access_token=token, duplicate_of=complaint.original_id,
     )
     headers = {"Location": f"/v1/complaints/{complaint.id}"}
     if filed.replayed:
@@ -59,49 +88,66 @@ async def create_complaint(
     return JSONResponse(status_code=201, content=created.model_dump(mode="json"), headers=headers)
 
 
-@router.get("/complaints/{complaint_id}", response_model=ComplaintView)
-async def get_complaint(complaint_id: str, db: DatabaseDep) -> ComplaintView | JSONResponse:
+async def render(db: Database, caller: Principal, complaint_id: str, *, acted_as: Relation | None = None
+                 ) -> JSONResponse:
+    """The complaint as ``caller`` may see it, with its version as ETag (404 when the caller may not see it).
+
+    ``acted_as`` is the caller's relation before an action that ends it (a return): the answer still shows the
+    result of the caller's own action."""
     async with db.unit_of_work() as uow:
         repo = ComplaintRepository(uow.session)
         complaint = await repo.get(complaint_id)
         if complaint is None:
-            return problem(404, *_NOT_FOUND)
+            raise NotFound()
+        cooperating = await repo.cooperating(complaint_id)
+        rel = relation(caller, complaint, cooperating) or acted_as
+        if rel is None:
+            raise NotFound()
         contact = await repo.contact(complaint_id)
-    return view(complaint, masked_mobile=mask_mobile(contact.mobile) if contact else None)
+    shown = complaint_view(complaint, masked_mobile=mask_mobile(contact.mobile) if contact else None, rel=rel,
+                           cooperating=cooperating)
+    return JSONResponse(shown.model_dump(mode="json"), headers={"ETag": f'"{complaint.version}"'})
+
+
+@router.get("/complaints/{complaint_id}", response_model=ComplaintView)
+async def get_complaint(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> JSONResponse:
+    """Status, department, deadline, what can be done next; ``ETag`` is the version to send as ``If-Match``."""
+    return await render(db, caller, complaint_id)
+
+
+async def _visible(db: Database, caller: Principal, complaint_id: str) -> Relation:
+    async with db.unit_of_work() as uow:
+        repo = ComplaintRepository(uow.session)
+        complaint = await repo.get(complaint_id)
+        rel = relation(caller, complaint, await repo.cooperating(complaint_id)) if complaint else None
+    if rel is None:
+        raise NotFound()
+    return rel
 
 
 @router.get("/complaints/{complaint_id}/history", response_model=list[HistoryItem])
-async def get_history(complaint_id: str, db: DatabaseDep) -> list[HistoryItem] | JSONResponse:
+async def get_history(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> list[HistoryItem]:
+    """Who did what, when. Filers get it in plain language without internal entries."""
+    rel = await _visible(db, caller, complaint_id)
     async with db.unit_of_work() as uow:
-        repo = ComplaintRepository(uow.session)
-        if await repo.get(complaint_id) is None:
-            return problem(404, *_NOT_FOUND)
-        entries = await repo.history(complaint_id)
-    return [HistoryItem(at=e.at, actor=e.actor, action=e.action, detail=e.detail) for e in entries]
+        entries = await ComplaintRepository(uow.session).history(complaint_id)
+    return history_items(entries, for_filer=rel in _FILER_SIDE)
 
 
-def view(complaint: Complaint, *, masked_mobile: str | None) -> ComplaintView:
-    department_name = None
-    if complaint.department:
-        department_name = load_catalog().get(complaint.department).name
-    return ComplaintView(
-        id=complaint.id,
-        tracking_number=complaint.tracking_number,
-        title=complaint.title,
-        channel=complaint.channel,
-        status=complaint.status,
-        status_zh=status_zh(complaint.status),
-        department=complaint.department,
-        department_name=department_name,
-        also=list(complaint.also or []),
-        township=complaint.assigned_township or complaint.township,
-        financial_service=complaint.financial_service,
-        sla_policy=complaint.sla_policy,
-        due_at=complaint.due_at.astimezone(SHANGHAI) if complaint.due_at else None,
-        overdue=complaint.overdue,
-        received_at=complaint.received_at.astimezone(SHANGHAI),
-        updated_at=complaint.updated_at.astimezone(SHANGHAI),
-        version=complaint.version,
-        filer={"enterprise_name": complaint.enterprise_name, "mobile": masked_mobile},
-    )
+@router.get("/complaints/{complaint_id}/messages", response_model=list[MessageItem])
+async def get_messages(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> list[MessageItem]:
+    """Questions, supplements, answers; staff also see internal notes and the cooperating departments' parts."""
+    rel = await _visible(db, caller, complaint_id)
+    for_filer = rel in _FILER_SIDE
+    async with db.unit_of_work() as uow:
+        messages = await ComplaintRepository(uow.session).messages(complaint_id, to_filer_only=for_filer)
+    return message_items(messages, for_filer=for_filer)
+
+
+@router.get("/complaints/{complaint_id}/contact", response_model=ContactView)
+async def get_contact(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> ContactView:
+    """The filer's contact data, unmasked: the lead department's handlers and supervisors only; each read is recorded
+    in the history (``contact_viewed``)."""
+    row = await read_contact(db, caller, complaint_id, clock.now())
+    return ContactView(contact_name=row.contact_name, mobile=row.mobile)
 

@@ -1,15 +1,20 @@
-"""Intake's composition root: its database, runtime (outbox relay, consumer of routing and SLA events) and routes."""
+"""Intake's composition root: its database, runtime (outbox relay, consumer of routing and SLA events, the loop closing
+unrated answered complaints) and routes."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from services.intake import api, service
-from services.intake.errors import validation_exception_handler
+from services.intake import api, commands, service, work
+from services.intake.errors import IntakeError, intake_error_handler, validation_exception_handler
 from services.intake.models import OUTBOX, SERVICE
+from services.intake.ratelimit import TokenBuckets
+from shared import clock
 from shared.bus.base import Bus
 from shared.db import Database
 from shared.events import (
@@ -19,6 +24,7 @@ from shared.events import (
     ComplaintTriageRequiredV1,
     SlaBreachedV1,
     SlaClockOpenedV1,
+    SlaDeadlineChangedV1,
     SlaEscalatedV1,
     SlaWarningV1,
 )
@@ -28,8 +34,20 @@ from shared.settings import IntakeSettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
+#: Loggers that trace SQL statements with their bound values: intake's values include the filer's contact data, which
+#: must never reach a log, so these stay quiet below WARNING whatever the process's log level.
+STATEMENT_TRACERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool")
+
+
+def _quiet_statement_tracers() -> None:
+    for name in STATEMENT_TRACERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
 
 def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
+    _quiet_statement_tracers()
     db = Database(settings.database_url_for(SERVICE), OUTBOX)
     runtime = ServiceRuntime(SERVICE, db, bus, settings, MIGRATIONS)
     runtime.add_consumer(
@@ -38,18 +56,34 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
             ComplaintRoutedV1.TYPE: service.on_routed,
             ComplaintTriageRequiredV1.TYPE: service.on_triage_required,
             SlaClockOpenedV1.TYPE: service.on_clock_opened,
+            SlaDeadlineChangedV1.TYPE: service.on_deadline_changed,
             SlaWarningV1.TYPE: service.on_sla_step,
             SlaBreachedV1.TYPE: service.on_sla_step,
             SlaEscalatedV1.TYPE: service.on_sla_step,
         },
     )
+    policy = commands.Policy.from_settings(settings)
+
+    async def close_unrated() -> None:
+        """Close answered complaints nobody rated within the window (cheap: one indexed range read per round)."""
+        batch = 200
+        while True:
+            closed = await commands.close_unrated(db, clock.now(), policy, batch)
+            if closed < batch:
+                await asyncio.sleep(settings.autoclose_interval_s)
+
+    runtime.add_loop("close-unrated", close_unrated)
     return runtime
 
 
-ROUTERS = (api.router,)
+ROUTERS = (api.router, work.router)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:
-    """What intake adds to whichever app hosts it: field-level errors and the body size limit."""
+    """What intake adds to whichever app hosts it: its settings, the filing limit, field-level and lifecycle errors,
+    and the body size limit."""
+    app.state.intake_settings = settings
+    app.state.intake_filing_limit = TokenBuckets(settings.filing_rate_per_minute, settings.filing_burst)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)
+    app.add_exception_handler(IntakeError, intake_error_handler)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

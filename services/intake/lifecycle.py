@@ -1,4 +1,13 @@
-"""Complaint statuses and how routing and SLA events move a complaint between them (pure rules, no I/O)."""
+"""Complaint statuses and the transitions between them (pure rules, no I/O).
+
+``transition(status, action)`` gives the status an action leads to, or raises :class:`IllegalTransition` carrying the
+actions that *are* allowed from the current status (the API answers 409 listing them). Every pair is written out in
+one ``match``; anything not written there is refused.
+
+    received ──router──► routed ──claim──► claimed ──accept──► accepted ──answer──► answered ──rate──► closed
+        └──router──► triage ──dispatch──► rerouting ──router──► routed          │           └─不满意 (once)─► reopened
+    claimed/accepted ──return (退回)──► rerouting      accepted ⇄ awaiting_info (request-info / supplement)
+"""
 
 from __future__ import annotations
 
@@ -7,18 +16,186 @@ from enum import Enum
 
 class Status(str, Enum):
     received = "received"
-    routed = "routed"
     triage = "triage"
+    rerouting = "rerouting"
+    routed = "routed"
+    claimed = "claimed"
+    accepted = "accepted"
+    awaiting_info = "awaiting_info"
+    answered = "answered"
+    reopened = "reopened"
+    closed = "closed"
+
+
+class Action(str, Enum):
+    # from the router's events
+    route = "route"
+    triage = "triage"
+    # dispatcher
+    dispatch = "dispatch"
+    # handler of the lead department
+    claim = "claim"
+    accept = "accept"
+    contact = "contact"
+    request_info = "request_info"
+    answer = "answer"
+    return_ = "return"
+    add_cooperating = "add_cooperating"
+    # handlers of the lead or a cooperating department, supervisors
+    note = "note"
+    # filer
+    supplement = "supplement"
+    rate_satisfied = "rate_satisfied"
+    rate_dissatisfied = "rate_dissatisfied"
+    # intake itself
+    answer_with_original = "answer_with_original"
+    close_unrated = "close_unrated"
+
+
+S, A = Status, Action
+
+#: Statuses in which the complaint is still being worked (a department's queue shows these by default).
+WORKING = frozenset({S.routed, S.claimed, S.accepted, S.awaiting_info, S.reopened})
+#: Statuses that are not final.
+OPEN = frozenset(set(S) - {S.answered, S.closed})
+#: Statuses whose handler must hold the claim's lease to act.
+LEASED = frozenset({S.claimed, S.accepted, S.awaiting_info})
+
+
+class IllegalTransition(Exception):
+    def __init__(self, status: Status, action: Action, allowed: list[Action]) -> None:
+        super().__init__(f"{action.value} is not allowed while {status.value}")
+        self.status = status
+        self.action = action
+        self.allowed = allowed
+
+
+def _next(status: Status, action: Action, *, reopened_before: bool) -> Status | None:
+    match (status, action):
+        # routing decisions (a re-routing after a return or a dispatch replaces the earlier one)
+        case (S.received | S.triage | S.rerouting | S.routed, A.route):
+            return S.routed
+        case (S.received | S.triage | S.rerouting, A.triage):
+            return S.triage
+        case (S.triage | S.routed, A.dispatch):
+            return S.rerouting
+        # the lead department's handler
+        case (S.routed | S.reopened, A.claim):
+            return S.claimed
+        case (S.claimed | S.accepted | S.awaiting_info, A.claim):
+            return status  # renewing one's own lease, or taking over a lapsed one
+        case (S.claimed, A.accept):
+            return S.accepted
+        case (S.accepted | S.awaiting_info, A.contact):
+            return status
+        case (S.accepted, A.request_info):
+            return S.awaiting_info
+        case (S.claimed | S.accepted | S.awaiting_info, A.answer):
+            return S.answered
+        case (S.claimed | S.accepted | S.awaiting_info, A.return_):
+            return S.rerouting
+        case (S.claimed | S.accepted | S.awaiting_info, A.add_cooperating):
+            return status
+        case (s, A.note) if s is not S.closed:
+            return status
+        # the filer
+        case (S.awaiting_info, A.supplement):
+            return S.accepted
+        case (s, A.supplement) if s in OPEN:
+            return status
+        case (S.answered, A.rate_satisfied):
+            return S.closed
+        case (S.answered, A.rate_dissatisfied):
+            return S.closed if reopened_before else S.reopened
+        # intake itself
+        case (s, A.answer_with_original) if s in OPEN:
+            return S.answered
+        case (S.answered, A.close_unrated):
+            return S.closed
+        case _:
+            return None
+
+
+def allowed_actions(status: Status | str, *, reopened_before: bool = False) -> list[Action]:
+    status = Status(status)
+    return [a for a in Action if _next(status, a, reopened_before=reopened_before) is not None]
+
+
+def transition(status: Status | str, action: Action | str, *, reopened_before: bool = False) -> Status:
+    """The status ``action`` leads to from ``status``; raises :class:`IllegalTransition` when it is not allowed."""
+    status, action = Status(status), Action(action)
+    result = _next(status, action, reopened_before=reopened_before)
+    if result is None:
+        raise IllegalTransition(status, action, allowed_actions(status, reopened_before=reopened_before))
+    return result
+
+
+#: Actions people take through the API (the rest follow events or run inside intake).
+HUMAN_ACTIONS = frozenset({
+    A.dispatch, A.claim, A.accept, A.contact, A.request_info, A.answer, A.return_, A.add_cooperating, A.note,
+    A.supplement, A.rate_satisfied, A.rate_dissatisfied,
+})
+
+
+def api_actions(status: Status | str, *, reopened_before: bool = False) -> list[str]:
+    """The allowed actions a caller could try next, by their API names (``request-info``, ``rating`` …)."""
+    names = []
+    for action in allowed_actions(status, reopened_before=reopened_before):
+        if action in HUMAN_ACTIONS:
+            name = API_NAMES[action]
+            if name not in names:
+                names.append(name)
+    return names
+
+
+API_NAMES: dict[Action, str] = {
+    A.dispatch: "dispatch", A.claim: "claim", A.accept: "accept", A.contact: "contact",
+    A.request_info: "request-info", A.answer: "answer", A.return_: "return", A.add_cooperating: "cooperating",
+    A.note: "notes", A.supplement: "supplement", A.rate_satisfied: "rating", A.rate_dissatisfied: "rating",
+}
 
 
 STATUS_ZH: dict[str, str] = {
-    Status.received: "已受理，正在分派",
-    Status.routed: "已交办承办部门",
-    Status.triage: "待人工分派",
+    S.received: "已受理，正在分派",
+    S.triage: "待人工分派",
+    S.rerouting: "正在重新分派",
+    S.routed: "已交办承办部门",
+    S.claimed: "承办人已签收",
+    S.accepted: "承办部门正在办理",
+    S.awaiting_info: "待您补充材料",
+    S.answered: "已答复，待您评价",
+    S.reopened: "您不满意，已重新办理",
+    S.closed: "已办结",
 }
 
-#: Which statuses each routing outcome may follow (a later, re-routing decision may replace an earlier one).
-ROUTABLE_FROM = frozenset({Status.received, Status.triage, Status.routed})
+#: Plain-language wording of each history entry for the filer (and anyone reading the history).
+ACTION_ZH: dict[str, str] = {
+    "received": "诉求已登记",
+    "duplicate_linked": "与您 30 天内提交的相同诉求合并办理（重复件）",
+    "routed": "已交办给{department_name}",
+    "triage_required": "正在由营商环境服务中心人工分派",
+    "dispatched": "服务中心已人工分派给{department_name}",
+    "returned": "原承办部门认为不属其职责，已退回重新分派",
+    "claimed": "承办人已签收",
+    "claim_taken_over": "改由同部门其他承办人办理",
+    "accepted": "承办部门已受理，正在办理",
+    "contacted": "承办人已与您电话联系",
+    "info_requested": "承办部门请您补充信息",
+    "supplemented": "您补充了信息",
+    "answered": "承办部门已答复",
+    "answered_with_original": "已随首次诉求一并答复",
+    "cooperating_added": "已增加协办部门：{cooperating_name}",
+    "rated": "您已评价：{rating_zh}",
+    "reopened": "因您不满意，诉求已重新办理，并报督办",
+    "closed": "诉求已办结",
+    "closed_unrated": "答复后 7 天未评价，诉求已办结",
+    "clock_opened": "办理时限已确定",
+    "note": "办理备注",
+    "contact_viewed": "工作人员查看了联系方式",
+}
+
+RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+RATINGS_FROM_ZH = {zh: en for en, zh in RATINGS.items()}
 
 
 def status_zh(status: str) -> str:

@@ -1,5 +1,6 @@
 """Intake's own tables: the complaint record, the filer's contact data (kept apart from the complaint body), the
-complaint history, and intake's outbox / processed-event tables.
+complaint history, the correspondence on a complaint (questions, supplements, answers, notes), the cooperating
+departments, and intake's outbox / processed-event tables.
 """
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, Index, Text
 
 from shared.sqltypes import UtcDateTime
 from sqlmodel import Field, SQLModel
@@ -46,6 +47,29 @@ class Complaint(SQLModel, table=True):
     received_at: datetime = _aware(nullable=False)
     updated_at: datetime = _aware(nullable=False)
     version: int = 1
+    #: The staff member who filed it on a caller's behalf (``operator:<name>``), None for public filing.
+    filed_by: str | None = Field(default=None, max_length=80)
+    #: The handler holding the claim (actor string) and until when the lease runs.
+    claimed_by: str | None = Field(default=None, max_length=80)
+    lease_until: datetime | None = _aware(nullable=True)
+    accepted_at: datetime | None = _aware(nullable=True)
+    contacted_at: datetime | None = _aware(nullable=True)
+    answered_at: datetime | None = _aware(nullable=True)
+    closed_at: datetime | None = _aware(nullable=True)
+    rating: str | None = Field(default=None, max_length=24)
+    reopen_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: Set on a duplicate (重复件): the first complaint it is linked to and answered with.
+    original_id: str | None = Field(default=None, max_length=36, index=True)
+    #: The router's ranked candidates while the complaint waits in triage.
+    candidates: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: Milestone → deadline (ISO instant) as the SLA service announced them; ``due_at`` is the latest.
+    deadlines: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+    __table_args__ = (
+        Index("ix_intake_complaint_queue", "department", "due_at", "id"),
+        #: The sweep closing answered complaints nobody rated reads only this index's range.
+        Index("ix_intake_complaint_unrated", "status", "answered_at"),
+    )
 
 
 class FilerContact(SQLModel, table=True):
@@ -67,6 +91,35 @@ class HistoryEntry(SQLModel, table=True):
     actor: str = Field(max_length=80)
     action: str = Field(max_length=40)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Message(SQLModel, table=True):
+    """Correspondence on a complaint: the department's questions and answers, the filer's supplements, staff notes
+    (including a cooperating department's part) and reasons given for returns and ratings."""
+
+    __tablename__ = "intake_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: str = Field(foreign_key="intake_complaint.id", max_length=36, index=True)
+    at: datetime = _aware(nullable=False)
+    actor: str = Field(max_length=80)
+    department: str | None = Field(default=None, max_length=32)
+    #: question | supplement | answer | note | return_reason | rating_reason
+    kind: str = Field(max_length=24)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    #: Whether the filer sees it (questions, answers, their own supplements and reasons); notes stay internal.
+    to_filer: bool = False
+
+
+class Cooperation(SQLModel, table=True):
+    """A cooperating (协办) department of a complaint: sees it read-only and may add its part."""
+
+    __tablename__ = "intake_cooperation"
+
+    complaint_id: str = Field(primary_key=True, foreign_key="intake_complaint.id", max_length=36)
+    department: str = Field(primary_key=True, max_length=32, index=True)
+    added_at: datetime = _aware(nullable=False)
+    added_by: str = Field(max_length=80)
 
 
 OUTBOX = outbox_tables(SERVICE, SQLModel.metadata)

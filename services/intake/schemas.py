@@ -16,7 +16,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 from services.intake.errors import field_error
-from shared.catalog import load_gazetteer
+from shared.catalog import load_catalog, load_gazetteer
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -114,15 +114,19 @@ class ComplaintCreate(BaseModel):
     @field_validator("township")
     @classmethod
     def _township(cls, v: str | None) -> str | None:
-        if v is None or not v.strip():
-            return None
-        gazetteer = load_gazetteer()
-        if gazetteer.by_name(v.strip()) is None:
-            names = "、".join(t.name for t in gazetteer.townships)
-            raise field_error(
-                "township_unknown", f"Unknown township; one of: {names}", f"乡镇/街道不在本县名录中，可选：{names}"
-            )
-        return v.strip()
+        return _check_township(v)
+
+
+def _check_township(v: str | None) -> str | None:
+    if v is None or not v.strip():
+        return None
+    gazetteer = load_gazetteer()
+    if gazetteer.by_name(v.strip()) is None:
+        names = "、".join(t.name for t in gazetteer.townships)
+        raise field_error(
+            "township_unknown", f"Unknown township; one of: {names}", f"乡镇/街道不在本县名录中，可选：{names}"
+        )
+    return v.strip()
 
 
 def mask_mobile(e164: str) -> str:
@@ -136,6 +140,10 @@ class ComplaintCreated(BaseModel):
     tracking_number: str
     status: str
     received_at: datetime
+    #: Bearer token to follow this complaint (status, history, supplement, rating) — also for anonymous callers.
+    access_token: str
+    #: Set when this is a repeat (重复件) of an earlier open complaint by the same enterprise.
+    duplicate_of: str | None = None
 
 
 class ComplaintView(BaseModel):
@@ -157,10 +165,181 @@ class ComplaintView(BaseModel):
     updated_at: datetime
     version: int
     filer: dict[str, Any]
+    #: How the caller relates to it: lead, cooperating (read-only), oversight, filer, operator.
+    role: str | None = None
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
+    answered_at: datetime | None = None
+    closed_at: datetime | None = None
+    rating: str | None = None
+    reopen_count: int = 0
+    duplicate_of: str | None = None
+    cooperating: list[str] = Field(default_factory=list)
+    candidates: list[dict[str, Any]] | None = None
+    #: What can be done next from this status (API names; the caller's role may still rule some out).
+    next_actions: list[str] = Field(default_factory=list)
 
 
 class HistoryItem(BaseModel):
     at: datetime
     actor: str
     action: str
+    summary: str
     detail: dict[str, Any]
+
+
+class MessageItem(BaseModel):
+    at: datetime
+    actor: str
+    department: str | None
+    kind: str
+    text: str
+
+
+class ContactView(BaseModel):
+    contact_name: str
+    mobile: str
+
+
+class QueueItem(BaseModel):
+    id: str
+    tracking_number: str
+    title: str
+    status: str
+    status_zh: str
+    department: str | None
+    #: lead (the department handles it) or cooperating (read-only, it may add its part)
+    role: str
+    enterprise_name: str
+    mobile: str | None
+    due_at: datetime | None
+    overdue: bool
+    claimed_by: str | None
+    lease_until: datetime | None
+    lease_active: bool
+    duplicate_of: str | None
+    received_at: datetime
+    version: int
+    candidates: list[dict[str, Any]] | None = None
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItem]
+    #: Pass as ``cursor`` for the next page; null on the last page.
+    next_cursor: str | None
+
+
+# --- action bodies --------------------------------------------------------------------------------------------------
+
+NOTE_MAX = 5_000
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _text(value: str, en: str, zh: str) -> str:
+    return _not_blank(value, en, zh)
+
+
+class ContactBody(_Body):
+    note: str | None = Field(default=None, max_length=NOTE_MAX, description="通话情况（可选）")
+
+
+class QuestionBody(_Body):
+    question: str = Field(min_length=1, max_length=NOTE_MAX, description="请诉求人补充的问题")
+
+    @field_validator("question")
+    @classmethod
+    def _q(cls, v: str) -> str:
+        return _text(v, "Question", "问题")
+
+
+class TextBody(_Body):
+    text: str = Field(min_length=1, max_length=TEXT_MAX, description="内容")
+
+    @field_validator("text")
+    @classmethod
+    def _t(cls, v: str) -> str:
+        return _text(v, "Text", "内容")
+
+
+class ReturnBody(_Body):
+    reason: str = Field(min_length=1, max_length=NOTE_MAX, description="退回理由")
+    suggested_department: str | None = Field(default=None, description="建议承办部门（目录中的部门编号，可选）")
+
+    @field_validator("reason")
+    @classmethod
+    def _r(cls, v: str) -> str:
+        return _text(v, "Reason", "退回理由")
+
+    @field_validator("suggested_department")
+    @classmethod
+    def _d(cls, v: str | None) -> str | None:
+        return _department(v) if v else None
+
+
+class CooperatingBody(_Body):
+    department: str = Field(description="协办部门（目录中的部门编号）")
+
+    @field_validator("department")
+    @classmethod
+    def _d(cls, v: str) -> str:
+        return _department(v)
+
+
+class DispatchBody(_Body):
+    department: str = Field(description="承办部门（目录中的部门编号）")
+    also: list[str] = Field(default_factory=list, max_length=5, description="协办部门")
+    financial_service: bool | None = Field(default=None, description="是否金融服务类（默认沿用分派结果）")
+    township: str | None = Field(default=None, max_length=60, description="乡镇/街道（可选）")
+
+    @field_validator("department")
+    @classmethod
+    def _d(cls, v: str) -> str:
+        return _department(v)
+
+    @field_validator("also")
+    @classmethod
+    def _also(cls, v: list[str]) -> list[str]:
+        return [_department(d) for d in v]
+
+    @field_validator("township")
+    @classmethod
+    def _township(cls, v: str | None) -> str | None:
+        return _check_township(v)
+
+
+class Rating(str, Enum):
+    satisfied = "satisfied"
+    basically_satisfied = "basically_satisfied"
+    dissatisfied = "dissatisfied"
+
+
+_RATING_ZH = {"满意": "satisfied", "基本满意": "basically_satisfied", "不满意": "dissatisfied"}
+
+
+class RatingBody(_Body):
+    rating: Rating = Field(description="满意 / 基本满意 / 不满意 (or satisfied / basically_satisfied / dissatisfied)")
+    reason: str | None = Field(default=None, max_length=NOTE_MAX, description="不满意的理由（不满意时必填）")
+
+    @field_validator("rating", mode="before")
+    @classmethod
+    def _zh(cls, v: Any) -> Any:
+        return _RATING_ZH.get(v, v) if isinstance(v, str) else v
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, v: str | None) -> str | None:
+        return v.strip() or None if v else None
+
+
+def _department(value: str) -> str:
+    catalog = load_catalog()
+    value = value.strip()
+    if value not in catalog:
+        raise field_error(
+            "department_unknown", f"Unknown department; one of: {', '.join(catalog.ids)}",
+            f"部门编号不在目录中，可选：{'、'.join(catalog.ids)}",
+        )
+    return value

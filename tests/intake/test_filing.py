@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.intake.models import OUTBOX, Complaint, FilerContact
+from tests.intake.helpers import FilerClient
 from tests.support import complaint_body, credit_code
 
 
@@ -22,6 +23,7 @@ async def counts(app) -> tuple[int, int, int]:
 
 async def test_accepts_a_valid_complaint(embedded):
     app, client = embedded
+    client = FilerClient(client)
     response = await client.post("/v1/complaints", json=complaint_body())
     assert response.status_code == 201, response.text
     created = response.json()
@@ -130,6 +132,9 @@ async def test_oversized_body_is_refused_before_parsing(embedded):
 
 async def test_unknown_complaint_is_404(embedded):
     _, client = embedded
+    client = FilerClient(client)
+    created = (await client.post("/v1/complaints", json=complaint_body())).json()
+    client.tokens["does-not-exist"] = client.tokens[created["id"]]
     response = await client.get("/v1/complaints/does-not-exist")
     assert response.status_code == 404
     assert response.json()["message_zh"]

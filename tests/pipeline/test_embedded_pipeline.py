@@ -13,6 +13,7 @@ from services.sla.models import Clock
 from services.intake.models import HistoryEntry
 from shared.calendar import WorkingCalendar
 from shared.events import ALL_TOPICS
+from tests.intake.helpers import FilerClient
 from tests.pipeline.helpers import bus_events, by_complaint, wait_routed
 from tests.support import complaint_body
 
@@ -24,6 +25,7 @@ LOAN = complaint_body("农商行续贷突然加条件", "我公司在县农商�
 
 async def test_filed_complaint_is_routed_with_a_stored_deadline(embedded):
     app, client = embedded
+    client = FilerClient(client)
     created = (await client.post("/v1/complaints", json=POWER)).json()
     view = await wait_routed(client, created["id"])
     assert view["status"] == "routed"
@@ -41,6 +43,7 @@ async def test_filed_complaint_is_routed_with_a_stored_deadline(embedded):
 
 async def test_financial_service_complaint_gets_five_working_days(embedded):
     _, client = embedded
+    client = FilerClient(client)
     created = (await client.post("/v1/complaints", json=LOAN)).json()
     view = await wait_routed(client, created["id"])
     assert view["department"] == "center"
@@ -64,6 +67,7 @@ async def _effect_counts(app) -> dict[str, int]:
 
 async def test_redelivered_events_have_no_duplicate_effect(embedded):
     app, client = embedded
+    client = FilerClient(client)
     ids = [(await client.post("/v1/complaints", json=body)).json()["id"] for body in (POWER, LOAN)]
     for complaint_id in ids:
         await wait_routed(client, complaint_id)

@@ -20,6 +20,7 @@ from services.router.models import Decision
 from shared.bus.kafka import KafkaBus
 from shared.settings import CommonSettings
 from tests.conftest import running_app
+from tests.intake.helpers import FilerClient
 from tests.pipeline.helpers import bus_events, by_complaint, wait_routed
 from tests.support import ROOT, complaint_body, eventually, free_port
 from shared.settings import AllInOneSettings
@@ -78,6 +79,7 @@ async def test_three_services_as_processes_on_kafka_and_postgres(broker, postgre
     env = kafka_env(broker.bootstrap, postgres_url)
     with service_processes(env, tmp_path) as ports:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['intake']}", timeout=30) as client:
+            client = FilerClient(client)
             for name, port in ports.items():
                 await wait_ready(client, f"http://127.0.0.1:{port}/readyz")
             created = [(await client.post("/v1/complaints", json=body)).json() for body in BODIES]
@@ -97,6 +99,7 @@ async def test_complaints_filed_during_a_broker_outage_are_routed_exactly_once(b
         kafka_topic_partitions=3, kafka_request_timeout_ms=3000, outbox_poll_interval_s=0.1, timer_interval_s=0.2,
     )
     async with running_app(settings) as (app, client):
+        client = FilerClient(client)
         first = (await client.post("/v1/complaints", json=BODIES[0])).json()
         await wait_routed(client, first["id"], timeout=60)
 

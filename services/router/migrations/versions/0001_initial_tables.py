@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:32:43.484036
+Create Date: 2026-11-23
 """
 from alembic import op
 import sqlalchemy as sa

@@ -1,0 +1,421 @@
+"""The lifecycle commands people issue on a complaint: claim, accept, contact, request-info, supplement, answer, return,
+cooperating departments, notes, dispatch, rating — and the sweep closing answered complaints nobody rated.
+
+Every command runs in one unit of work and follows the same steps: load the complaint (404 when the caller may not see
+it), require ``If-Match`` (428) and a permitted role (403), compare the version (412), apply the pure transition
+(409 listing the allowed actions), check the handler's claim lease (409), then change the row guarded by the version,
+write the history entry and emit the event of ``shared.events`` through the outbox — all committed together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.intake.access import Relation, may_dispatch, relation, sees_contact
+from services.intake.errors import (
+    Conflict,
+    Forbidden,
+    LeaseHeld,
+    LeaseRequired,
+    NotFound,
+    PreconditionRequired,
+    StaleVersion,
+    TransitionRefused,
+    Unprocessable,
+)
+from services.intake.lifecycle import (
+    API_NAMES,
+    LEASED,
+    OPEN,
+    Action,
+    IllegalTransition,
+    Status,
+    api_actions,
+    transition,
+)
+from services.intake.models import Complaint, FilerContact
+from services.intake.repository import ComplaintRepository
+from services.intake.schemas import (
+    ContactBody,
+    CooperatingBody,
+    DispatchBody,
+    QuestionBody,
+    Rating,
+    RatingBody,
+    ReturnBody,
+    TextBody,
+)
+from shared.auth import Principal, Role
+from shared.db import Database, UnitOfWork
+from shared.settings import IntakeSettings
+from shared.events import (
+    ComplaintAcceptedV1,
+    ComplaintAnsweredV1,
+    ComplaintClaimedV1,
+    ComplaintClosedV1,
+    ComplaintContactedV1,
+    ComplaintCooperatingAddedV1,
+    ComplaintDispatchedV1,
+    ComplaintInfoRequestedV1,
+    ComplaintRatedV1,
+    ComplaintReopenedV1,
+    ComplaintReturnedV1,
+    ComplaintSupplementedV1,
+    EventData,
+)
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The settings commands depend on."""
+
+    lease: timedelta = timedelta(minutes=30)
+    rating_window: timedelta = timedelta(days=7)
+
+    @classmethod
+    def from_settings(cls, settings: IntakeSettings) -> "Policy":
+        return cls(lease=timedelta(minutes=settings.claim_lease_minutes),
+                   rating_window=timedelta(days=settings.rating_window_days))
+
+
+@dataclass
+class Context:
+    """A loaded complaint and the caller's relation to it, inside an open unit of work."""
+
+    uow: UnitOfWork
+    repo: ComplaintRepository
+    complaint: Complaint
+    principal: Principal
+    rel: Relation
+    cooperating: list[str]
+    now: datetime
+
+
+async def _load(uow: UnitOfWork, principal: Principal, complaint_id: str, now: datetime) -> Context:
+    repo = ComplaintRepository(uow.session)
+    complaint = await repo.get(complaint_id)
+    if complaint is None:
+        raise NotFound()
+    cooperating = await repo.cooperating(complaint_id)
+    rel = relation(principal, complaint, cooperating)
+    if rel is None:
+        raise NotFound()
+    return Context(uow, repo, complaint, principal, rel, cooperating, now)
+
+
+async def _prepare(
+    uow: UnitOfWork, principal: Principal, complaint_id: str, if_match: int | None, now: datetime,
+    *, allowed: Collection[Relation], action: Action, reopened_before: bool | None = None,
+) -> tuple[Context, Status]:
+    ctx = await _load(uow, principal, complaint_id, now)
+    if if_match is None:
+        raise PreconditionRequired()
+    if ctx.rel not in allowed:
+        raise Forbidden()
+    complaint = ctx.complaint
+    if complaint.version != if_match:
+        raise StaleVersion(complaint.version)
+    try:
+        new = transition(complaint.status, action, reopened_before=bool(complaint.reopen_count)
+                         if reopened_before is None else reopened_before)
+    except IllegalTransition as exc:
+        raise TransitionRefused(exc.status.value, _api_name(action), api_actions(exc.status, reopened_before=bool(
+            complaint.reopen_count))) from None
+    return ctx, new
+
+
+def _api_name(action: Action) -> str:
+    return API_NAMES.get(action, action.value)
+
+
+def _require_lease(ctx: Context) -> None:
+    """A handler acting on a claimed complaint must hold a live claim; a colleague's live claim is named."""
+    complaint = ctx.complaint
+    if complaint.status not in {s.value for s in LEASED}:
+        return
+    live = complaint.lease_until is not None and complaint.lease_until > ctx.now
+    if complaint.claimed_by == ctx.principal.actor and live:
+        return
+    if complaint.claimed_by and complaint.claimed_by != ctx.principal.actor and live:
+        raise LeaseHeld(complaint.claimed_by, complaint.lease_until.isoformat())
+    raise LeaseRequired()
+
+
+async def _apply(
+    ctx: Context, new: Status, history_action: str, detail: dict[str, Any], event: type[EventData] | None,
+    *, event_fields: dict[str, Any] | None = None,
+    extra_events: Collection[tuple[type[EventData], dict[str, Any]]] = (),
+    **values: Any,
+) -> int:
+    """Write the transition guarded by the version read, its history entry and its events; returns the new version."""
+    complaint = ctx.complaint
+    if not await ctx.repo.update_if_version(complaint.id, complaint.version, ctx.now, status=new.value, **values):
+        current = await ctx.repo.get(complaint.id)
+        raise StaleVersion(current.version if current else complaint.version)
+    version = complaint.version + 1
+    department = values.get("department", complaint.department)
+    actor = ctx.principal.actor
+    await ctx.repo.record(complaint.id, ctx.now, actor, history_action, {**detail, "status": new.value,
+                                                                            "version": version})
+    for cls, fields in ([(event, event_fields or {})] if event else []) + list(extra_events):
+        ctx.uow.emit(cls(
+            complaint_id=complaint.id, actor=actor, department=department, status=new.value, version=version,
+            at=ctx.now, **fields,
+        ), time=ctx.now)
+    return version
+
+
+def _renewed_lease(ctx: Context, policy: Policy) -> dict[str, Any]:
+    return {"claimed_by": ctx.principal.actor, "lease_until": ctx.now + policy.lease}
+
+
+# --- the lead department's handler ----------------------------------------------------------------------------------
+
+
+async def claim(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy) -> None:
+    async with db.unit_of_work() as uow:
+        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.claim)
+        c = ctx.complaint
+        holder = c.claimed_by
+        live = c.lease_until is not None and c.lease_until > now
+        if holder and holder != p.actor and live and c.status in {s.value for s in LEASED}:
+            raise LeaseHeld(holder, c.lease_until.isoformat())
+        taken_over = holder if holder and holder != p.actor and c.status in {s.value for s in LEASED} else None
+        lease = _renewed_lease(ctx, policy)
+        detail: dict[str, Any] = {"lease_until": lease["lease_until"].isoformat()}
+        if taken_over:
+            detail["taken_over_from"] = taken_over
+        await _apply(ctx, new, "claim_taken_over" if taken_over else "claimed", detail, ComplaintClaimedV1,
+                     event_fields={"lease_until": lease["lease_until"]}, **lease)
+        await uow.commit()
+
+
+async def accept(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy) -> None:
+    async with db.unit_of_work() as uow:
+        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.accept)
+        _require_lease(ctx)
+        await _apply(ctx, new, "accepted", {}, ComplaintAcceptedV1, accepted_at=ctx.complaint.accepted_at or now,
+                     **_renewed_lease(ctx, policy))
+        await uow.commit()
+
+
+async def contact(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+                  body: ContactBody) -> None:
+    async with db.unit_of_work() as uow:
+        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.contact)
+        _require_lease(ctx)
+        if body.note:
+            await ctx.repo.add_message(cid, now, p.actor, p.department, "contact_note", body.note, to_filer=False)
+        await _apply(ctx, new, "contacted", {"first": ctx.complaint.contacted_at is None}, ComplaintContactedV1,
+                     contacted_at=ctx.complaint.contacted_at or now, **_renewed_lease(ctx, policy))
+        await uow.commit()
+
+
+async def request_info(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+                       body: QuestionBody) -> None:
+    async with db.unit_of_work() as uow:
+        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.request_info)
+        _require_lease(ctx)
+        await ctx.repo.add_message(cid, now, p.actor, p.department, "question", body.question, to_filer=True)
+        await _apply(ctx, new, "info_requested", {}, ComplaintInfoRequestedV1, **_renewed_lease(ctx, policy))
+        await uow.commit()
+
+
+async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+                 body: TextBody) -> None:
+    """Answer the filer: the complaint is resolved; its open duplicates are answered with it, each with its own
+    ``complaint.answered`` event."""
+    async with db.unit_of_work() as uow:
+        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.answer)
+        _require_lease(ctx)
+        await ctx.repo.add_message(cid, now, p.actor, p.department, "answer", body.text, to_filer=True)
+        await _apply(ctx, new, "answered", {}, ComplaintAnsweredV1, answered_at=now, lease_until=None)
+        for duplicate in await ctx.repo.linked_duplicates(cid):
+            if duplicate.status not in {s.value for s in OPEN}:
+                continue
+            status = transition(duplicate.status, Action.answer_with_original)
+            await ctx.repo.update(duplicate.id, now, status=status.value, answered_at=now, lease_until=None)
+            await ctx.repo.add_message(duplicate.id, now, p.actor, p.department, "answer", body.text, to_filer=True)
+            await ctx.repo.record(duplicate.id, now, p.actor, "answered_with_original", {
+                "original_id": cid, "status": status.value, "version": duplicate.version + 1,
+            })
+            uow.emit(ComplaintAnsweredV1(
+                complaint_id=duplicate.id, actor=p.actor, department=duplicate.department, status=status.value,
+                version=duplicate.version + 1, at=now,
+            ), time=now)
+        await uow.commit()
+
+
+async def return_(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+                  body: ReturnBody) -> None:
+    """退回: the complaint goes back to the router, which re-routes it without this department."""
+    async with db.unit_of_work() as uow:
+        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.return_)
+        _require_lease(ctx)
+        own = ctx.complaint.department
+        if body.suggested_department == own:
+            raise Unprocessable("suggested_department", "same_department",
+                                "Suggest another department than your own", "建议的部门不能是本部门")
+        await ctx.repo.add_message(cid, now, p.actor, own, "return_reason", body.reason, to_filer=False)
+        await _apply(
+            ctx, new, "returned", {"department": own, "reason": body.reason,
+                                   "suggested_department": body.suggested_department},
+            None, department=None, claimed_by=None, lease_until=None,
+        )
+        uow.emit(ComplaintReturnedV1(
+            complaint_id=cid, actor=p.actor, department=own, status=new.value, version=ctx.complaint.version + 1,
+            at=now, returned_by=own, reason=body.reason, suggested_department=body.suggested_department,
+        ), time=now)
+        await uow.commit()
+
+
+async def add_cooperating(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+                          body: CooperatingBody) -> None:
+    async with db.unit_of_work() as uow:
+        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.add_cooperating)
+        _require_lease(ctx)
+        if body.department == ctx.complaint.department or body.department in ctx.cooperating:
+            raise Conflict("That department already works on this complaint", "该部门已在办理此诉求",
+                           department=body.department)
+        await ctx.repo.add_cooperation(cid, body.department, now, p.actor)
+        also = [*ctx.cooperating, body.department]
+        await _apply(ctx, new, "cooperating_added", {"cooperating": body.department}, ComplaintCooperatingAddedV1,
+                     event_fields={"cooperating": body.department}, also=also, **_renewed_lease(ctx, policy))
+        await uow.commit()
+
+
+async def add_note(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+                   body: TextBody) -> None:
+    """An internal note; a cooperating department adds its part this way. Not a transition: no event."""
+    async with db.unit_of_work() as uow:
+        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead, Relation.cooperating,
+                                                                       Relation.oversight}, action=Action.note)
+        if ctx.rel is Relation.oversight and p.role is not Role.supervisor:
+            raise Forbidden()
+        kind = "cooperation" if ctx.rel is Relation.cooperating else "note"
+        department = p.department
+        await ctx.repo.add_message(cid, now, p.actor, department, kind, body.text, to_filer=False)
+        await _apply(ctx, new, "note", {"kind": kind, "department": department}, None)
+        await uow.commit()
+
+
+# --- dispatcher -----------------------------------------------------------------------------------------------------
+
+
+async def dispatch(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+                   body: DispatchBody) -> None:
+    """Manual dispatch from triage (or re-dispatch before a handler claims it); the router turns it into
+    ``complaint.routed`` and learns from it."""
+    async with db.unit_of_work() as uow:
+        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.oversight}, action=Action.dispatch)
+        if not may_dispatch(p):
+            raise Forbidden()
+        c = ctx.complaint
+        also = [d for d in dict.fromkeys(body.also) if d != body.department]
+        financial = body.financial_service if body.financial_service is not None else bool(c.financial_service)
+        township = body.township or c.assigned_township or c.township
+        await _apply(
+            ctx, new, "dispatched", {"department": body.department, "also": also, "financial_service": financial,
+                                     "township": township}, None, department=None, claimed_by=None, lease_until=None,
+        )
+        uow.emit(ComplaintDispatchedV1(
+            complaint_id=cid, actor=p.actor, department=body.department, status=new.value, version=c.version + 1,
+            at=now, also=also, financial_service=financial, township=township,
+        ), time=now)
+        await uow.commit()
+
+
+# --- filer ----------------------------------------------------------------------------------------------------------
+
+
+async def supplement(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+                     body: TextBody) -> None:
+    async with db.unit_of_work() as uow:
+        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.filer, Relation.operator},
+                                  action=Action.supplement)
+        await ctx.repo.add_message(cid, now, p.actor, None, "supplement", body.text, to_filer=True)
+        answers_question = ctx.complaint.status == Status.awaiting_info.value
+        await _apply(ctx, new, "supplemented", {"answers_question": answers_question}, ComplaintSupplementedV1)
+        await uow.commit()
+
+
+async def rate(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+               body: RatingBody) -> None:
+    """回访 rating. 满意 / 基本满意 close the complaint; 不满意 reopens it once (with the reason, which notifies the
+    supervisors through ``complaint.reopened``); a second 不满意 closes it with that rating."""
+    dissatisfied = body.rating is Rating.dissatisfied
+    if dissatisfied and not body.reason:
+        raise Unprocessable("reason", "reason_required", "Say why you are dissatisfied", "请说明不满意的理由")
+    action = Action.rate_dissatisfied if dissatisfied else Action.rate_satisfied
+    async with db.unit_of_work() as uow:
+        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.filer, Relation.operator},
+                                  action=action)
+        c = ctx.complaint
+        rating = body.rating.value
+        if body.reason:
+            await ctx.repo.add_message(cid, now, p.actor, None, "rating_reason", body.reason, to_filer=True)
+        if new is Status.reopened:
+            version = await _apply(
+                ctx, new, "rated", {"rating": rating}, ComplaintRatedV1, event_fields={"rating": rating},
+                extra_events=[(ComplaintReopenedV1, {"reason": body.reason})],
+                rating=rating, reopen_count=c.reopen_count + 1, answered_at=None, claimed_by=None, lease_until=None,
+            )
+            await ctx.repo.record(cid, now, p.actor, "reopened", {"reason": body.reason, "notified": "supervisor",
+                                                                  "status": new.value, "version": version})
+        else:
+            version = await _apply(
+                ctx, new, "rated", {"rating": rating}, ComplaintRatedV1, event_fields={"rating": rating},
+                extra_events=[(ComplaintClosedV1, {"rating": rating})], rating=rating, closed_at=now,
+            )
+            await ctx.repo.record(cid, now, p.actor, "closed", {"rating": rating, "status": new.value,
+                                                                "version": version})
+        await uow.commit()
+
+
+# --- reads that are audited -----------------------------------------------------------------------------------------
+
+
+async def read_contact(db: Database, p: Principal, cid: str, now: datetime) -> FilerContact:
+    """The filer's contact data, unmasked, for the lead department's handlers and supervisors; every read is written
+    to the complaint's history (who, when)."""
+    async with db.unit_of_work() as uow:
+        ctx = await _load(uow, p, cid, now)
+        if not sees_contact(p, ctx.rel):
+            raise Forbidden("Only the handling department and supervisors see the filer's contact data",
+                            "仅承办部门和督办人员可查看诉求人联系方式")
+        contact_row = await ctx.repo.contact(cid)
+        if contact_row is None:
+            raise NotFound()
+        await ctx.repo.record(cid, now, p.actor, "contact_viewed", {})
+        await uow.commit()
+    return contact_row
+
+
+# --- the sweep ------------------------------------------------------------------------------------------------------
+
+
+async def close_unrated(db: Database, now: datetime, policy: Policy, limit: int = 200) -> int:
+    """Close answered complaints nobody rated within the window (``complaint.closed`` with no rating). Idempotent:
+    a complaint rated or closed meanwhile is skipped by the version guard."""
+    closed = 0
+    async with db.unit_of_work() as uow:
+        repo = ComplaintRepository(uow.session)
+        for complaint in await repo.unrated_answered(now - policy.rating_window, limit):
+            new = transition(complaint.status, Action.close_unrated)
+            if not await repo.update_if_version(complaint.id, complaint.version, now, status=new.value,
+                                                closed_at=now):
+                continue
+            version = complaint.version + 1
+            await repo.record(complaint.id, now, SYSTEM, "closed_unrated", {"status": new.value, "version": version})
+            uow.emit(ComplaintClosedV1(
+                complaint_id=complaint.id, actor=SYSTEM, department=complaint.department, status=new.value,
+                version=version, at=now, rating=None,
+            ), time=now)
+            closed += 1
+        await uow.commit()
+    return closed

@@ -1,0 +1,130 @@
+"""How a complaint, its history, its correspondence and queue rows are shown to each caller.
+
+Contact data is masked everywhere here (``138****5678``); the unmasked read is a separate, audited endpoint. Filers get
+their history in plain language without internal entries (notes, contact reads, staff names).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.intake.access import Relation
+from services.intake.lifecycle import ACTION_ZH, RATINGS, api_actions, status_zh
+from services.intake.models import Complaint, HistoryEntry, Message
+from services.intake.schemas import ComplaintView, HistoryItem, MessageItem, QueueItem, mask_mobile
+from shared.calendar import SHANGHAI
+from shared.catalog import load_catalog
+
+#: History entries a filer sees (the rest are internal: notes, contact reads, SLA reminders, claims by name).
+FILER_ACTIONS = frozenset({
+    "received", "duplicate_linked", "routed", "triage_required", "dispatched", "returned", "claimed", "accepted",
+    "contacted", "info_requested", "supplemented", "answered", "answered_with_original", "cooperating_added", "rated",
+    "reopened", "closed", "closed_unrated", "clock_opened",
+})
+_FILER_DETAIL = ("status", "department", "rating", "cooperating")
+
+
+def department_name(department_id: str | None) -> str | None:
+    if not department_id:
+        return None
+    catalog = load_catalog()
+    return catalog.get(department_id).name if department_id in catalog else department_id
+
+
+def _local(value: datetime | None) -> datetime | None:
+    return value.astimezone(SHANGHAI) if value else None
+
+
+def complaint_view(
+    complaint: Complaint, *, masked_mobile: str | None, rel: Relation | None, cooperating: list[str],
+) -> ComplaintView:
+    staff = rel not in {Relation.filer, Relation.operator, None}
+    return ComplaintView(
+        id=complaint.id,
+        tracking_number=complaint.tracking_number,
+        title=complaint.title,
+        channel=complaint.channel,
+        status=complaint.status,
+        status_zh=status_zh(complaint.status),
+        department=complaint.department,
+        department_name=department_name(complaint.department),
+        also=list(complaint.also or []),
+        township=complaint.assigned_township or complaint.township,
+        financial_service=complaint.financial_service,
+        sla_policy=complaint.sla_policy,
+        due_at=_local(complaint.due_at),
+        overdue=complaint.overdue,
+        received_at=_local(complaint.received_at),
+        updated_at=_local(complaint.updated_at),
+        version=complaint.version,
+        filer={"enterprise_name": complaint.enterprise_name, "mobile": masked_mobile},
+        role=rel.value if rel else None,
+        claimed_by=complaint.claimed_by if staff else None,
+        lease_until=_local(complaint.lease_until) if staff else None,
+        answered_at=_local(complaint.answered_at),
+        closed_at=_local(complaint.closed_at),
+        rating=complaint.rating,
+        reopen_count=complaint.reopen_count or 0,
+        duplicate_of=complaint.original_id,
+        cooperating=cooperating,
+        candidates=complaint.candidates if staff else None,
+        next_actions=api_actions(complaint.status, reopened_before=bool(complaint.reopen_count)),
+    )
+
+
+def summary(action: str, detail: dict[str, Any]) -> str:
+    template = ACTION_ZH.get(action)
+    if template is None:
+        return action
+    try:
+        return template.format(
+            department_name=department_name(detail.get("department")) or "承办部门",
+            cooperating_name=department_name(detail.get("cooperating")) or "",
+            rating_zh=RATINGS.get(detail.get("rating") or "", detail.get("rating") or ""),
+        )
+    except (KeyError, IndexError):
+        return template
+
+
+def _filer_actor(actor: str) -> str:
+    role, _, rest = actor.partition(":")
+    if role == "handler":
+        return f"handler:{rest.split(':', 1)[0]}"
+    if role in {"dispatcher", "supervisor", "admin", "operator"}:
+        return role
+    return actor
+
+
+def history_items(entries: list[HistoryEntry], *, for_filer: bool) -> list[HistoryItem]:
+    items = []
+    for e in entries:
+        if for_filer and e.action not in FILER_ACTIONS:
+            continue
+        detail = {k: v for k, v in e.detail.items() if k in _FILER_DETAIL} if for_filer else e.detail
+        items.append(HistoryItem(
+            at=_local(e.at), actor=_filer_actor(e.actor) if for_filer else e.actor, action=e.action,
+            summary=summary(e.action, e.detail), detail=detail,
+        ))
+    return items
+
+
+def message_items(messages: list[Message], *, for_filer: bool) -> list[MessageItem]:
+    return [
+        MessageItem(at=_local(m.at), actor=_filer_actor(m.actor) if for_filer else m.actor, department=m.department,
+                    kind=m.kind, text=m.text)
+        for m in messages
+    ]
+
+
+def queue_item(complaint: Complaint, mobile: str | None, *, role: str, now: datetime) -> QueueItem:
+    lease_active = bool(complaint.claimed_by and complaint.lease_until and complaint.lease_until > now)
+    overdue = complaint.overdue or bool(complaint.due_at and complaint.due_at < now)
+    return QueueItem(
+        id=complaint.id, tracking_number=complaint.tracking_number, title=complaint.title, status=complaint.status,
+        status_zh=status_zh(complaint.status), department=complaint.department, role=role,
+        enterprise_name=complaint.enterprise_name, mobile=mask_mobile(mobile) if mobile else None,
+        due_at=_local(complaint.due_at), overdue=overdue, claimed_by=complaint.claimed_by,
+        lease_until=_local(complaint.lease_until), lease_active=lease_active, duplicate_of=complaint.original_id,
+        received_at=_local(complaint.received_at), version=complaint.version, candidates=complaint.candidates,
+    )
