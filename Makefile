@@ -31,10 +31,12 @@ broker: install-test
 	$(TANSU) broker --listener-url tcp://127.0.0.1:$(BROKER_PORT) \
 		--advertised-listener-url tcp://127.0.0.1:$(BROKER_PORT) --storage-engine memory://tansu/
 
-## Debian's Chromium and ChromeDriver for the browser tests (installed when missing and possible).
+## Debian's Chromium, ChromeDriver and a Chinese font for the browser tests (installed when missing and possible).
 browser:
-	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
-	  { apt-get update -qq >/dev/null && apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && \
+	  fc-list 2>/dev/null | grep -qi wenquanyi || \
+	  { apt-get update -qq >/dev/null && \
+	    apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null; } || \
 	  echo "chromium/chromedriver not installed: browser tests will be skipped (and fail under CI)"
 
 ## Run the tests (PostgreSQL, broker and browser tests run when they can; with CI set they must).
@@ -43,6 +45,10 @@ test: install-test browser
 
 bench: install-test
 	$(BIN)/python -m bench
+
+## A realistic month through the real APIs (simulated clock), then the dashboard at http://127.0.0.1:8000/dashboard.
+demo: install
+	$(BIN)/python -m services.demo $(DEMO_ARGS)
 
 clean:
 	rm -rf var test-output bench/out

@@ -8,7 +8,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from services.sla import api, service
+from services.sla import api, dashboard, service
 from services.sla.domain.policies import load_policies
 from services.sla.models import OUTBOX, SERVICE
 from shared.bus.base import Bus
@@ -27,7 +27,7 @@ from shared.runtime import ServiceRuntime
 from shared.settings import SlaSettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-ROUTERS = (api.router,)
+ROUTERS = (api.router, *dashboard.ROUTERS)
 log = logging.getLogger("complaints.sla")
 
 
@@ -56,4 +56,5 @@ def build_runtime(settings: SlaSettings, bus: Bus) -> ServiceRuntime:
                 await asyncio.sleep(settings.timer_interval_s)
 
     runtime.add_loop("timer", timer)
+    dashboard.install(runtime, settings, policies=policies, calendar=calendar)
     return runtime

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import services.sla.dashboard.projection  # noqa: F401 - registers the dashboard tables
 import services.sla.models  # noqa: F401 - registers the tables
 from shared.migrations import run_env
 from sqlmodel import SQLModel

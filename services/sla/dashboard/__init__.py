@@ -1,0 +1,45 @@
+"""The supervisors' dashboard (督办看板) of the SLA service and its Prometheus gauges.
+
+``install`` wires it onto the SLA service's runtime: the ``sla-dashboard`` consumer group that keeps the projection
+(``projection.py``, ``handlers.py``), the loop that sets the open/overdue clock gauges (``gauges.py``), and the
+context the HTTP routes (``api.py``) read. The routes themselves are static (:data:`ROUTERS`): they find the runtime
+of the app serving the request, so one process may host the service more than once (tests).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from services.sla.dashboard import api, gauges
+from services.sla.dashboard.handlers import GROUP, TOPICS, DashboardHandlers
+from services.sla.domain.policies import PolicyStore, load_policies
+from shared.calendar import WorkingCalendar
+from shared.runtime import ServiceRuntime
+
+ROUTERS: tuple[APIRouter, ...] = (api.router,)
+
+
+def install(
+    runtime: ServiceRuntime,
+    settings: Any,
+    *,
+    policies: PolicyStore | None = None,
+    calendar: WorkingCalendar | None = None,
+    refresh_s: float = 5.0,
+    gauge_interval_s: float = 15.0,
+) -> list[APIRouter]:
+    """Register the dashboard's consumer group and gauge loop on the SLA ``runtime``; returns the routers to serve."""
+    if policies is None:
+        policies = load_policies(settings.sla_policies_path) if settings.sla_policies_path else load_policies()
+    if calendar is None:
+        path = settings.calendar_overrides_path
+        calendar = WorkingCalendar.load(path) if path else WorkingCalendar.load()
+    runtime.add_consumer(TOPICS, DashboardHandlers(policies).handlers(), group=GROUP)
+    runtime.add_loop("clock-gauges", gauges.gauge_loop(runtime.db, gauge_interval_s))
+    api.register(runtime, api.DashboardContext(
+        db=runtime.db, secret=settings.auth_secret, calendar=calendar, policy_names=tuple(policies.names()),
+        refresh_s=refresh_s,
+    ))
+    return list(ROUTERS)

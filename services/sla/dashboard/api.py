@@ -1,0 +1,493 @@
+"""The supervisors' dashboard (督办看板) served by the SLA service: HTML pages, JSON endpoints and a live stream.
+
+- ``GET /dashboard`` — the page (server-rendered Chinese page; ``static/dashboard.js`` refreshes it live);
+- ``GET/POST /dashboard/login`` — enter a staff token (``python -m shared.auth issue --role supervisor …``); the page
+  sets an HttpOnly cookie; ``/dashboard/logout`` clears it;
+- ``GET /dashboard/api/summary|trend|overdue`` (``from``, ``to`` as local dates, ``policy``), ``/dashboard/api/
+  complaints/{id}`` (the drill-down timeline), ``/dashboard/api/stream`` (server-sent events: a snapshot of the three
+  every few seconds).
+
+Only supervisor and admin tokens get in (cookie or ``Authorization: Bearer``). Every number comes from the SLA
+service's own projection (``projection.py``) through ``figures.py``; contact data is never read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from string import Template
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+
+from services.sla.dashboard import figures, queries
+from services.sla.dashboard.projection import RATING_LABELS
+from services.sla.models import SERVICE
+from shared import clock
+from shared.auth import InvalidToken, Principal, Role, verify_token
+from shared.calendar import SHANGHAI, WorkingCalendar
+from shared.catalog import load_catalog
+from shared.db import Database
+
+HERE = Path(__file__).resolve().parent
+COOKIE = "complaintline_dashboard"
+ALLOWED = frozenset({Role.supervisor, Role.admin})
+STATIC = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8"}
+MAX_PERIOD_DAYS = 366
+
+POLICY_LABELS = {
+    "standard": "一般投诉（10日）",
+    "financial_service": "金融服务投诉（5个工作日）",
+    "guizhou": "贵州条例时限",
+    "shanxi": "山西“六最”时限",
+}
+LEVEL_LABELS = {
+    "department_lead": "部门负责人督办",
+    "center_supervision": "营商中心督办",
+    "joint_meeting": "联席会议",
+}
+STATUS_LABELS = {
+    "received": "已受理", "triage": "待人工分派", "rerouting": "重新分派中", "routed": "已分派", "claimed": "已认领",
+    "accepted": "已签收", "awaiting_info": "待补充材料", "answered": "已答复", "reopened": "重新办理",
+    "closed": "已办结",
+}
+KIND_LABELS = {
+    "received": "受理", "routed": "分派", "triage_required": "转人工分派", "claimed": "认领", "accepted": "签收",
+    "contacted": "联系企业", "info_requested": "要求补充材料", "supplemented": "补充材料", "answered": "答复",
+    "cooperating_added": "增加协办部门", "rated": "回访评价", "reopened": "不满意重办", "closed": "办结",
+    "duplicate_linked": "并入重复件", "returned": "退回", "dispatched": "人工派单", "clock_opened": "开始计时",
+    "warning": "临期预警", "breached": "超期", "escalated": "升级督办", "deadline_changed": "时限调整",
+    "met": "按时办结", "missed": "超时办结",
+}
+
+
+# -- formatting (one place, so the page and the stream show the same strings) --------------------------------------
+
+
+def fmt_rate(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def fmt_days(hours: float | None) -> str:
+    return "—" if hours is None else f"{hours / 24:.1f} 天"
+
+
+def fmt_overdue(hours: float) -> str:
+    return "—" if hours <= 0 else f"{hours / 24:.1f} 天"
+
+
+def fmt_time(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def display(f: figures.DepartmentFigures) -> dict[str, str]:
+    return {
+        "received": str(f.received), "open": str(f.open), "due_soon": str(f.due_soon), "overdue": str(f.overdue),
+        "overdue_max": fmt_overdue(f.overdue_max_hours), "answered": str(f.answered),
+        "on_time_rate": fmt_rate(f.on_time_rate), "completion_rate": fmt_rate(f.completion_rate),
+        "avg_handling": fmt_days(f.avg_handling_hours), "follow_up_rate": fmt_rate(f.follow_up_rate),
+        "satisfaction_rate": fmt_rate(f.satisfaction_rate), "reroute_rate": fmt_rate(f.reroute_rate),
+    }
+
+
+#: The table's columns: (field, heading, sort key in the figures).
+COLUMNS = (
+    ("received", "受理", "received"),
+    ("open", "在办", "open"),
+    ("due_soon", "一个工作日内到期", "due_soon"),
+    ("overdue", "超期", "overdue"),
+    ("overdue_max", "最长超期", "overdue_max_hours"),
+    ("answered", "办结", "answered"),
+    ("on_time_rate", "按时办结率", "on_time_rate"),
+    ("completion_rate", "办结率", "completion_rate"),
+    ("avg_handling", "平均办理时长", "avg_handling_hours"),
+    ("follow_up_rate", "回访率", "follow_up_rate"),
+    ("satisfaction_rate", "回访满意率", "satisfaction_rate"),
+    ("reroute_rate", "改派率", "reroute_rate"),
+)
+
+
+@dataclass(eq=False)
+class DashboardContext:
+    """What the dashboard needs from the SLA service it is installed on (see ``install`` in the package)."""
+
+    db: Database
+    secret: str
+    calendar: WorkingCalendar
+    policy_names: tuple[str, ...]
+    refresh_s: float = 5.0
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {d.id: d.name for d in load_catalog().departments}
+
+
+CONTEXT_KEY = "dashboard"
+
+
+def register(runtime: Any, ctx: DashboardContext) -> None:
+    """Attach the dashboard's context to the SLA runtime (the routes find it through the serving app)."""
+    runtime.context[CONTEXT_KEY] = ctx
+
+
+def context(request: Request) -> DashboardContext:
+    runtime = getattr(request.app.state, "runtimes", {}).get(SERVICE)
+    ctx = getattr(runtime, "context", {}).get(CONTEXT_KEY) if runtime is not None else None
+    if ctx is None:
+        raise HTTPException(503, detail={"error": "not_installed", "message_zh": "督办看板未启用"})
+    return ctx
+
+
+Ctx = Annotated[DashboardContext, Depends(context)]
+
+
+# -- auth -----------------------------------------------------------------------------------------------------------
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer " and header[7:].strip():
+        return header[7:].strip()
+    return request.cookies.get(COOKIE) or None
+
+
+def _principal(ctx: DashboardContext, request: Request) -> tuple[Principal | None, int]:
+    """(principal, 0) when allowed; (None, 401) without a valid token; (None, 403) for another role."""
+    token = _token(request)
+    if not token:
+        return None, 401
+    try:
+        principal = verify_token(ctx.secret, token)
+    except InvalidToken:
+        return None, 401
+    if principal.role not in ALLOWED:
+        return None, 403
+    return principal, 0
+
+
+def _api_principal(ctx: DashboardContext, request: Request) -> Principal:
+    principal, status = _principal(ctx, request)
+    if principal is None:
+        raise HTTPException(status, detail={
+            "error": "unauthorized" if status == 401 else "forbidden",
+            "message_zh": "请先登录督办看板" if status == 401 else "仅督办人员和管理员可以查看督办看板",
+        })
+    return principal
+
+
+# -- parameters -----------------------------------------------------------------------------------------------------
+
+
+def _period(ctx: DashboardContext, start: str | None, end: str | None, now: datetime) -> figures.Period:
+    default = figures.default_period(now)
+    try:
+        first = date.fromisoformat(start) if start else default.first
+        last = date.fromisoformat(end) if end else (default.last if not start else max(first, default.last))
+    except ValueError:
+        raise HTTPException(422, detail={"error": "invalid_period", "message_zh": "日期格式应为 YYYY-MM-DD"}) from None
+    if last < first:
+        first, last = last, first
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise HTTPException(422, detail={"error": "invalid_period", "message_zh": "统计区间不能超过一年"})
+    return figures.Period(first, last)
+
+
+def _policy(ctx: DashboardContext, policy: str | None) -> str | None:
+    if not policy:
+        return None
+    if policy not in ctx.policy_names:
+        raise HTTPException(422, detail={"error": "invalid_policy", "message_zh": f"未知的时限政策：{policy}"})
+    return policy
+
+
+async def snapshot(ctx: DashboardContext, period: figures.Period, policy: str | None, now: datetime) -> dict[str, Any]:
+    """Summary, trend and overdue list for one period and policy, as the JSON endpoints and the stream give them."""
+    db = ctx.db
+    rows = await queries.rows_for(db, period, policy)
+    names = ctx.names
+    summary = figures.summarise(rows, now=now, period=period, calendar=ctx.calendar, names=names, policy=policy)
+    data = summary.as_dict()
+    for item, f in zip(data["departments"], summary.departments):
+        item["display"] = display(f)
+    data["total"]["display"] = display(summary.total)
+    data["now_display"] = now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    return {
+        "summary": data,
+        "trend": [p.as_dict() for p in figures.trend(rows, now=now, period=period, policy=policy)],
+        "overdue": [_overdue_item(i) for i in figures.overdue_list(rows, now=now, names=names, policy=policy)],
+    }
+
+
+def _overdue_item(item: figures.OverdueItem) -> dict[str, Any]:
+    data = item.as_dict()
+    data["display"] = {
+        "due_at": fmt_time(item.due_at), "received_at": fmt_time(item.received_at),
+        "overdue": fmt_overdue(item.overdue_hours), "level": LEVEL_LABELS.get(item.escalation_level or "", ""),
+        "policy": POLICY_LABELS.get(item.policy or "", item.policy or ""),
+        "status": STATUS_LABELS.get(item.status or "", item.status or ""),
+    }
+    return data
+
+
+# -- pages ----------------------------------------------------------------------------------------------------------
+
+
+def _template(name: str) -> Template:
+    return Template((HERE / "templates" / name).read_text(encoding="utf-8"))
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _login_page(message: str = "", status_code: int = 200) -> HTMLResponse:
+    body = _template("login.html").safe_substitute(
+        message=f'<p class="error" role="alert">{_e(message)}</p>' if message else "")
+    return HTMLResponse(body, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+def _render_dashboard(ctx: DashboardContext, principal: Principal, period: figures.Period, policy: str | None,
+                      snap: dict[str, Any]) -> str:
+    summary = snap["summary"]
+    head = "".join(
+        f'<th data-sort="{_e(key)}" scope="col">{_e(label)}</th>' for _, label, key in COLUMNS)
+    rows = []
+    for dept in [*summary["departments"], summary["total"]]:
+        cells = []
+        for field_name, _, key in COLUMNS:
+            value = dept[key]
+            classes = []
+            if field_name in ("overdue", "overdue_max") and dept["overdue"]:
+                classes.append("late")
+            cells.append(
+                f'<td data-field="{field_name}" data-value="{_e("" if value is None else value)}"'
+                f'{" class=" + chr(34) + " ".join(classes) + chr(34) if classes else ""}>'
+                f'{_e(dept["display"][field_name])}</td>')
+        total = dept["department"] == "total"
+        rows.append(
+            f'<tr data-dept="{_e(dept["department"])}"{" class=" + chr(34) + "total" + chr(34) if total else ""}>'
+            f'<th scope="row">{_e(dept["name"])}</th>{"".join(cells)}</tr>')
+    options = ['<option value="">全部时限政策</option>'] + [
+        f'<option value="{_e(p)}"{" selected" if p == policy else ""}>{_e(POLICY_LABELS.get(p, p))}</option>'
+        for p in ctx.policy_names]
+    overdue_rows = "".join(_overdue_row(item) for item in snap["overdue"]) or (
+        '<tr class="empty"><td colspan="7">当前没有超期件</td></tr>')
+    return _template("dashboard.html").safe_substitute(
+        user=_e(f"{principal.name}（{'督办' if principal.role is Role.supervisor else '管理员'}）"),
+        period_from=_e(period.first.isoformat()), period_to=_e(period.last.isoformat()),
+        policy_options="".join(options), refreshed=_e(summary["now_display"]), head=head, rows="".join(rows),
+        overdue_rows=overdue_rows, overdue_count=_e(len(snap["overdue"])),
+        snapshot=_script_json(snap),
+        refresh_ms=str(int(ctx.refresh_s * 1000)),
+    )
+
+
+def _script_json(data: Any) -> str:
+    """JSON safe to place inside a <script> element (no closing tag, no comment opener)."""
+    return (json.dumps(data, ensure_ascii=False)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def _overdue_row(item: dict[str, Any]) -> str:
+    d = item["display"]
+    return (
+        f'<tr data-complaint="{_e(item["complaint_id"])}">'
+        f'<td><a href="#complaint-{_e(item["complaint_id"])}" class="drill" data-complaint="{_e(item["complaint_id"])}">'
+        f'{_e(item["tracking_number"] or item["complaint_id"][:8])}</a></td>'
+        f'<td>{_e(item["title"] or "")}</td><td>{_e(item["department_name"])}</td><td>{_e(d["policy"])}</td>'
+        f'<td>{_e(d["due_at"])}</td><td class="late">{_e(d["overdue"])}</td><td>{_e(d["level"])}</td></tr>'
+    )
+
+
+# -- the router -----------------------------------------------------------------------------------------------------
+
+
+router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+
+
+@router.get("", response_class=HTMLResponse, include_in_schema=False)
+async def page(request: Request, ctx: Ctx, policy: str | None = None) -> Response:
+    principal, status = _principal(ctx, request)
+    if principal is None:
+        if status == 403:
+            return _login_page("该令牌的角色无权查看督办看板（需要督办或管理员）", 403)
+        return RedirectResponse("/dashboard/login", status_code=303)
+    now = clock.now()
+    params = request.query_params
+    period = _period(ctx, params.get("from"), params.get("to"), now)
+    chosen = _policy(ctx, policy)
+    snap = await snapshot(ctx, period, chosen, now)
+    return HTMLResponse(_render_dashboard(ctx, principal, period, chosen, snap),
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+async def login_form() -> HTMLResponse:
+    return _login_page()
+
+
+@router.post("/login", include_in_schema=False)
+async def login(request: Request, ctx: Ctx) -> Response:
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    token = (form.get("token") or [""])[0].strip()
+    if not token:
+        return _login_page("请输入登录令牌", 400)
+    try:
+        principal = verify_token(ctx.secret, token)
+    except InvalidToken:
+        return _login_page("令牌无效或已过期", 401)
+    if principal.role not in ALLOWED:
+        return _login_page("该令牌的角色无权查看督办看板（需要督办或管理员）", 403)
+    response = RedirectResponse("/dashboard", status_code=303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/dashboard",
+                        secure=request.url.scheme == "https", max_age=12 * 3600)
+    return response
+
+
+@router.get("/logout", include_in_schema=False)
+async def logout() -> Response:
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/dashboard")
+    return response
+
+
+@router.get("/static/{name}", include_in_schema=False)
+async def static(name: str) -> Response:
+    if name not in STATIC:
+        raise HTTPException(404)
+    return Response((HERE / "static" / name).read_bytes(), media_type=STATIC[name],
+                    headers={"Cache-Control": "no-cache"})
+
+
+def _params(ctx: DashboardContext, request: Request) -> tuple[figures.Period, str | None, datetime]:
+    now = clock.now()
+    q = request.query_params
+    return _period(ctx, q.get("from"), q.get("to"), now), _policy(ctx, q.get("policy")), now
+
+
+@router.get("/api/summary")
+async def summary(request: Request, ctx: Ctx) -> JSONResponse:
+    """Per-department figures (and the county total) for the period and policy."""
+    _api_principal(ctx, request)
+    period, policy, now = _params(ctx, request)
+    return JSONResponse((await snapshot(ctx, period, policy, now))["summary"])
+
+
+@router.get("/api/trend")
+async def trend(request: Request, ctx: Ctx) -> JSONResponse:
+    """Received, answered and overdue per day of the period."""
+    _api_principal(ctx, request)
+    period, policy, now = _params(ctx, request)
+    rows = await queries.rows_for(ctx.db, period, policy)
+    return JSONResponse([p.as_dict() for p in figures.trend(rows, now=now, period=period, policy=policy)])
+
+
+@router.get("/api/overdue")
+async def overdue(request: Request, ctx: Ctx, department: str | None = None) -> JSONResponse:
+    """Open complaints past their deadline, the longest overdue first."""
+    _api_principal(ctx, request)
+    policy = _policy(ctx, request.query_params.get("policy"))
+    now = clock.now()
+    rows = await queries.open_rows(ctx.db, policy)
+    items = figures.overdue_list(rows, now=now, names=ctx.names, policy=policy, department=department)
+    return JSONResponse([_overdue_item(i) for i in items])
+
+
+@router.get("/api/complaints/{complaint_id}")
+async def complaint(request: Request, ctx: Ctx, complaint_id: str) -> JSONResponse:
+    """One complaint's figures and its timeline, from the events the SLA service consumed."""
+    _api_principal(ctx, request)
+    row, events = await queries.complaint(ctx.db, complaint_id)
+    if row is None:
+        raise HTTPException(404, detail={"error": "not_found", "message_zh": "没有这件投诉"})
+    return JSONResponse(_complaint_view(ctx, row, events))
+
+
+@router.get("/api/stream")
+async def stream(request: Request, ctx: Ctx) -> StreamingResponse:
+    """Server-sent events: ``snapshot`` (summary, trend, overdue) now and every few seconds."""
+    _api_principal(ctx, request)
+    period, policy, now = _params(ctx, request)
+    live = period.last >= figures.local_date(now)
+
+    async def events():
+        yield f"retry: {int(ctx.refresh_s * 1000)}\n\n"
+        while not await request.is_disconnected():
+            now = clock.now()
+            p = period
+            if live:  # a period reaching today keeps following it
+                p = figures.Period(period.first, max(period.last, figures.local_date(now)))
+            snap = await snapshot(ctx, p, policy, now)
+            yield f"event: snapshot\ndata: {json.dumps(snap, ensure_ascii=False)}\n\n"
+            await asyncio.sleep(ctx.refresh_s)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+
+
+
+def _complaint_view(ctx: DashboardContext, row: Any, events: list[Any]) -> dict[str, Any]:
+    names = ctx.names
+    now = clock.now()
+    overdue_hours = (now - row.due_at).total_seconds() / 3600 if figures.is_overdue(row, now) else 0.0
+    return {
+        "complaint_id": row.complaint_id,
+        "tracking_number": row.tracking_number,
+        "title": row.title,
+        "department": row.department,
+        "department_name": names.get(row.department or "", figures.UNPLACED_NAME),
+        "policy": row.policy,
+        "policy_name": POLICY_LABELS.get(row.policy or "", row.policy or ""),
+        "status": row.status,
+        "status_name": STATUS_LABELS.get(row.status or "", row.status or ""),
+        "received_at": fmt_time(row.received_at),
+        "due_at": fmt_time(row.due_at),
+        "answered_at": fmt_time(row.last_answered_at),
+        "overdue": fmt_overdue(overdue_hours),
+        "reopened_count": row.reopened_count,
+        "routed_count": row.routed_count,
+        "rating": RATING_LABELS.get(row.rating or "", ""),
+        "escalation_level": LEVEL_LABELS.get(row.escalation_level or "", ""),
+        "timeline": [
+            {
+                "at": fmt_time(e.at), "kind": e.kind, "label": KIND_LABELS.get(e.kind, e.kind),
+                "actor": e.actor, "department": names.get(e.department or "", e.department or ""),
+                "detail": _detail_text(e.kind, e.detail, names),
+            }
+            for e in events
+        ],
+    }
+
+
+def _detail_text(kind: str, detail: dict[str, Any], names: dict[str, str]) -> str:
+    parts: list[str] = []
+    if kind == "received":
+        parts.append(f"受理编号 {detail.get('tracking_number', '')}，渠道 {detail.get('channel', '')}")
+    if "rating" in detail:
+        parts.append(f"评价：{RATING_LABELS.get(detail['rating'], detail['rating'])}")
+    if kind == "routed":
+        parts.append(f"置信度 {detail.get('confidence', '')}，第 {int(detail.get('attempt', 0)) + 1} 次分派")
+    if "returned_by" in detail:
+        parts.append(f"退回部门：{names.get(detail['returned_by'], detail['returned_by'])}")
+    if "suggested_department" in detail:
+        parts.append(f"建议：{names.get(detail['suggested_department'], detail['suggested_department'])}")
+    if "level" in detail:
+        parts.append(LEVEL_LABELS.get(detail["level"], detail["level"]))
+    if "due_at" in detail and kind in ("warning", "breached", "escalated", "deadline_changed", "met", "missed"):
+        parts.append(f"截止 {fmt_time(datetime.fromisoformat(detail['due_at']))}")
+    if kind == "clock_opened":
+        for m in detail.get("milestones", []):
+            parts.append(f"截止 {fmt_time(datetime.fromisoformat(m['due_at']))}")
+    if "cooperating" in detail:
+        parts.append(f"协办：{names.get(detail['cooperating'], detail['cooperating'])}")
+    if "reason" in detail:
+        parts.append(f"理由：{detail['reason']}")
+    return "；".join(p for p in parts if p)

@@ -1,0 +1,116 @@
+"""The dashboard's own projection of the events: one row per complaint and a timeline per complaint.
+
+Built only from event payloads consumed on the three topics (intake, router, sla) by the ``sla-dashboard`` consumer
+group — never from another service's tables. Events of one complaint may arrive in any order across topics, so every
+handler upserts the complaint's row and sets only the columns its event knows about.
+
+Nothing here holds filer contact data: the events never carry it, and free texts that reach the timeline (reasons)
+pass through :func:`mask_contacts` anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+from shared.sqltypes import UtcDateTime
+
+#: Ratings of the 回访 (filer follow-up).
+SATISFIED = "satisfied"
+BASICALLY_SATISFIED = "basically_satisfied"
+DISSATISFIED = "dissatisfied"
+RATING_LABELS = {SATISFIED: "满意", BASICALLY_SATISFIED: "基本满意", DISSATISFIED: "不满意"}
+
+
+def _aware(**kwargs: Any) -> Any:
+    return Field(default=None, sa_column=Column(UtcDateTime(), **kwargs))
+
+
+class ReportComplaint(SQLModel, table=True):
+    """One complaint as the dashboard sees it: when it came, where it is, its deadline, and how it ended."""
+
+    __tablename__ = "sla_report_complaint"
+    __table_args__ = (
+        Index("ix_sla_report_complaint_received", "received_at"),
+        Index("ix_sla_report_complaint_answered", "last_answered_at"),
+        Index("ix_sla_report_complaint_open_due", "answered", "due_at"),
+    )
+
+    complaint_id: str = Field(primary_key=True, max_length=36)
+    tracking_number: str | None = Field(default=None, max_length=32)
+    title: str | None = Field(default=None, max_length=200)
+    channel: str | None = Field(default=None, max_length=20)
+    township: str | None = Field(default=None, max_length=40)
+    received_at: datetime | None = _aware(nullable=True)
+    #: Lifecycle status as the last intake event said.
+    status: str | None = Field(default=None, max_length=24)
+    #: The department the router (or a dispatcher) placed it with first, and the lead department now.
+    first_department: str | None = Field(default=None, max_length=32)
+    department: str | None = Field(default=None, max_length=32, index=True)
+    #: True while it waits in the dispatcher's triage queue.
+    triage: bool = False
+    #: Routing decisions received (the first plus every re-routing).
+    routed_count: int = 0
+    returned_count: int = 0
+    #: The SLA policy applied (from sla.clock_opened; the router's class until then) and its resolution milestone.
+    policy: str | None = Field(default=None, max_length=40, index=True)
+    milestone: str | None = Field(default=None, max_length=40)
+    #: Deadline of the resolution milestone in force now (moves on extension, difficult marking, reopening).
+    due_at: datetime | None = _aware(nullable=True)
+    first_due_at: datetime | None = _aware(nullable=True)
+    claimed_at: datetime | None = _aware(nullable=True)
+    accepted_at: datetime | None = _aware(nullable=True)
+    contacted_at: datetime | None = _aware(nullable=True)
+    first_answered_at: datetime | None = _aware(nullable=True)
+    last_answered_at: datetime | None = _aware(nullable=True)
+    #: True from an answer until a reopening (and after closing): the complaint is 办结 for the figures.
+    answered: bool = False
+    reopened_count: int = 0
+    last_reopened_at: datetime | None = _aware(nullable=True)
+    #: The filer's first 回访 rating (it judges the first answer, even when a reopening follows) and the latest.
+    first_rating: str | None = Field(default=None, max_length=24)
+    first_rated_at: datetime | None = _aware(nullable=True)
+    rating: str | None = Field(default=None, max_length=24)
+    rated_at: datetime | None = _aware(nullable=True)
+    closed_at: datetime | None = _aware(nullable=True)
+    warned_at: datetime | None = _aware(nullable=True)
+    breached_at: datetime | None = _aware(nullable=True)
+    escalation_level: str | None = Field(default=None, max_length=40)
+    escalated_at: datetime | None = _aware(nullable=True)
+    #: The SLA service's verdict on the resolution milestone (met / missed), for cross-checking.
+    sla_outcome: str | None = Field(default=None, max_length=12)
+    duplicate_of: str | None = Field(default=None, max_length=36)
+
+
+class ReportEvent(SQLModel, table=True):
+    """One line of a complaint's timeline (the drill-down), one per consumed event."""
+
+    __tablename__ = "sla_report_event"
+    __table_args__ = (Index("ix_sla_report_event_complaint_at", "complaint_id", "at"),)
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    complaint_id: str = Field(max_length=36)
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    #: Short event type (received, routed, answered, breached …).
+    kind: str = Field(max_length=32)
+    actor: str | None = Field(default=None, max_length=80)
+    department: str | None = Field(default=None, max_length=32)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+
+
+def mask_contacts(text: str | None) -> str | None:
+    """Replace anything that looks like a phone number or an e-mail address (free texts typed by people)."""
+    if text is None:
+        return None
+    text = _MOBILE.sub("[号码已隐藏]", text)
+    text = _LANDLINE.sub("[号码已隐藏]", text)
+    return _EMAIL.sub("[邮箱已隐藏]", text)

@@ -1,0 +1,223 @@
+"""The dashboard in real headless Chromium (Debian's chromium + chromedriver, driven by Selenium; nothing is
+downloaded): log in, read the per-department table and compare it with figures computed here from the generated
+data, see a live update arrive without reloading, open an overdue complaint's history, save a screenshot.
+
+Data: a generated month of ~300 complaints (``dataset.py``), fed as events straight into the SLA service's projection
+(the dashboard consumer's own handlers) before the product starts; the whole product then serves on a free loopback
+port with uvicorn in a background thread. "Now" is pinned to 12:00 Shanghai today so no deadline falls during the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import tempfile
+import threading
+import time as _time
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+
+
+from shared import clock
+from shared.auth import issue_token
+from shared.calendar import SHANGHAI, WorkingCalendar
+from shared.catalog import load_catalog
+from tests.conftest import embedded_settings
+from tests.dashboard.dataset import Truth, generate
+from tests.dashboard.helpers import Feed, deliver, projection_db
+from tests.support import ROOT, free_port, unavailable, wait_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+OUTPUT = ROOT / "test-output"
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+FIELDS = ("received", "open", "due_soon", "overdue", "answered", "on_time_rate", "completion_rate", "avg_handling",
+          "follow_up_rate", "satisfaction_rate", "reroute_rate")
+
+
+# -- the figures, computed here from the generated facts (not with figures.py) --------------------------------------
+
+
+def pct(part: int, whole: int) -> str:
+    return "—" if whole == 0 else f"{part / whole * 100:.1f}%"
+
+
+def expected_table(truths: list[Truth], now: datetime) -> dict[str, dict[str, str]]:
+    calendar = WorkingCalendar.load()
+    today = now.astimezone(SHANGHAI).date()
+    soon = datetime.combine(calendar.next_working_day(today) + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+    out: dict[str, dict[str, str]] = {}
+    depts = {t.department for t in truths}
+    for dept in depts:
+        mine = [t for t in truths if t.department == dept]
+        open_ = [t for t in mine if t.answered_at is None]
+        overdue = [t for t in open_ if t.due_at is not None and t.due_at < now]
+        due_soon = [t for t in open_ if t.due_at is not None and now <= t.due_at <= soon]
+        answered = [t for t in mine if t.answered_at is not None]
+        on_time = [t for t in answered if t.answered_at <= t.due_at]
+        rated = [t for t in answered if t.rated_at is not None]
+        ratings = [t for t in mine if t.rated_at is not None]  # every first rating falls in the month shown
+        happy = [t for t in ratings if t.rating in ("satisfied", "basically_satisfied")]
+        first = [t for t in truths if t.first_department == dept and t.routed_count >= 1]
+        hours = [(t.answered_at - t.received_at).total_seconds() / 3600 for t in answered]
+        out[dept or "unplaced"] = {
+            "received": str(len(mine)), "open": str(len(open_)), "due_soon": str(len(due_soon)),
+            "overdue": str(len(overdue)), "answered": str(len(answered)),
+            "on_time_rate": pct(len(on_time), len(answered)), "completion_rate": pct(len(answered), len(mine)),
+            "avg_handling": "—" if not hours else f"{sum(hours) / len(hours) / 24:.1f} 天",
+            "follow_up_rate": pct(len(rated), len(answered)), "satisfaction_rate": pct(len(happy), len(ratings)),
+            "reroute_rate": pct(sum(1 for t in first if t.routed_count >= 2), len(first)),
+        }
+    return out
+
+
+# -- the browser and the server -------------------------------------------------------------------------------------
+
+
+def chrome(tmp: Path):
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        unavailable("Debian's chromium and chromium-driver are not installed (apt-get install -y chromium "
+                    "chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--lang=zh-CN", "--window-size=1600,1400", f"--user-data-dir={tmp}"):
+        options.add_argument(arg)
+    return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+
+
+class Server:
+    """The whole product under uvicorn on a free loopback port, in a background thread."""
+
+    def __init__(self, settings) -> None:
+        import uvicorn
+
+        from services.standalone import build_app
+
+        self.port = free_port()
+        config = uvicorn.Config(build_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
+                                timeout_graceful_shutdown=2)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "Server":
+        self.thread.start()
+        wait_port(self.port, timeout=60)
+        deadline = _time.monotonic() + 60
+        while not self.server.started and _time.monotonic() < deadline:
+            _time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def pinned_now() -> datetime:
+    real = datetime.now(timezone.utc)
+    noon = datetime.combine(real.astimezone(SHANGHAI).date(), time(12), tzinfo=SHANGHAI)
+    clock.set_offset(noon - real)
+    return noon
+
+
+async def test_dashboard_in_chromium(tmp_path):
+    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
+    driver = None
+    try:
+        driver = await asyncio.to_thread(chrome, profile)
+        await _run(driver, tmp_path)
+    finally:
+        clock.set_offset(timedelta(0))
+        if driver is not None:
+            await asyncio.to_thread(driver.quit)
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+async def _run(driver, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    now = pinned_now()
+    settings = embedded_settings(tmp_path)
+    envelopes, truths = generate(now, count=300)
+    db = await projection_db(settings.database_url_for("sla"))
+    try:
+        await deliver(db, envelopes, twice=False)
+    finally:
+        await db.dispose()
+    expected = expected_table(truths, now)
+    assert any(row["overdue"] != "0" for row in expected.values())
+    token = issue_token(settings.auth_secret, role="supervisor", name="王督办", now=datetime.now(timezone.utc))
+    names = {d.id: d.name for d in load_catalog().departments}
+
+    with Server(settings) as server:
+        def browse() -> None:
+            wait = WebDriverWait(driver, 30)
+            driver.get(server.url + "/dashboard")
+            wait.until(EC.presence_of_element_located((By.ID, "token")))  # redirected to the login page
+            driver.find_element(By.ID, "token").send_keys(token)
+            driver.find_element(By.ID, "login").click()
+            wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#departments tbody tr")))
+            wait.until(lambda d: d.find_element(By.ID, "live").get_attribute("class") == "live on")
+
+            for dept, figures_ in expected.items():
+                row = driver.find_element(By.CSS_SELECTOR, f'#departments tr[data-dept="{dept}"]')
+                assert row.find_element(By.TAG_NAME, "th").text == names.get(dept, "待分派")
+                for field in FIELDS:
+                    cell = row.find_element(By.CSS_SELECTOR, f'td[data-field="{field}"]').text
+                    assert cell == figures_[field], (dept, field, cell, figures_[field])
+            late = driver.find_elements(By.CSS_SELECTOR, '#departments td.late[data-field="overdue"]')
+            assert late, "overdue counts are shown in red"
+            assert "按时办结率" in driver.page_source and "回访满意率" in driver.page_source
+
+        await asyncio.to_thread(browse)
+
+        # A complaint filed for 税务局 now shows up without reloading the page (server-sent events).
+        before = int(expected["tax"]["received"])
+        feed = Feed()
+        feed._n = 90000
+        feed.received("LIVE1", now - timedelta(hours=1), title="新进投诉")
+        feed.routed("LIVE1", "tax", now - timedelta(hours=1), now - timedelta(minutes=59))
+        live_db = await projection_db(settings.database_url_for("sla"))
+        try:
+            await deliver(live_db, feed.envelopes, twice=False)
+        finally:
+            await live_db.dispose()
+
+        def live_and_drill() -> None:
+            marker = driver.execute_script("window.__same_page = true; return true;")
+            assert marker
+            WebDriverWait(driver, 30).until(lambda d: d.find_element(
+                By.CSS_SELECTOR, '#departments tr[data-dept="tax"] td[data-field="received"]').text == str(before + 1))
+            assert driver.execute_script("return window.__same_page === true;"), "the page was not reloaded"
+
+            link = driver.find_element(By.CSS_SELECTOR, "#overdue a.drill")
+            complaint_id = link.get_attribute("data-complaint")
+            link.click()
+            WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "detail").is_displayed()
+                                            and len(d.find_elements(By.CSS_SELECTOR, "#timeline li")) >= 3)
+            timeline = driver.find_element(By.ID, "timeline").text
+            assert "受理" in timeline and "超期" in timeline
+            assert driver.find_element(By.ID, "detail").get_attribute("data-complaint") == complaint_id
+            source = driver.page_source
+            assert not MOBILE.search(source), "contact data on the page"
+            OUTPUT.mkdir(exist_ok=True)
+            driver.find_element(By.ID, "detail").location_once_scrolled_into_view
+            driver.save_screenshot(str(OUTPUT / "dashboard-drilldown.png"))
+            driver.execute_script("window.scrollTo(0, 0)")
+            driver.save_screenshot(str(OUTPUT / "dashboard.png"))
+            driver.get("about:blank")  # closes the event stream before the server stops
+
+        await asyncio.to_thread(live_and_drill)
+    assert (OUTPUT / "dashboard.png").stat().st_size > 10_000
