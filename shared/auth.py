@@ -158,7 +158,7 @@ def principal_dependency(
     role is not in ``roles`` (when given) is 403.
     """
 
-    def dependency(request: Request) -> Principal | None:
+    async def dependency(request: Request) -> Principal | None:
         token = bearer_token(request)
         if token is None:
             if optional:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from shared import metrics
 from shared.bus.base import Bus, BusConsumer, OutgoingRecord, Record
 from shared.db import Database, UnitOfWork
-from shared.events import EVENT_TYPES, TOPIC_DEAD_LETTER, Envelope, EventData
+from shared.events import TOPIC_DEAD_LETTER, Envelope, EventData
 
 log = logging.getLogger("complaints.consumer")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge
 
 OUTBOX_BACKLOG = Gauge("complaints_outbox_backlog", "Outbox rows not yet published", ["service"])
 OUTBOX_PUBLISHED = Counter("complaints_outbox_published_total", "Outbox rows published to the bus", ["service"])

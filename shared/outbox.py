@@ -106,6 +106,7 @@ class OutboxRelay:
         *,
         batch_size: int = 200,
         poll_interval_s: float = 0.25,
+        linger_s: float = 0.005,
         retention: timedelta = timedelta(hours=24),
     ) -> None:
         self._db = db
@@ -114,6 +115,7 @@ class OutboxRelay:
         self._bus = bus
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._linger_s = linger_s
         self._retention = retention
         self._wake = asyncio.Event()
         self._lock_key = zlib.crc32(f"outbox-relay:{self._service}".encode())
@@ -139,6 +141,9 @@ class OutboxRelay:
                     last_prune = datetime.now(timezone.utc)
                 try:
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                    # Let the commits of the next few milliseconds join this round: one read and one send
+                    # for many events instead of one each.
+                    await asyncio.sleep(self._linger_s)
                 except asyncio.TimeoutError:
                     pass
                 self._wake.clear()

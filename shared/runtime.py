@@ -33,7 +33,8 @@ class ServiceRuntime:
         #: What the service's HTTP layer needs from its composition root (settings, command handlers …).
         self.context: dict[str, object] = {"settings": settings}
         self.relay = OutboxRelay(
-            db, bus, batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s
+            db, bus, batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s,
+            linger_s=settings.outbox_linger_s,
         )
         self.consumers: list[IdempotentConsumer] = []
         self._loops: list[tuple[str, Callable[[], Awaitable[None]]]] = [("outbox-relay", self.relay.run)]

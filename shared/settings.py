@@ -35,6 +35,8 @@ class CommonSettings(BaseSettings):
     embedded_bus_path: str = "./var/bus.db"
     outbox_poll_interval_s: float = 0.25
     outbox_batch_size: int = 200
+    #: After a commit wakes the relay, it waits this long so that the next commits share one round trip.
+    outbox_linger_s: float = 0.005
     consumer_batch_size: int = 100
     log_level: str = "INFO"
     #: Secret that signs bearer tokens (HS256 JWT); every service verifies tokens with it. The default is for the
@@ -62,6 +64,8 @@ class IntakeSettings(CommonSettings):
     intake_port: int = 8001
     #: Largest request body accepted by intake, in bytes (larger bodies get 413 before any parsing).
     max_body_bytes: int = 64 * 1024
+    #: Concurrent writers of filing batches (each commits a group of filings in one transaction).
+    filing_writers: int = 1
     #: How long a handler's claim on a complaint lasts; after it lapses a colleague may take the complaint over.
     claim_lease_minutes: int = 30
     #: Public filing limit per client (IP address, or the token's subject for staff): sustained rate and burst.

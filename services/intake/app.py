@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -12,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 
 from services.intake import api, commands, service, work
 from services.intake.errors import IntakeError, intake_error_handler, validation_exception_handler
+from services.intake.filing import DuplicateRule, FilingWriter
 from services.intake.models import OUTBOX, SERVICE
 from services.intake.ratelimit import TokenBuckets
 from shared import clock
@@ -73,6 +75,11 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
                 await asyncio.sleep(settings.autoclose_interval_s)
 
     runtime.add_loop("close-unrated", close_unrated)
+    writer = FilingWriter(db, DuplicateRule(timedelta(days=settings.duplicate_window_days),
+                                            settings.duplicate_similarity))
+    runtime.context["filing_writer"] = writer
+    for n in range(settings.filing_writers):
+        runtime.add_loop(f"filing-writer-{n}", writer.run)
     return runtime
 
 

@@ -2,39 +2,58 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
 from services.intake.commands import Policy
 from services.intake.errors import PreconditionRequired
+from services.intake.filing import FilingWriter
 from services.intake.ratelimit import TokenBuckets
 from shared.auth import Principal, principal_dependency
 from shared.db import Database
 from shared.settings import IntakeSettings
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     return request.app.state.runtimes["intake"].db
 
 
-def get_settings(request: Request) -> IntakeSettings:
+async def get_settings(request: Request) -> IntakeSettings:
     return request.app.state.intake_settings
 
 
-def get_policy(request: Request) -> Policy:
-    return Policy.from_settings(get_settings(request))
+async def get_policy(request: Request) -> Policy:
+    return Policy.from_settings(request.app.state.intake_settings)
 
 
-def get_filing_limit(request: Request) -> TokenBuckets:
-    return request.app.state.intake_filing_limit
+@dataclass(frozen=True)
+class FilingDesk:
+    """What filing needs from the hosting app, resolved by one dependency (filing is the hot path)."""
+
+    db: Database
+    settings: IntakeSettings
+    writer: FilingWriter
+    limit: TokenBuckets
+
+
+async def get_filing_desk(request: Request) -> FilingDesk:
+    state = request.app.state
+    desk = getattr(state, "intake_filing_desk", None)
+    if desk is None:
+        runtime = state.runtimes["intake"]
+        desk = state.intake_filing_desk = FilingDesk(
+            runtime.db, state.intake_settings, runtime.context["filing_writer"], state.intake_filing_limit
+        )
+    return desk
 
 
 def _secret(request: Request) -> str:
-    return get_settings(request).auth_secret
+    return request.app.state.intake_settings.auth_secret
 
 
-def if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
+async def if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
     """The complaint version the caller read: ``If-Match: "3"`` (``W/"3"`` and ``3`` are accepted too)."""
     if if_match is None:
         return None
@@ -55,3 +74,4 @@ CallerDep = Annotated[Principal, Depends(principal_dependency(_secret))]
 #: The caller when a token is sent (public filing), else None.
 OptionalCallerDep = Annotated[Principal | None, Depends(principal_dependency(_secret, optional=True))]
 IfMatchDep = Annotated[int | None, Depends(if_match)]
+FilingDeskDep = Annotated[FilingDesk, Depends(get_filing_desk)]

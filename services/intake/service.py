@@ -8,23 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from services.intake.duplicates import find_original
-from services.intake.lifecycle import Action, IllegalTransition, Status, transition
-from services.intake.models import Complaint
+from services.intake.filing import Accepted, FilingWriter
+from services.intake.lifecycle import Action, IllegalTransition, transition
 from services.intake.repository import ComplaintRepository
 from services.intake.schemas import ComplaintCreate
-from shared.calendar import SHANGHAI
 from shared.db import Database, UnitOfWork
 from shared.events import (
-    ComplaintDuplicateLinkedV1,
-    ComplaintReceivedV1,
     ComplaintRoutedV1,
     ComplaintTriageRequiredV1,
     SlaBreachedV1,
@@ -33,15 +27,6 @@ from shared.events import (
     SlaEscalatedV1,
     SlaWarningV1,
 )
-
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def new_tracking_number(now: datetime) -> str:
-    """Human-readable tracking number: TS + filing date (Asia/Shanghai) + 6 random Crockford base-32 characters."""
-    suffix = "".join(secrets.choice(_CROCKFORD) for _ in range(6))
-    return f"TS{now.astimezone(SHANGHAI):%Y%m%d}-{suffix}"
-
 
 def request_fingerprint(body: ComplaintCreate) -> str:
     canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
@@ -54,35 +39,25 @@ class IdempotencyConflict(Exception):
 
 @dataclass(frozen=True)
 class Filed:
-    complaint: Complaint
+    complaint: Accepted
     replayed: bool
 
 
-@dataclass(frozen=True)
-class DuplicateRule:
-    """A complaint by the same enterprise (credit code) with nearly the same title + text within ``window`` repeats
-    the first still-open one (重复件)."""
-
-    window: timedelta = timedelta(days=30)
-    threshold: float = 0.8
-
-
-#: A repeat is linked only to a first complaint that has not been answered yet: it is then answered with it.
-_LINKABLE = [s.value for s in Status if s not in {Status.answered, Status.closed}]
-
-
 async def file_complaint(
-    db: Database, body: ComplaintCreate, *, idempotency_key: str | None, now: datetime,
-    filed_by: str | None = None, duplicates: DuplicateRule = DuplicateRule(),
+    db: Database, writer: FilingWriter, body: ComplaintCreate, *, idempotency_key: str | None, now: datetime,
+    filed_by: str | None = None,
 ) -> Filed:
-    fingerprint = request_fingerprint(body)
+    """File a validated complaint (through the batching writer); a retry with the same Idempotency-Key answers with
+    the complaint it filed first."""
+    fingerprint = request_fingerprint(body) if idempotency_key else None
     if idempotency_key:
         existing = await _replay(db, idempotency_key, fingerprint)
         if existing is not None:
             return Filed(existing, replayed=True)
     try:
-        return Filed(await _insert(db, body, idempotency_key, fingerprint, now, filed_by, duplicates),
-                     replayed=False)
+        accepted = await writer.file(body, idempotency_key=idempotency_key, fingerprint=fingerprint, now=now,
+                                     filed_by=filed_by)
+        return Filed(accepted, replayed=False)
     except IntegrityError:
         # A concurrent retry with the same key won the race; answer with its complaint.
         if idempotency_key:
@@ -92,74 +67,15 @@ async def file_complaint(
         raise
 
 
-async def _replay(db: Database, key: str, fingerprint: str) -> Complaint | None:
+async def _replay(db: Database, key: str, fingerprint: str) -> Accepted | None:
     async with db.unit_of_work() as uow:
         existing = await ComplaintRepository(uow.session).by_idempotency_key(key)
-    if existing is not None and existing.request_hash != fingerprint:
+    if existing is None:
+        return None
+    if existing.request_hash != fingerprint:
         raise IdempotencyConflict(key)
-    return existing
-
-
-async def _insert(
-    db: Database, body: ComplaintCreate, key: str | None, fingerprint: str, now: datetime, filed_by: str | None,
-    duplicates: DuplicateRule,
-) -> Complaint:
-    complaint = Complaint(
-        id=str(uuid.uuid4()),
-        tracking_number=new_tracking_number(now),
-        idempotency_key=key,
-        request_hash=fingerprint,
-        title=body.title,
-        text=body.text,
-        channel=body.channel.value,
-        enterprise_name=body.filer.enterprise_name,
-        credit_code=body.filer.credit_code,
-        township=body.township,
-        address=body.address,
-        status=Status.received.value,
-        also=[],
-        received_at=now,
-        updated_at=now,
-        version=1,
-        filed_by=filed_by,
-        reopen_count=0,
-    )
-    async with db.unit_of_work() as uow:
-        repo = ComplaintRepository(uow.session)
-        earlier = await repo.duplicate_candidates(body.filer.credit_code, now - duplicates.window, _LINKABLE)
-        complaint.original_id = find_original(
-            body.title, body.text, [(c.id, c.title, c.text) for c in earlier], duplicates.threshold
-        )
-        actor = filed_by or f"filer:{body.channel.value}"
-        await repo.add(
-            complaint.model_dump(),
-            {"complaint_id": complaint.id, "contact_name": body.filer.contact_name, "mobile": body.filer.mobile},
-            {"complaint_id": complaint.id, "at": now, "actor": actor, "action": "received",
-             "detail": {"tracking_number": complaint.tracking_number, "channel": complaint.channel}},
-        )
-        uow.emit(
-            ComplaintReceivedV1(
-                complaint_id=complaint.id,
-                tracking_number=complaint.tracking_number,
-                title=complaint.title,
-                text=complaint.text,
-                channel=complaint.channel,
-                enterprise_name=complaint.enterprise_name,
-                township=complaint.township,
-                address=complaint.address,
-                received_at=now,
-            ),
-            time=now,
-        )
-        if complaint.original_id:
-            await repo.record(complaint.id, now, "intake", "duplicate_linked", {"original_id": complaint.original_id})
-            await repo.record(complaint.original_id, now, "intake", "duplicate_linked", {"duplicate_id": complaint.id})
-            uow.emit(ComplaintDuplicateLinkedV1(
-                complaint_id=complaint.id, actor="intake", department=None, status=complaint.status, version=1,
-                at=now, original_id=complaint.original_id,
-            ), time=now)
-        await uow.commit()
-    return complaint
+    return Accepted(existing.id, existing.tracking_number, existing.status, existing.channel, existing.received_at,
+                    existing.original_id)
 
 
 # --- following other services' events ------------------------------------------------------------------------------

@@ -34,11 +34,11 @@ def _secret(request: Request) -> str:
     return _runtime(request).context["settings"].auth_secret
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     return _runtime(request).db
 
 
-def get_handlers(request: Request) -> SlaHandlers:
+async def get_handlers(request: Request) -> SlaHandlers:
     return _runtime(request).context["handlers"]
 
 

@@ -136,7 +136,7 @@ def register(runtime: Any, ctx: DashboardContext) -> None:
     runtime.context[CONTEXT_KEY] = ctx
 
 
-def context(request: Request) -> DashboardContext:
+async def context(request: Request) -> DashboardContext:
     runtime = getattr(request.app.state, "runtimes", {}).get(SERVICE)
     ctx = getattr(runtime, "context", {}).get(CONTEXT_KEY) if runtime is not None else None
     if ctx is None:

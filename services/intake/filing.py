@@ -1,0 +1,202 @@
+"""Filing on the hot path: concurrent filings share one transaction (group commit).
+
+A filing arrives validated; the writer takes every filing that is waiting (up to ``max_batch``), and in one
+transaction looks up duplicate candidates for all their enterprises at once, inserts the complaints, contact rows,
+history entries and outbox events with one statement per table, commits, and answers each caller. Nothing is
+acknowledged before its commit. When a batch hits a constraint (an Idempotency-Key raced by a concurrent retry, a
+tracking-number clash), each of its filings is written alone, so one bad filing never fails the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from services.intake.duplicates import find_original
+from services.intake.lifecycle import Status
+from services.intake.models import Complaint, FilerContact, HistoryEntry
+from services.intake.schemas import ComplaintCreate
+from shared.calendar import SHANGHAI
+from shared.db import Database
+from shared.events import ComplaintDuplicateLinkedV1, ComplaintReceivedV1
+
+log = logging.getLogger("complaints.intake")
+
+COMPLAINT = Complaint.__table__
+CONTACT = FilerContact.__table__
+HISTORY = HistoryEntry.__table__
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+#: A repeat is linked only to a first complaint that has not been answered yet: it is then answered with it.
+LINKABLE = tuple(s.value for s in Status if s not in {Status.answered, Status.closed})
+
+
+def new_tracking_number(now: datetime) -> str:
+    """Human-readable tracking number: TS + filing date (Asia/Shanghai) + 6 random Crockford base-32 characters."""
+    suffix = "".join(secrets.choice(_CROCKFORD) for _ in range(6))
+    return f"TS{now.astimezone(SHANGHAI):%Y%m%d}-{suffix}"
+
+
+@dataclass(frozen=True)
+class DuplicateRule:
+    """A complaint by the same enterprise (credit code) with nearly the same title + text within ``window`` repeats
+    the first still-open one (重复件)."""
+
+    window: timedelta = timedelta(days=30)
+    threshold: float = 0.8
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What the filer is told about an accepted complaint."""
+
+    id: str
+    tracking_number: str
+    status: str
+    channel: str
+    received_at: datetime
+    original_id: str | None
+
+
+@dataclass
+class NewFiling:
+    body: ComplaintCreate
+    idempotency_key: str | None
+    fingerprint: str | None
+    now: datetime
+    filed_by: str | None
+    answer: asyncio.Future = field(repr=False)
+
+
+def _complaint_defaults() -> dict[str, Any]:
+    """Every column of the complaint row with its model default, so all rows of a batch have the same keys."""
+    defaults: dict[str, Any] = {}
+    for name, info in Complaint.model_fields.items():
+        if info.default_factory is not None:
+            defaults[name] = info.default_factory
+        elif not info.is_required():
+            defaults[name] = info.default
+    return defaults
+
+
+_DEFAULTS = _complaint_defaults()
+
+
+def _complaint_row(filing: NewFiling) -> dict[str, Any]:
+    body, now = filing.body, filing.now
+    row = {k: (v() if callable(v) else v) for k, v in _DEFAULTS.items()}
+    row.update(
+        id=str(uuid.uuid4()), tracking_number=new_tracking_number(now), idempotency_key=filing.idempotency_key,
+        request_hash=filing.fingerprint, title=body.title, text=body.text, channel=body.channel.value,
+        enterprise_name=body.filer.enterprise_name, credit_code=body.filer.credit_code, township=body.township,
+        address=body.address, status=Status.received.value, received_at=now, updated_at=now, version=1,
+        filed_by=filing.filed_by, original_id=None,
+    )
+    return row
+
+
+class FilingWriter:
+    def __init__(self, db: Database, duplicates: DuplicateRule, *, max_batch: int = 100) -> None:
+        self._db = db
+        self._duplicates = duplicates
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[NewFiling] = asyncio.Queue()
+
+    async def file(self, body: ComplaintCreate, *, idempotency_key: str | None, fingerprint: str | None, now: datetime,
+                   filed_by: str | None) -> Accepted:
+        """Queue a validated filing and wait until it is committed (or has failed)."""
+        answer = asyncio.get_running_loop().create_future()
+        await self._queue.put(NewFiling(body, idempotency_key, fingerprint, now, filed_by, answer))
+        return await answer
+
+    async def run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._write_batch(batch)
+
+    async def _write_batch(self, batch: list[NewFiling]) -> None:
+        try:
+            accepted = await self._write(batch)
+        except IntegrityError as exc:
+            if len(batch) == 1:
+                self._fail(batch[0], exc)
+                return
+            for filing in batch:  # isolate the filing at fault
+                await self._write_batch([filing])
+            return
+        except Exception as exc:  # noqa: BLE001 - every caller must get an answer
+            for filing in batch:
+                self._fail(filing, exc)
+            return
+        for filing, result in zip(batch, accepted):
+            if not filing.answer.done():  # a caller that went away is filed all the same
+                filing.answer.set_result(result)
+
+    @staticmethod
+    def _fail(filing: NewFiling, exc: BaseException) -> None:
+        if not filing.answer.done():
+            filing.answer.set_exception(exc)
+
+    async def _write(self, batch: list[NewFiling]) -> list[Accepted]:
+        rows = [_complaint_row(f) for f in batch]
+        async with self._db.unit_of_work() as uow:
+            earlier = await self._candidates(uow.session, batch)
+            contacts, history = [], []
+            for filing, row in zip(batch, rows):
+                code = row["credit_code"]
+                row["original_id"] = find_original(row["title"], row["text"], earlier[code],
+                                                   self._duplicates.threshold)
+                if row["original_id"] is None:
+                    earlier[code].append((row["id"], row["title"], row["text"]))
+                contacts.append({"complaint_id": row["id"], "contact_name": filing.body.filer.contact_name,
+                                 "mobile": filing.body.filer.mobile})
+                history.append({"complaint_id": row["id"], "at": filing.now,
+                                "actor": filing.filed_by or f"filer:{row['channel']}", "action": "received",
+                                "detail": {"tracking_number": row["tracking_number"], "channel": row["channel"]}})
+                uow.emit(ComplaintReceivedV1(
+                    complaint_id=row["id"], tracking_number=row["tracking_number"], title=row["title"],
+                    text=row["text"], channel=row["channel"], enterprise_name=row["enterprise_name"],
+                    township=row["township"], address=row["address"], received_at=filing.now,
+                ), time=filing.now)
+                if row["original_id"]:
+                    history.append({"complaint_id": row["id"], "at": filing.now, "actor": "intake",
+                                    "action": "duplicate_linked", "detail": {"original_id": row["original_id"]}})
+                    history.append({"complaint_id": row["original_id"], "at": filing.now, "actor": "intake",
+                                    "action": "duplicate_linked", "detail": {"duplicate_id": row["id"]}})
+                    uow.emit(ComplaintDuplicateLinkedV1(
+                        complaint_id=row["id"], actor="intake", department=None, status=row["status"], version=1,
+                        at=filing.now, original_id=row["original_id"],
+                    ), time=filing.now)
+            await uow.session.execute(insert(COMPLAINT), rows)
+            await uow.session.execute(insert(CONTACT), contacts)
+            await uow.session.execute(insert(HISTORY), history)
+            await uow.commit()
+        return [Accepted(r["id"], r["tracking_number"], r["status"], r["channel"], r["received_at"], r["original_id"])
+                for r in rows]
+
+    async def _candidates(self, session, batch: list[NewFiling]) -> dict[str, list[tuple[str, str, str]]]:
+        """The enterprises' first complaints still open within the window, oldest first, by credit code."""
+        codes = sorted({f.body.filer.credit_code for f in batch})
+        since = min(f.now for f in batch) - self._duplicates.window
+        result = await session.execute(
+            select(COMPLAINT.c.id, COMPLAINT.c.credit_code, COMPLAINT.c.title, COMPLAINT.c.text)
+            .where(COMPLAINT.c.credit_code.in_(codes), COMPLAINT.c.received_at >= since,
+                   COMPLAINT.c.original_id.is_(None), COMPLAINT.c.status.in_(LINKABLE))
+            .order_by(COMPLAINT.c.received_at, COMPLAINT.c.id)
+        )
+        earlier: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        for complaint_id, code, title, text in result.all():
+            earlier[code].append((complaint_id, title, text))
+        return earlier
+
