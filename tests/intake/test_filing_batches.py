@@ -1,0 +1,64 @@
+"""Filings that arrive together are written together (one transaction per batch): each still gets its own answer,
+repeats inside one batch are linked to the first, and a filing that breaks a constraint does not fail the others."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from services.intake.models import OUTBOX, Complaint
+from tests.support import complaint_body, credit_code
+
+
+def body(n: int, **overrides):
+    b = complaint_body(f"第{n}件：园区停电", f"我司（编号{n}）所在园区本周多次停电，没有预告，请供电部门查明原因。")
+    b["filer"]["credit_code"] = credit_code(n)
+    b.update(overrides)
+    return b
+
+
+async def rows(app) -> tuple[int, int]:
+    db = app.state.runtimes["intake"].db
+    async with db.engine.connect() as conn:
+        return (await conn.scalar(select(func.count()).select_from(Complaint.__table__)),
+                await conn.scalar(select(func.count()).select_from(OUTBOX.outbox)))
+
+
+async def test_concurrent_filings_each_get_their_own_complaint(embedded):
+    app, client = embedded
+    app.state.intake_filing_limit.rate = 0  # this test floods filing on purpose
+    responses = await asyncio.gather(*[client.post("/v1/complaints", json=body(n)) for n in range(60)])
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 60
+    assert len({r.json()["tracking_number"] for r in responses}) == 60
+    assert await rows(app) == (60, 60)
+
+
+async def test_repeats_in_one_batch_are_linked_to_the_first(embedded):
+    app, client = embedded
+    app.state.intake_filing_limit.rate = 0
+    same = body(7)
+    responses = await asyncio.gather(*[client.post("/v1/complaints", json=same) for _ in range(3)],
+                                     *[client.post("/v1/complaints", json=body(n)) for n in range(20, 30)])
+    assert {r.status_code for r in responses} == {201}
+    repeats = [r.json() for r in responses[:3]]
+    originals = [r for r in repeats if r["duplicate_of"] is None]
+    assert len(originals) == 1
+    assert all(r["duplicate_of"] == originals[0]["id"] for r in repeats if r is not originals[0])
+
+
+async def test_a_raced_idempotency_key_is_isolated_and_replayed(embedded):
+    app, client = embedded
+    app.state.intake_filing_limit.rate = 0
+    keyed = body(99)
+    headers = {"Idempotency-Key": "raced-key-1"}
+    responses = await asyncio.gather(
+        *[client.post("/v1/complaints", json=keyed, headers=headers) for _ in range(4)],
+        *[client.post("/v1/complaints", json=body(n)) for n in range(40, 50)],
+    )
+    assert {r.status_code for r in responses} == {201}
+    keyed_ids = {r.json()["id"] for r in responses[:4]}
+    assert len(keyed_ids) == 1
+    assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses[:4]) == 3
+    assert await rows(app) == (11, 11)
