@@ -3,7 +3,7 @@
 import runpy
 import sys
 
-for module in ("bench.bench_intake", "bench.bench_classifier"):
+for module in ("bench.bench_intake", "bench.bench_classifier", "bench.bench_sla_sweep"):
     print(f"\n== {module} ==", flush=True)
     sys.argv = [module]
     runpy.run_module(module, run_name="__main__")

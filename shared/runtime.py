@@ -69,7 +69,11 @@ class ServiceRuntime:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            # A loop cancelled inside a database call returns when the call does; do not wait forever for it.
+            _, stuck = await asyncio.wait(self._tasks, timeout=10)
+            for task in stuck:
+                log.warning("%s: %s did not stop within 10 s", self.name, task.get_name())
         self._tasks.clear()
         await self.db.dispose()
 
