@@ -6,4 +6,8 @@ import sys
 for module in ("bench.bench_intake", "bench.bench_classifier", "bench.bench_sla_sweep"):
     print(f"\n== {module} ==", flush=True)
     sys.argv = [module]
-    runpy.run_module(module, run_name="__main__")
+    try:
+        runpy.run_module(module, run_name="__main__")
+    except SystemExit as stop:
+        if stop.code not in (None, 0):
+            raise

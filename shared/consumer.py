@@ -1,8 +1,9 @@
 """The idempotent consumer wrapper: the one place where events enter a service.
 
-For each record: decode the CloudEvents envelope, open a unit of work, record (consumer, event id) in the processed
-table — a duplicate skips the effects — run the handler, commit the database, and only then commit the offset. A
-transient failure rolls back and rewinds to the failed record; a record that cannot be decoded, or whose handler keeps
+For each record: decode the CloudEvents envelope, record (consumer, event id) in the processed table — a duplicate
+skips the effects — run the handler, commit the database, and only then commit the offset. The records of one fetch
+share a transaction; if any of them fails the batch is rolled back and applied record by record. A transient
+failure rolls back and rewinds to the failed record; a record that cannot be decoded, or whose handler keeps
 failing for a reason other than an unreachable database, goes to the dead-letter topic before its offset is committed.
 """
 
@@ -75,6 +76,17 @@ class IdempotentConsumer:
                 backoff = min(backoff * 2, 5.0)
 
     async def _handle_batch(self, consumer: BusConsumer, records: list[Record]) -> None:
+        if len(records) > 1:
+            try:
+                await self.handle_together(records)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the records are applied one by one below
+                log.info("consumer %s: a batch of %d records failed together (%s); applying them one by one",
+                         self.name, len(records), exc)
+            else:
+                await consumer.commit(records)
+                return
         done: list[Record] = []
         for index, record in enumerate(records):
             try:
@@ -120,25 +132,53 @@ class IdempotentConsumer:
         for record in first.values():
             await consumer.rewind(record)
 
-    async def handle(self, record: Record) -> None:
-        """Apply one record exactly once (by event id); public so tests can redeliver records by hand."""
+    def _decode(self, record: Record) -> tuple[Envelope, Handler, EventData] | None | Exception:
+        """The record's envelope, handler and payload; None when this consumer has no handler for it; the decoding
+        error when it cannot be read."""
         try:
             envelope = Envelope.from_bytes(record.value)
             handler = self._handlers.get(envelope.type)
-            payload = envelope.payload() if handler else None
+            return (envelope, handler, envelope.payload()) if handler else None
         except (ValidationError, ValueError, KeyError) as exc:
-            await self._dead_letter(record, f"undecodable: {exc}")
+            return exc
+
+    async def _apply(self, uow: UnitOfWork, envelope: Envelope, handler: Handler, payload: EventData) -> str:
+        if await uow.mark_processed(self.name, envelope.id):
+            await handler(payload, envelope, uow)
+            return "handled"
+        return "duplicate"
+
+    async def handle(self, record: Record) -> None:
+        """Apply one record exactly once (by event id); public so tests can redeliver records by hand."""
+        decoded = self._decode(record)
+        if isinstance(decoded, Exception):
+            await self._dead_letter(record, f"undecodable: {decoded}")
             return
-        if handler is None or payload is None:
+        if decoded is None:
             return
+        envelope, handler, payload = decoded
         async with self._db.unit_of_work() as uow:
-            if await uow.mark_processed(self.name, envelope.id):
-                await handler(payload, envelope, uow)
-                outcome = "handled"
-            else:
-                outcome = "duplicate"
+            outcome = await self._apply(uow, envelope, handler, payload)
             await uow.commit()
         metrics.EVENTS_CONSUMED.labels(self.name, envelope.type.rsplit(".", 2)[-2], outcome).inc()
+
+    async def handle_together(self, records: list[Record]) -> None:
+        """Apply a fetched batch in one transaction (each event still exactly once, by event id): one commit for
+        many events keeps consumers ahead of a busy line. Raises when any of them fails; nothing is then kept."""
+        decoded = [(record, self._decode(record)) for record in records]
+        outcomes: list[tuple[str, str]] = []
+        async with self._db.unit_of_work() as uow:
+            for _record, item in decoded:
+                if item is None or isinstance(item, Exception):
+                    continue
+                envelope, handler, payload = item
+                outcomes.append((envelope.type.rsplit(".", 2)[-2], await self._apply(uow, envelope, handler, payload)))
+            await uow.commit()
+        for record, item in decoded:
+            if isinstance(item, Exception):
+                await self._dead_letter(record, f"undecodable: {item}")
+        for event_type, outcome in outcomes:
+            metrics.EVENTS_CONSUMED.labels(self.name, event_type, outcome).inc()
 
     async def _dead_letter(self, record: Record, reason: str) -> None:
         log.error("consumer %s: sending %s@%s to the dead-letter topic: %s", self.name, record.topic, record.offset,
