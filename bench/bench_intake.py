@@ -108,7 +108,7 @@ async def _routed_latency(intake_port: int, bootstrap: str, rate: int, seconds: 
     await asyncio.sleep(2.0)  # let the group settle before measuring
     started = datetime.now(timezone.utc)
     load = await asyncio.to_thread(run_wrk, f"http://127.0.0.1:{intake_port}/v1/complaints", seconds=seconds,
-                                   connections=20, rate=rate)
+                                   connections=40, rate=rate, answer_ms=60)
     await asyncio.sleep(5.0)  # the last filings get routed
     watcher.cancel()
     await consumer.stop()

@@ -62,16 +62,19 @@ def server(module_args: list[str], env: dict[str, str], port: int, log_name: str
 
 
 def run_wrk(url: str, *, seconds: int = 10, connections: int = 32, threads: int = 1,
-            rate: float | None = None) -> dict[str, float]:
+            rate: float | None = None, answer_ms: float = 0.0) -> dict[str, float]:
     """POST filings at ``url`` as fast as the server answers — or at a steady ``rate`` per second — each request a
-    different filer and wording (20,000 before any repeats); returns rate, latency percentiles and non-2xx count."""
+    different filer and wording (20,000 before any repeats); returns rate, latency percentiles and non-2xx count.
+
+    For a steady rate each connection waits before its next request; wrk counts that wait from the previous answer,
+    so it is shortened by ``answer_ms``, the expected answer time (the achieved rate is what is returned)."""
     script = Path(tempfile.mkdtemp()) / "post.lua"
     bodies = ",\n".join(f"[=[{json.dumps(filing(n), ensure_ascii=False)}]=]" for n in range(20_000))
     script.write_text(
         f"local bodies = {{\n{bodies}\n}}\n"
         "local i = 0\n"
         'local headers = {["Content-Type"] = "application/json"}\n'
-        + (f"delay = function() return {connections * 1000 / rate:.1f} end\n" if rate else "")
+        + (f"delay = function() return {max(0.0, connections * 1000 / rate - answer_ms):.1f} end\n" if rate else "")
         + "request = function()\n"
         "  i = i % #bodies + 1\n"
         '  return wrk.format("POST", nil, headers, bodies[i])\n'

@@ -166,13 +166,18 @@ class IdempotentConsumer:
         """Apply a fetched batch in one transaction (each event still exactly once, by event id): one commit for
         many events keeps consumers ahead of a busy line. Raises when any of them fails; nothing is then kept."""
         decoded = [(record, self._decode(record)) for record in records]
+        handled = [item for _record, item in decoded if item is not None and not isinstance(item, Exception)]
         outcomes: list[tuple[str, str]] = []
         async with self._db.unit_of_work() as uow:
-            for _record, item in decoded:
-                if item is None or isinstance(item, Exception):
-                    continue
-                envelope, handler, payload = item
-                outcomes.append((envelope.type.rsplit(".", 2)[-2], await self._apply(uow, envelope, handler, payload)))
+            fresh = await uow.mark_processed_many(self.name, list(dict.fromkeys(e.id for e, _h, _p in handled)))
+            for envelope, handler, payload in handled:
+                if envelope.id in fresh:
+                    fresh.discard(envelope.id)  # a second copy in the same batch is a duplicate too
+                    await handler(payload, envelope, uow)
+                    outcome = "handled"
+                else:
+                    outcome = "duplicate"
+                outcomes.append((envelope.type.rsplit(".", 2)[-2], outcome))
             await uow.commit()
         for record, item in decoded:
             if isinstance(item, Exception):

@@ -123,6 +123,19 @@ class UnitOfWork:
         )
         return result.rowcount == 1
 
+    async def mark_processed_many(self, consumer: str, event_ids: list[str]) -> set[str]:
+        """``mark_processed`` for many events in one statement; returns the ids not handled before."""
+        if not event_ids:
+            return set()
+        table = self._db.outbox.processed
+        now = datetime.now(timezone.utc)
+        with self.session.no_autoflush:
+            result = await self.session.execute(
+                insert_ignore(table, self.dialect).returning(table.c.event_id),
+                [{"consumer": consumer, "event_id": event_id, "processed_at": now} for event_id in event_ids],
+            )
+        return set(result.scalars().all())
+
     async def commit(self) -> None:
         envelopes, self._envelopes = self._envelopes, []
         if envelopes:

@@ -92,7 +92,11 @@ class SlaHandlers:
     # -- routing --------------------------------------------------------------------------------------------------
 
     async def on_routed(self, event: ComplaintRoutedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        existing = await _clocks(uow, event.complaint_id)
+        # No flush for this look-up: the clocks of a whole batch of routings are then inserted together at commit.
+        # (Should one batch carry two routings of the same complaint, the second insert conflicts and the consumer
+        # applies that batch event by event.)
+        with uow.session.no_autoflush:
+            existing = await _clocks(uow, event.complaint_id)
         if not existing:
             await self._open(event, uow)
             return
