@@ -1,3 +1,5 @@
+"""Fixtures of the router tests: the classifier as shipped, a fresh one for learning, and our own labeled complaints."""
+
 import json
 from pathlib import Path
 

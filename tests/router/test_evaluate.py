@@ -1,3 +1,5 @@
+"""The batch evaluator as a user runs it: one prediction per input line, figures only when the input is labeled."""
+
 import json
 
 from services.router.evaluate import main

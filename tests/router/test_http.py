@@ -1,3 +1,5 @@
+"""POST /v1/classify: ranked departments with an explanation, exclusion of returning departments, field errors."""
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient

@@ -1,3 +1,5 @@
+"""Properties every decision keeps whatever the text (hypothesis), and a quick model load."""
+
 import time
 
 from hypothesis import given, settings

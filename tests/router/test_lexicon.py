@@ -1,3 +1,5 @@
+"""The lexicon file is validated on load: every department covered, every group and rule with a reason."""
+
 import copy
 import json
 
