@@ -34,6 +34,7 @@ from services.intake.service import IdempotencyConflict, file_complaint
 from services.intake.views import complaint_view, history_items, message_items
 from shared import clock
 from shared.auth import Principal, Role, issue_token
+from shared.calendar import SHANGHAI
 from shared.db import Database
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
@@ -80,7 +81,7 @@ async def create_complaint(
                         complaint=complaint.id, ttl=timedelta(days=desk.settings.filer_token_days), now=now)
     created = {  # the shape of ComplaintCreated, built directly: this is the hot path
         "id": complaint.id, "tracking_number": complaint.tracking_number, "status": complaint.status,
-        "received_at": complaint.received_at.isoformat(), "access_token": token,
+        "received_at": complaint.received_at.astimezone(SHANGHAI).isoformat(), "access_token": token,
         "duplicate_of": complaint.original_id,
     }
     headers = {"Location": f"/v1/complaints/{complaint.id}"}
