@@ -30,7 +30,9 @@ class ComplaintRepository:
         await self.session.execute(insert(HISTORY), history)
 
     async def get(self, complaint_id: str) -> Complaint | None:
-        return await self.session.get(Complaint, complaint_id)
+        """The complaint as the database has it now — also after a Core update earlier in the same transaction
+        (a consumer applies a batch of events in one transaction)."""
+        return await self.session.get(Complaint, complaint_id, populate_existing=True)
 
     async def by_idempotency_key(self, key: str) -> Complaint | None:
         result = await self.session.scalars(select(Complaint).where(Complaint.idempotency_key == key))
