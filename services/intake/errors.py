@@ -14,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic_core import PydanticCustomError
 
+from shared.problems import problem
+
 _ZH: dict[str, str] = {
     "missing": "缺少必填字段",
     "string_too_long": "内容过长，最多 {max_length} 个字符",
@@ -71,10 +73,6 @@ def error_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
 
 async def validation_exception_handler(_request: Request, exc: RequestValidationError) -> JSONResponse:
     return JSONResponse(status_code=422, content=error_body(describe(list(exc.errors()))))
-
-
-def problem(status: int, code: str, en: str, zh: str, **extra: Any) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": code, "message": en, "message_zh": zh, **extra})
 
 
 # --- refusals of lifecycle commands ---------------------------------------------------------------------------------
