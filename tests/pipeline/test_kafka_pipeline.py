@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import subprocess
-import sys
 
 import httpx
 import pytest
@@ -18,12 +15,11 @@ from sqlalchemy import func, select
 
 from services.router.models import Decision
 from shared.bus.kafka import KafkaBus
-from shared.settings import CommonSettings
+from shared.settings import AllInOneSettings, CommonSettings
 from tests.conftest import running_app
 from tests.intake.helpers import FilerClient
 from tests.pipeline.helpers import bus_events, by_complaint, wait_routed
-from tests.support import ROOT, complaint_body, eventually, free_port
-from shared.settings import AllInOneSettings
+from tests.support import complaint_body, eventually, free_port, spawn_service, stop_process
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -51,19 +47,11 @@ def service_processes(env: dict[str, str], log_dir):
     procs = []
     try:
         for name, port in ports.items():
-            full_env = {**os.environ, **env, f"{name.upper()}_PORT": str(port), "PYTHONPATH": str(ROOT)}
-            log = open(log_dir / f"{name}.log", "wb")
-            procs.append(subprocess.Popen([sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=full_env,
-                                          stdout=log, stderr=subprocess.STDOUT))
+            procs.append(spawn_service(name, {**env, f"{name.upper()}_PORT": str(port)}, log_dir / f"{name}.log"))
         yield ports
     finally:
         for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
 
 
 async def wait_ready(client: httpx.AsyncClient, url: str) -> None:
