@@ -102,8 +102,7 @@ async def on_routed(event: ComplaintRoutedV1, envelope, uow: UnitOfWork) -> None
         also=cooperating, assigned_township=event.township, financial_service=event.financial_service,
         sla_policy=event.sla_policy, claimed_by=None, lease_until=None, candidates=None,
     )
-    actor = "router" if event.decided_by == "router" else event.decided_by
-    await repo.record(event.complaint_id, envelope.time, actor[:80], "routed", {
+    await repo.record(event.complaint_id, envelope.time, event.decided_by[:80], "routed", {
         "department": event.department, "also": list(event.also), "confidence": event.confidence,
         "financial_service": event.financial_service, "township": event.township, "attempt": event.attempt,
         "status": status.value, "version": complaint.version + 1,

@@ -193,23 +193,25 @@ class SlaHandlers:
                 continue
             if clock.scope == SCOPE_DEPARTMENT and clock.attempt != latest_department:
                 continue
-            previous = clock.due_at
             clock.status, clock.stopped_at, clock.outcome = OPEN, None, None
             clock.started_at = event.at
-            clock.due_at = due_instant(event.at, milestone.limit_for(clock.difficult), milestone.unit,
-                                       self.clocks.calendar).due_at
-            clock.revision += 1
-            self.clocks.plan(clock, after=event.at)
-            uow.session.add(clock)
-            if clock.scope == SCOPE_COMPLAINT:
-                self._announce(uow, clock, previous, "reopened", event.reason, event.actor)
+            due = due_instant(event.at, milestone.limit_for(clock.difficult), milestone.unit, self.clocks.calendar)
+            self._move(uow, clock, due.due_at, event.at, "reopened", event.reason, event.actor)
         _audit(uow, event.complaint_id, event.at, event.actor, "restarted", reason=event.reason)
 
-    def _announce(self, uow: UnitOfWork, clock: Clock, previous: datetime, cause: str, reason: str, actor: str) -> None:
-        uow.emit(SlaDeadlineChangedV1(
-            complaint_id=clock.complaint_id, milestone=clock.milestone, due_at=clock.due_at,
-            previous_due_at=previous, cause=cause, reason=reason, actor=actor,
-        ), event_id=deterministic_id(clock.complaint_id, clock.milestone, "deadline", clock.revision))
+    def _move(self, uow: UnitOfWork, clock: Clock, due_at: datetime, now: datetime, cause: str, reason: str,
+              actor: str) -> None:
+        """A new deadline: a new revision of the clock, its steps planned anew from ``now``, and (for the
+        complaint's own clock) an ``sla.deadline_changed`` event."""
+        previous, clock.due_at = clock.due_at, due_at
+        clock.revision += 1
+        self.clocks.plan(clock, after=now)
+        uow.session.add(clock)
+        if clock.scope == SCOPE_COMPLAINT:
+            uow.emit(SlaDeadlineChangedV1(
+                complaint_id=clock.complaint_id, milestone=clock.milestone, due_at=clock.due_at,
+                previous_due_at=previous, cause=cause, reason=reason, actor=actor,
+            ), event_id=deterministic_id(clock.complaint_id, clock.milestone, "deadline", clock.revision))
 
     # -- supervisors' and handlers' deadline commands ----------------------------------------------------------------
 
@@ -221,14 +223,9 @@ class SlaHandlers:
             milestone = self.clocks.milestone(clock)
             if clock.difficult or milestone.difficult_limit is None:
                 continue
-            previous = clock.due_at
             clock.difficult = True
-            clock.due_at = due_instant(clock.started_at, milestone.difficult_limit, milestone.unit,
-                                       self.clocks.calendar).due_at
-            clock.revision += 1
-            self.clocks.plan(clock, after=now)
-            uow.session.add(clock)
-            self._announce(uow, clock, previous, "difficult", reason, actor)
+            due = due_instant(clock.started_at, milestone.difficult_limit, milestone.unit, self.clocks.calendar)
+            self._move(uow, clock, due.due_at, now, "difficult", reason, actor)
             changed.append(clock)
         if not changed:
             raise SlaError("no open milestone of this complaint has a difficult limit (or it is already difficult)")
@@ -243,14 +240,9 @@ class SlaHandlers:
         for clock in await _clocks(uow, complaint_id, scope=SCOPE_COMPLAINT, status=OPEN):
             if milestone and clock.milestone != milestone:
                 continue
-            spec = self.clocks.milestone(clock)
-            previous = clock.due_at
-            clock.due_at = extend_due(clock.due_at, days, spec.unit, self.clocks.calendar).due_at
+            due = extend_due(clock.due_at, days, self.clocks.milestone(clock).unit, self.clocks.calendar)
             clock.extended_days += days
-            clock.revision += 1
-            self.clocks.plan(clock, after=now)
-            uow.session.add(clock)
-            self._announce(uow, clock, previous, "extension", reason, actor)
+            self._move(uow, clock, due.due_at, now, "extension", reason, actor)
             changed.append(clock)
         if not changed:
             raise SlaError("the complaint has no open clock to extend")
