@@ -2,7 +2,7 @@
 
 import time
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from services.router.domain.classifier import Classifier
@@ -15,6 +15,8 @@ DEPTS = st.frozensets(st.sampled_from(["center", "power", "tax", "township", "co
 @settings(max_examples=200, deadline=None)
 @given(title=st.text(max_size=30), words=st.lists(st.sampled_from(WORDS), max_size=30), noise=st.text(max_size=50),
        exclude=DEPTS)
+# A department with a vanishing share once showed as a candidate scored 0.0.
+@example(title="", words=["银行", "电商", "镇政府", "招商", "抵押登记"], noise="", exclude=frozenset())
 def test_decisions_are_well_formed(classifier, title, words, noise, exclude):
     d = classifier.classify(title, "".join(words) + noise, exclude=exclude)
     assert d.department in classifier.catalog

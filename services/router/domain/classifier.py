@@ -119,7 +119,8 @@ class Classifier:
         fs = self._financial_service(evidence, scores, outcome.top, neighbours)
         department = outcome.department
         township = township_name if department == TOWNSHIP_ID else None
-        ranked = tuple(RankedDepartment(d, round(p, 4)) for d, p in outcome.probabilities)
+        # Shown to four places: a department whose share rounds to nothing is not a candidate.
+        ranked = tuple(RankedDepartment(d, round(p, 4)) for d, p in outcome.probabilities if round(p, 4) > 0)
         explanation = self._explain(evidence, scores, outcome, neighbours, township, fs, exclude)
         return Decision(
             department=department,
