@@ -5,16 +5,19 @@ liveness (``/healthz``), readiness (``/readyz``: database and broker reachable) 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared.bus.base import Bus
 from shared.events import ALL_TOPICS
+from shared.problems import problem
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger("complaints.http")
@@ -33,6 +36,15 @@ async def start_bus(bus: Bus, attempts: int = 60) -> None:
             await asyncio.sleep(1.0)
 
 
+async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """A lost database connection (a restart, a fail-over) is a 503 the caller may retry, not a 500."""
+    if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
+        log.warning("database unavailable: %s", exc)
+        return problem(503, "database_unavailable", "The database is unavailable, please retry",
+                       "数据库暂不可用，请稍后重试", headers={"Retry-After": "1"})
+    raise exc
+
+
 def create_app(
     title: str,
     bus: Bus,
@@ -49,6 +61,9 @@ def create_app(
             for runtime in runtimes:
                 await runtime.start()
                 started.append(runtime)
+            # What start-up built (modules, catalogs, lexicons, compiled statements) lives as long as the process:
+            # kept out of the collector's generations, the full collections under load stay short.
+            gc.freeze()
             yield
         finally:
             for runtime in reversed(started):
@@ -56,6 +71,7 @@ def create_app(
             await bus.stop()
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)
+    app.add_exception_handler(DBAPIError, database_unavailable)
     app.state.bus = bus
     app.state.runtimes = {r.name: r for r in runtimes}
     for router in routers:

@@ -1,9 +1,10 @@
 """Transactional outbox and its relay, plus the processed-events table of idempotent consumers.
 
 A service writes its state change and the events announcing it in one transaction (rows in ``<service>_outbox``);
-the relay later sends unpublished rows to the bus oldest first, awaits the broker's acknowledgement and marks them
-published. A crash between sending and marking republishes, which consumers absorb through ``<service>_processed_event``.
-One relay per service is active at a time (a PostgreSQL advisory lock), which keeps each complaint's events in order.
+the relay later sends unpublished rows to the bus oldest first and marks them published once the broker has
+acknowledged them. A crash between sending and marking republishes, which consumers absorb through
+``<service>_processed_event``. One relay per service is active at a time (a PostgreSQL advisory lock), which keeps each
+complaint's events in order.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     delete,
     func,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import metrics
 from shared.bus.base import Bus, OutgoingRecord
@@ -97,7 +100,14 @@ def outbox_tables(service: str, metadata: MetaData) -> OutboxTables:
 
 
 class OutboxRelay:
-    """Publishes a service's outbox rows to the bus; woken after each commit and polling as a fallback."""
+    """Publishes a service's outbox rows to the bus; woken after each commit and polling as a fallback.
+
+    The running relay keeps one connection. On PostgreSQL it first takes the service's relay lock on it (a
+    session-level advisory lock, released when the connection ends), so one relay per service publishes while the
+    others wait to take over. Each round then needs three round trips: begin, one statement that claims the oldest
+    unpublished rows and returns them, and — after the broker has acknowledged them — commit. A failed send rolls the
+    claim back; a crash before the commit leaves the rows unpublished, to be sent again.
+    """
 
     def __init__(
         self,
@@ -119,60 +129,81 @@ class OutboxRelay:
         self._retention = retention
         self._wake = asyncio.Event()
         self._lock_key = zlib.crc32(f"outbox-relay:{self._service}".encode())
+        self._postgres = db.dialect == "postgresql"
+        self._claim = self._claim_statement()
         db.on_commit(self._wake.set)
+
+    def _claim_statement(self) -> Any:
+        table = self._table
+        oldest = (
+            select(table.c.seq)
+            .where(table.c.published_at.is_(None))
+            .order_by(table.c.seq)
+            .limit(self._batch_size)
+        )
+        if self._postgres:
+            oldest = oldest.with_for_update(skip_locked=True)
+        return (
+            update(table)
+            .where(table.c.seq.in_(oldest))
+            .values(published_at=bindparam("published_at"))
+            .returning(table.c.seq, table.c.topic, table.c.key, table.c.payload)
+        )
 
     async def run(self) -> None:
         backoff = 0.2
-        last_prune = datetime.now(timezone.utc)
         while True:
             try:
-                sent = await self.relay_once()
-                backoff = 0.2
+                async with self._db.engine.connect() as conn:
+                    try:
+                        await self._lead(conn)
+                        backoff = 0.2
+                        await self._publish(conn)
+                    finally:
+                        # Ends the session, and with it the relay lock (a pooled connection would keep it).
+                        await conn.invalidate()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - broker or database away: keep the rows, try again
                 log.warning("outbox relay of %s could not publish (%s); retrying in %.1fs", self._service, exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-                continue
-            if sent < self._batch_size:
-                if datetime.now(timezone.utc) - last_prune > timedelta(minutes=10):
-                    await self.prune()
-                    last_prune = datetime.now(timezone.utc)
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
-                    # Let the commits of the next few milliseconds join this round: one read and one send
-                    # for many events instead of one each.
-                    await asyncio.sleep(self._linger_s)
-                except asyncio.TimeoutError:
-                    pass
-                self._wake.clear()
 
-    async def relay_once(self) -> int:
-        """Publish one batch of unpublished rows, oldest first; returns how many were published."""
-        table = self._table
-        async with self._db.engine.begin() as conn:
-            if self._db.dialect == "postgresql":
-                if not await conn.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key))):
-                    return 0
-            query = (
-                select(table.c.seq, table.c.topic, table.c.key, table.c.payload)
-                .where(table.c.published_at.is_(None))
-                .order_by(table.c.seq)
-                .limit(self._batch_size)
-            )
-            if self._db.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = (await conn.execute(query)).all()
-            if not rows:
-                metrics.OUTBOX_BACKLOG.labels(self._service).set(0)
+    async def _lead(self, conn: AsyncConnection) -> None:
+        """Wait until this relay holds the service's relay lock (PostgreSQL; SQLite has one process per file)."""
+        if not self._postgres:
+            return
+        while not await conn.scalar(select(func.pg_try_advisory_lock(self._lock_key))):
+            await conn.commit()
+            await asyncio.sleep(self._poll_interval_s * 4)
+        await conn.commit()
+
+    async def _publish(self, conn: AsyncConnection) -> None:
+        last_prune = datetime.now(timezone.utc)
+        while True:
+            sent = await self._round(conn)
+            if sent == self._batch_size:
+                continue
+            if datetime.now(timezone.utc) - last_prune > timedelta(minutes=10):
+                await self._prune(conn)
+                last_prune = datetime.now(timezone.utc)
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                # Let the commits of the next few milliseconds join this round: one claim and one send for many
+                # events instead of one each.
+                await asyncio.sleep(self._linger_s)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def _round(self, conn: AsyncConnection, *, take_lock: bool = False) -> int:
+        """Claim the oldest unpublished rows, publish them and commit the claim; returns how many were published."""
+        async with conn.begin():
+            if take_lock and not await conn.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key))):
                 return 0
-            await self._bus.publish([OutgoingRecord(r.topic, r.key, r.payload) for r in rows])
-            await conn.execute(
-                update(table)
-                .where(table.c.seq.in_([r.seq for r in rows]))
-                .values(published_at=datetime.now(timezone.utc))
-            )
+            rows = sorted((await conn.execute(self._claim, {"published_at": datetime.now(timezone.utc)})).all())
+            if rows:
+                await self._bus.publish([OutgoingRecord(r.topic, r.key, r.payload) for r in rows])
         metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
         if len(rows) == self._batch_size:
             metrics.OUTBOX_BACKLOG.labels(self._service).set(await self.backlog())
@@ -180,15 +211,20 @@ class OutboxRelay:
             metrics.OUTBOX_BACKLOG.labels(self._service).set(0)
         return len(rows)
 
+    async def relay_once(self) -> int:
+        """One round on a connection of its own (holding the relay lock for that round only)."""
+        async with self._db.engine.connect() as conn:
+            return await self._round(conn, take_lock=self._postgres)
+
     async def backlog(self) -> int:
         async with self._db.engine.connect() as conn:
             return await conn.scalar(
                 select(func.count()).select_from(self._table).where(self._table.c.published_at.is_(None))
             )
 
-    async def prune(self) -> None:
+    async def _prune(self, conn: AsyncConnection) -> None:
         cutoff = datetime.now(timezone.utc) - self._retention
-        async with self._db.engine.begin() as conn:
+        async with conn.begin():
             await conn.execute(
                 delete(self._table).where(self._table.c.published_at.is_not(None), self._table.c.published_at < cutoff)
             )

@@ -8,5 +8,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 
-def problem(status: int, code: str, en: str, zh: str, **extra: Any) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": code, "message": en, "message_zh": zh, **extra})
+def problem(status: int, code: str, en: str, zh: str, *, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": code, "message": en, "message_zh": zh, **extra},
+                        headers=headers)

@@ -16,8 +16,7 @@ from services.intake.commands import read_contact
 from services.intake.deps import (
     CallerDep,
     DatabaseDep,
-    OptionalCallerDep,
-    FilingDeskDep,
+    FilingCallDep,
 )
 from services.intake.errors import NotFound, TooManyRequests, error_body
 from services.intake.repository import ComplaintRepository
@@ -52,12 +51,12 @@ def _client_key(request: Request, caller: Principal | None) -> str:
 async def create_complaint(
     request: Request,
     body: ComplaintCreate,
-    desk: FilingDeskDep,
-    caller: OptionalCallerDep,
+    call: FilingCallDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> JSONResponse:
     """File a complaint. Open to anyone (limited per client); the answer carries an ``access_token`` with which the
     filer — or an anonymous hotline caller — follows the complaint."""
+    desk, caller = call.desk, call.caller
     now = clock.now()
     wait = desk.limit.take(_client_key(request, caller), now)
     if wait:

@@ -1,4 +1,4 @@
-"""Intake's request dependencies: its database, settings, the caller (bearer token), If-Match, the filing limit."""
+"""Intake's request dependencies: its database, settings, the caller (bearer token), If-Match, and what filing needs."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ async def get_policy(request: Request) -> Policy:
 
 @dataclass(frozen=True)
 class FilingDesk:
-    """What filing needs from the hosting app, resolved by one dependency (filing is the hot path)."""
+    """What filing needs from the hosting app."""
 
     db: Database
     settings: IntakeSettings
@@ -38,7 +38,23 @@ class FilingDesk:
     limit: TokenBuckets
 
 
-async def get_filing_desk(request: Request) -> FilingDesk:
+@dataclass(frozen=True)
+class FilingCall:
+    """A filing's desk and its caller (None for public filing), resolved by one dependency: filing is the hot path,
+    and each dependency FastAPI solves costs."""
+
+    desk: FilingDesk
+    caller: Principal | None
+
+
+def _secret(request: Request) -> str:
+    return request.app.state.intake_settings.auth_secret
+
+
+_optional_caller = principal_dependency(_secret, optional=True)
+
+
+async def get_filing_call(request: Request) -> FilingCall:
     state = request.app.state
     desk = getattr(state, "intake_filing_desk", None)
     if desk is None:
@@ -46,11 +62,7 @@ async def get_filing_desk(request: Request) -> FilingDesk:
         desk = state.intake_filing_desk = FilingDesk(
             runtime.db, state.intake_settings, runtime.context["filing_writer"], state.intake_filing_limit
         )
-    return desk
-
-
-def _secret(request: Request) -> str:
-    return request.app.state.intake_settings.auth_secret
+    return FilingCall(desk, await _optional_caller(request))
 
 
 async def if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
@@ -71,7 +83,5 @@ SettingsDep = Annotated[IntakeSettings, Depends(get_settings)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
 #: The caller, required (401 without a valid token).
 CallerDep = Annotated[Principal, Depends(principal_dependency(_secret))]
-#: The caller when a token is sent (public filing), else None.
-OptionalCallerDep = Annotated[Principal | None, Depends(principal_dependency(_secret, optional=True))]
 IfMatchDep = Annotated[int | None, Depends(if_match)]
-FilingDeskDep = Annotated[FilingDesk, Depends(get_filing_desk)]
+FilingCallDep = Annotated[FilingCall, Depends(get_filing_call)]

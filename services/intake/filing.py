@@ -26,7 +26,7 @@ from services.intake.lifecycle import Status
 from services.intake.models import Complaint, FilerContact, HistoryEntry
 from services.intake.schemas import ComplaintCreate
 from shared.calendar import SHANGHAI
-from shared.db import Database
+from shared.db import Database, insert_many
 from shared.events import ComplaintDuplicateLinkedV1, ComplaintReceivedV1
 
 log = logging.getLogger("complaints.intake")
@@ -34,6 +34,7 @@ log = logging.getLogger("complaints.intake")
 COMPLAINT = Complaint.__table__
 CONTACT = FilerContact.__table__
 HISTORY = HistoryEntry.__table__
+INSERT_COMPLAINT, INSERT_CONTACT, INSERT_HISTORY = insert(COMPLAINT), insert(CONTACT), insert(HISTORY)
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 #: A repeat is linked only to a first complaint that has not been answered yet: it is then answered with it.
@@ -42,7 +43,8 @@ LINKABLE = tuple(s.value for s in Status if s not in {Status.answered, Status.cl
 
 def new_tracking_number(now: datetime) -> str:
     """Human-readable tracking number: TS + filing date (Asia/Shanghai) + 6 random Crockford base-32 characters."""
-    suffix = "".join(secrets.choice(_CROCKFORD) for _ in range(6))
+    bits = secrets.randbits(30)
+    suffix = "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(0, 30, 5))
     return f"TS{now.astimezone(SHANGHAI):%Y%m%d}-{suffix}"
 
 
@@ -178,9 +180,9 @@ class FilingWriter:
                         complaint_id=row["id"], actor="intake", department=None, status=row["status"], version=1,
                         at=filing.now, original_id=row["original_id"],
                     ), time=filing.now)
-            await uow.session.execute(insert(COMPLAINT), rows)
-            await uow.session.execute(insert(CONTACT), contacts)
-            await uow.session.execute(insert(HISTORY), history)
+            await insert_many(uow.session, INSERT_COMPLAINT, rows)
+            await insert_many(uow.session, INSERT_CONTACT, contacts)
+            await insert_many(uow.session, INSERT_HISTORY, history)
             await uow.commit()
         return [Accepted(r["id"], r["tracking_number"], r["status"], r["channel"], r["received_at"], r["original_id"])
                 for r in rows]
