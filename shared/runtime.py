@@ -13,7 +13,7 @@ from pathlib import Path
 
 from shared import metrics, migrations
 from shared.bus.base import Bus
-from shared.consumer import Handler, IdempotentConsumer
+from shared.consumer import Handler, IdempotentConsumer, Prefetch
 from shared.db import Database
 from shared.outbox import OutboxRelay
 from shared.settings import CommonSettings
@@ -41,9 +41,11 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._startup: list[Callable[[], Awaitable[object]]] = []
 
-    def add_consumer(self, topics: tuple[str, ...], handlers: dict[str, Handler], group: str | None = None) -> None:
+    def add_consumer(self, topics: tuple[str, ...], handlers: dict[str, Handler], group: str | None = None,
+                     prefetch: Prefetch | None = None) -> None:
         consumer = IdempotentConsumer(
-            group or self.name, self.bus, self.db, topics, handlers, batch_size=self.settings.consumer_batch_size
+            group or self.name, self.bus, self.db, topics, handlers, batch_size=self.settings.consumer_batch_size,
+            prefetch=prefetch,
         )
         self.consumers.append(consumer)
         self._loops.append((f"consumer:{consumer.name}", consumer.run))

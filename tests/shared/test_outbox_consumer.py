@@ -184,3 +184,27 @@ async def test_the_embedded_bus_keeps_records_and_offsets_across_a_restart(tmp_p
     await second.stop()
 
 
+
+
+async def test_a_batch_prefetch_sees_each_new_event_once_and_handlers_share_its_memo(db, bus):
+    first, second = met("c-a").envelope(), met("c-b").envelope()
+    async with db.unit_of_work() as uow:  # the first event was handled before: a redelivery
+        await uow.mark_processed("batched", first.id)
+        await uow.commit()
+    seen: list[list[str]] = []
+    shared: list[object] = []
+
+    async def prefetch(uow, events):
+        seen.append([envelope.subject for envelope, _payload in events])
+        uow.memo["batch"] = object()
+
+    async def handler(event, envelope, uow):
+        shared.append(uow.memo["batch"])
+        await effect_handler(event, envelope, uow)
+
+    await bus.publish([OutgoingRecord(TOPIC_SLA, e.subject, e.to_bytes()) for e in (first, second, second)])
+    consumer = IdempotentConsumer("batched", bus, db, (TOPIC_SLA,), {SlaMetV1.TYPE: handler}, prefetch=prefetch)
+    await drain(consumer, bus, "batched")
+    assert seen == [["c-b"]]  # one call for the batch, with only the event not handled before (once)
+    assert len(shared) == 1
+    assert await count(db, AuditEntry.__table__) == 1

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from services.sla.dashboard.projection import ReportComplaint, ReportEvent, mask_contacts
 from services.sla.domain.policies import PolicyStore
 from shared.consumer import Handler
@@ -53,11 +55,20 @@ def short_type(envelope: Envelope) -> str:
     return envelope.type.rsplit(".", 2)[-2]
 
 
+#: ``uow.memo`` key: complaint id → its projection row (locked), or None where there is none yet, for a batch.
+_ROWS = "dashboard.rows"
+
+
 async def _row(uow: UnitOfWork, complaint_id: str) -> ReportComplaint:
-    row = await uow.session.get(ReportComplaint, complaint_id, with_for_update=uow.dialect == "postgresql")
+    rows = uow.memo.get(_ROWS, {})
+    if complaint_id in rows:
+        row = rows[complaint_id]
+    else:
+        row = await uow.session.get(ReportComplaint, complaint_id, with_for_update=uow.dialect == "postgresql")
     if row is None:
         row = ReportComplaint(complaint_id=complaint_id)
         uow.session.add(row)
+    rows[complaint_id] = row
     return row
 
 
@@ -90,6 +101,18 @@ class DashboardHandlers:
 
     def __init__(self, policies: PolicyStore | None = None) -> None:
         self.policies = policies
+
+    async def prefetch(self, uow: UnitOfWork, events: list[tuple[Envelope, EventData]]) -> None:
+        """The projection rows of every complaint a batch's events are about, read and locked in one query."""
+        ids = sorted({envelope.subject for envelope, _payload in events if envelope.subject})
+        query = (select(ReportComplaint).where(ReportComplaint.complaint_id.in_(ids))
+                 .order_by(ReportComplaint.complaint_id))
+        if uow.dialect == "postgresql":
+            query = query.with_for_update()
+        rows: dict[str, ReportComplaint | None] = dict.fromkeys(ids)
+        for row in await uow.session.scalars(query):
+            rows[row.complaint_id] = row
+        uow.memo[_ROWS] = rows
 
     def handlers(self) -> dict[str, Handler]:
         return {
