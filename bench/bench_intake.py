@@ -87,7 +87,7 @@ async def _routed_latency(intake_port: int, bootstrap: str, rate: int, seconds: 
 
     latencies: list[float] = []
     consumer = AIOKafkaConsumer(TOPIC_ROUTER, bootstrap_servers=bootstrap, group_id=f"bench-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="latest", fetch_max_wait_ms=10)
+                                auto_offset_reset="latest", fetch_max_wait_ms=50)
     await consumer.start()
     started = datetime.now(timezone.utc)
 

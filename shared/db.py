@@ -166,6 +166,7 @@ class UnitOfWork:
         self.session: AsyncSession
         #: What the handlers of one consumer batch share, such as rows a batch prefetch read for all of them.
         self.memo: dict[Any, Any] = {}
+        self._later: dict[Insert, list[dict[str, Any]]] = {}
 
     @property
     def dialect(self) -> str:
@@ -175,6 +176,7 @@ class UnitOfWork:
         self.session = self._db.sessions()
         self._envelopes = []
         self.memo = {}
+        self._later = {}
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -191,6 +193,19 @@ class UnitOfWork:
         envelope = data.envelope(event_id=event_id, time=time)
         self._envelopes.append(envelope)
         return envelope
+
+    def insert_later(self, statement: Insert, row: dict[str, Any]) -> None:
+        """Queue a new row for ``commit()``, which writes each statement's rows together: one statement for a whole
+        consumer batch. A handler that reads such rows back calls ``write_queued()`` first."""
+        self._later.setdefault(statement, []).append(row)
+
+    async def write_queued(self) -> None:
+        """Write the rows queued by ``insert_later`` now (after the session's pending changes)."""
+        later, self._later = self._later, {}
+        if later:
+            await self.session.flush()
+            for statement, rows in later.items():
+                await insert_many(self.session, statement, rows)
 
     async def mark_processed(self, consumer: str, event_id: str) -> bool:
         """Record that ``consumer`` handled ``event_id``; False when it already had (skip the effects)."""
@@ -215,6 +230,7 @@ class UnitOfWork:
         return set(result.scalars().all())
 
     async def commit(self) -> None:
+        await self.write_queued()
         envelopes, self._envelopes = self._envelopes, []
         if envelopes:
             await insert_many(self.session, self._db.outbox_insert,

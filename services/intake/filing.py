@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 
 from services.intake.duplicates import find_original
 from services.intake.lifecycle import Status
-from services.intake.models import Complaint, FilerContact, HistoryEntry
+from services.intake.models import Complaint, FilerContact
+from services.intake.repository import INSERT_HISTORY
 from services.intake.schemas import ComplaintCreate
 from shared.calendar import SHANGHAI
 from shared.db import Database, insert_many
@@ -33,8 +34,7 @@ log = logging.getLogger("complaints.intake")
 
 COMPLAINT = Complaint.__table__
 CONTACT = FilerContact.__table__
-HISTORY = HistoryEntry.__table__
-INSERT_COMPLAINT, INSERT_CONTACT, INSERT_HISTORY = insert(COMPLAINT), insert(CONTACT), insert(HISTORY)
+INSERT_COMPLAINT, INSERT_CONTACT = insert(COMPLAINT), insert(CONTACT)
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 #: A repeat is linked only to a first complaint that has not been answered yet: it is then answered with it.

@@ -11,10 +11,12 @@ from sqlmodel import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.models import Complaint, Cooperation, FilerContact, HistoryEntry, Message
+from shared.db import insert_many
 
 COMPLAINT = Complaint.__table__
 CONTACT = FilerContact.__table__
 HISTORY = HistoryEntry.__table__
+INSERT_HISTORY = insert(HISTORY)
 MESSAGE = Message.__table__
 COOPERATION = Cooperation.__table__
 
@@ -58,15 +60,16 @@ class ComplaintRepository:
         )
         return result.rowcount == 1
 
-    async def annotate(self, complaint_id: str, **values: Any) -> None:
-        """Information that is not a transition (deadlines, overdue): no version bump, so nobody's If-Match breaks."""
-        await self.session.execute(update(COMPLAINT).where(COMPLAINT.c.id == complaint_id).values(**values))
+    async def annotate(self, complaint_id: str, **values: Any) -> bool:
+        """Information that is not a transition (deadlines, overdue): no version bump, so nobody's If-Match breaks.
+        False when there is no such complaint."""
+        result = await self.session.execute(update(COMPLAINT).where(COMPLAINT.c.id == complaint_id).values(**values))
+        return result.rowcount == 1
 
     async def record(self, complaint_id: str, at: datetime, actor: str, action: str, detail: dict[str, Any]) -> None:
-        await self.session.execute(
-            insert(HISTORY), {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action,
-                              "detail": detail}
-        )
+        await insert_many(self.session, INSERT_HISTORY, [
+            {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action, "detail": detail}
+        ])
 
     async def history(self, complaint_id: str) -> list[HistoryEntry]:
         result = await self.session.scalars(

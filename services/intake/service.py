@@ -91,8 +91,10 @@ async def on_routed(event: ComplaintRoutedV1, envelope, uow: UnitOfWork) -> None
         status = transition(complaint.status, Action.route)
     except IllegalTransition:
         return  # a handler already works it; a late decision changes nothing
-    cooperating = [d for d in await repo.cooperating(complaint.id) if d != event.department]
-    await repo.remove_cooperation(complaint.id, event.department)
+    current = await repo.cooperating(complaint.id)
+    if event.department in current:  # the new lead no longer cooperates on it
+        await repo.remove_cooperation(complaint.id, event.department)
+    cooperating = [d for d in current if d != event.department]
     for department in event.also:
         if department != event.department and department not in cooperating:
             await repo.add_cooperation(complaint.id, department, envelope.time, "router")
@@ -136,11 +138,10 @@ async def on_triage_required(event: ComplaintTriageRequiredV1, envelope, uow: Un
 
 async def on_clock_opened(event: SlaClockOpenedV1, envelope, uow: UnitOfWork) -> None:
     repo = ComplaintRepository(uow.session)
-    if await repo.get(event.complaint_id) is None:
-        return
     deadlines = {m.milestone: m.due_at.isoformat() for m in event.milestones}
     final = max(event.milestones, key=lambda m: m.due_at)
-    await repo.annotate(event.complaint_id, due_at=final.due_at, deadlines=deadlines)
+    if not await repo.annotate(event.complaint_id, due_at=final.due_at, deadlines=deadlines):
+        return
     await repo.record(event.complaint_id, envelope.time, "sla", "clock_opened", {
         "policy": event.policy, "milestones": deadlines,
     })

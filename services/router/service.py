@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import select
 
 from services.router import metrics
@@ -27,6 +28,8 @@ from shared.events import (
     utcnow,
 )
 
+#: Decisions are a record nobody reads back while routing: written with the batch's commit, together.
+INSERT_DECISION = insert(Decision.__table__)
 STANDARD = "standard"
 FINANCIAL_SERVICE = "financial_service"
 
@@ -68,7 +71,7 @@ class RouterHandlers:
         uow.session.add(complaint)
         self._learn(uow, complaint, event.department, event.financial_service, event.township, "dispatch",
                     envelope.time)
-        uow.session.add(Decision(
+        uow.insert_later(INSERT_DECISION, dict(
             complaint_id=complaint.complaint_id, attempt=complaint.attempt, department=event.department,
             also=list(event.also), confidence=1.0, financial_service=event.financial_service, triage=False,
             township=event.township, explanation=[{"decided_by": event.actor}], decided_at=envelope.time,
@@ -96,7 +99,7 @@ class RouterHandlers:
     def _decide(self, uow: UnitOfWork, complaint: RoutedComplaint, at: datetime) -> Classified:
         decision = self.classifier.classify(complaint.title, complaint.text, exclude=frozenset(complaint.excluded))
         explanation = list(decision.to_dict().get("explanation", []))
-        uow.session.add(Decision(
+        uow.insert_later(INSERT_DECISION, dict(
             complaint_id=complaint.complaint_id, attempt=complaint.attempt, department=decision.department,
             also=list(decision.also), confidence=decision.confidence, financial_service=decision.financial_service,
             triage=decision.triage, township=decision.township, explanation=explanation, decided_at=at,

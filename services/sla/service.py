@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from services.sla import metrics
 from services.sla.domain.deadlines import due_instant, extend_due
@@ -79,7 +79,18 @@ class Clocks:
 _ROUTED_CLOCKS = "sla.routed-clocks"
 
 
+INSERT_CLOCK = insert(Clock.__table__)
+_CLOCK_COLUMNS = tuple(c.name for c in Clock.__table__.columns if c.name != "id")
+INSERT_AUDIT = insert(AuditEntry.__table__)
+
+
+def _insert(uow: UnitOfWork, clock: Clock) -> None:
+    """A new clock is written with the batch's other new clocks at commit (``_clocks`` writes them first)."""
+    uow.insert_later(INSERT_CLOCK, {column: getattr(clock, column) for column in _CLOCK_COLUMNS})
+
+
 async def _clocks(uow: UnitOfWork, complaint_id: str, **where: Any) -> list[Clock]:
+    await uow.write_queued()
     query = select(Clock).where(Clock.complaint_id == complaint_id)
     for column, value in where.items():
         query = query.where(getattr(Clock, column) == value)
@@ -87,7 +98,8 @@ async def _clocks(uow: UnitOfWork, complaint_id: str, **where: Any) -> list[Cloc
 
 
 def _audit(uow: UnitOfWork, complaint_id: str, at: datetime, actor: str, action: str, **detail: Any) -> None:
-    uow.session.add(AuditEntry(complaint_id=complaint_id, at=at, actor=actor, action=action, detail=detail))
+    uow.insert_later(INSERT_AUDIT, {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action,
+                                    "detail": detail})
 
 
 class SlaHandlers:
@@ -110,15 +122,13 @@ class SlaHandlers:
         uow.memo[_ROUTED_CLOCKS] = known
 
     async def on_routed(self, event: ComplaintRoutedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        # No flush for this look-up: the clocks of a whole batch of routings are then inserted together at commit.
-        # (Should one batch carry two routings of the same complaint, the second — which finds nothing prefetched
-        # and reads the table — conflicts at insert, and the consumer applies that batch event by event.)
+        # The clocks of a batch's routings were read together (``prefetch``). A second routing of the same complaint
+        # in one batch finds nothing prefetched and reads the table, once the batch's new clocks are written.
         prefetched = uow.memo.get(_ROUTED_CLOCKS, {})
         if event.complaint_id in prefetched:
             existing = prefetched.pop(event.complaint_id)
         else:
-            with uow.session.no_autoflush:
-                existing = await _clocks(uow, event.complaint_id)
+            existing = await _clocks(uow, event.complaint_id)
         if not existing:
             await self._open(event, uow)
             return
@@ -153,12 +163,12 @@ class SlaHandlers:
                 due_at=due.due_at,
             )
             self.clocks.plan(clock)
-            uow.session.add(clock)
             warnings.extend(due.calendar_warnings)
             opened.append(SlaMilestoneV1(milestone=milestone.name, due_at=due.due_at))
             if milestone.stops_on == "routed":
                 self._stop(uow, clock, event.routed_at)
-            elif milestone.stops_on == "answered":
+            _insert(uow, clock)
+            if milestone.stops_on == "answered":
                 self._add_department_clock(uow, event, policy.name, milestone, event.received_at)
         if warnings:
             log.warning("complaint %s: deadline computed beyond the calendar data: %s", event.complaint_id,
@@ -173,7 +183,7 @@ class SlaHandlers:
         self, uow: UnitOfWork, event: ComplaintRoutedV1, policy: str, milestone: Milestone, start: datetime
     ) -> None:
         due = due_instant(start, milestone.limit, milestone.unit, self.clocks.calendar)
-        uow.session.add(Clock(
+        _insert(uow, Clock(
             complaint_id=event.complaint_id, milestone=milestone.name, scope=SCOPE_DEPARTMENT,
             attempt=event.attempt, policy=policy, department=event.department, status=OPEN, started_at=start,
             due_at=due.due_at, next_fire_at=None,
@@ -184,7 +194,6 @@ class SlaHandlers:
     def _stop(self, uow: UnitOfWork, clock: Clock, at: datetime) -> None:
         clock.status, clock.stopped_at, clock.next_fire_at = STOPPED, at, None
         clock.outcome = outcome(clock.due_at, at)
-        uow.session.add(clock)
         if clock.scope == SCOPE_COMPLAINT:
             event_cls = SlaMetV1 if clock.outcome == "met" else SlaMissedV1
             uow.emit(event_cls(

@@ -213,3 +213,34 @@ async def test_two_sweeps_racing_fire_each_step_once(tmp_path, handlers):
         await first.dispose()
         await second.dispose()
 
+
+
+async def test_one_batch_routing_answering_and_rerouting_a_complaint_ends_as_one_by_one(db, handlers):
+    """A consumer batch (one transaction, clocks prefetched, new clocks written at commit) that routes a complaint,
+    answers it and routes another complaint twice leaves what applying the events one by one leaves."""
+    together, alone, other = (str(uuid.uuid4()) for _ in range(3))
+    answered_at = RECEIVED + timedelta(days=2)
+    moved_at = datetime(2026, 11, 25, 15, 0, tzinfo=SHANGHAI)
+
+    def events(cid: str, second: str):
+        return [(handlers.on_routed, routed(cid)),
+                (handlers.on_answered, lifecycle(ComplaintAnsweredV1, cid, answered_at)),
+                (handlers.on_routed, routed(second)),
+                (handlers.on_routed, routed(second, department="housing", attempt=1, at=moved_at))]
+
+    batch = [(handler, event, event.envelope()) for handler, event in events(together, other)]
+    async with db.unit_of_work() as uow:
+        await handlers.prefetch(uow, [(envelope, event) for _h, event, envelope in batch])
+        for handler, event, envelope in batch:
+            await handler(event, envelope, uow)
+        await uow.commit()
+    reference = str(uuid.uuid4())
+    for handler, event in events(alone, reference):
+        await apply(db, handler, event)
+
+    def shape(clocks):
+        return [(c.scope, c.milestone, c.attempt, c.department, c.status, c.outcome, c.due_at) for c in clocks]
+
+    assert shape(await clocks_of(db, together)) == shape(await clocks_of(db, alone))
+    assert shape(await clocks_of(db, other)) == shape(await clocks_of(db, reference))
+    assert await outbox_types(db, together) == await outbox_types(db, alone) == ["clock_opened", "met"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from services.sla.dashboard.projection import ReportComplaint, ReportEvent, mask_contacts
 from services.sla.domain.policies import PolicyStore
@@ -55,6 +55,7 @@ def short_type(envelope: Envelope) -> str:
     return envelope.type.rsplit(".", 2)[-2]
 
 
+INSERT_EVENT = insert(ReportEvent.__table__)
 #: ``uow.memo`` key: complaint id → its projection row (locked), or None where there is none yet, for a batch.
 _ROWS = "dashboard.rows"
 
@@ -78,11 +79,11 @@ def _first(current: datetime | None, value: datetime) -> datetime:
 
 def _timeline(uow: UnitOfWork, envelope: Envelope, at: datetime, *, actor: str | None = None,
               department: str | None = None, **detail: Any) -> None:
-    uow.session.add(ReportEvent(
-        event_id=envelope.id[:64], complaint_id=envelope.subject, at=at, kind=short_type(envelope),
-        actor=actor, department=department,
-        detail={k: v for k, v in detail.items() if v is not None and v != []},
-    ))
+    uow.insert_later(INSERT_EVENT, {
+        "event_id": envelope.id[:64], "complaint_id": envelope.subject, "at": at, "kind": short_type(envelope),
+        "actor": actor, "department": department,
+        "detail": {k: v for k, v in detail.items() if v is not None and v != []},
+    })
 
 
 def _rate(row: ReportComplaint, rating: str, at: datetime) -> None:
