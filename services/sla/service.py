@@ -114,11 +114,10 @@ class SlaHandlers:
         if not routed:
             return
         known: dict[str, list[Clock]] = {complaint_id: [] for complaint_id in routed}
-        with uow.session.no_autoflush:
-            for clock in await uow.session.scalars(
-                select(Clock).where(Clock.complaint_id.in_(sorted(routed))).order_by(Clock.id)
-            ):
-                known[clock.complaint_id].append(clock)
+        for clock in await uow.session.scalars(
+            select(Clock).where(Clock.complaint_id.in_(sorted(routed))).order_by(Clock.id)
+        ):
+            known[clock.complaint_id].append(clock)
         uow.memo[_ROUTED_CLOCKS] = known
 
     async def on_routed(self, event: ComplaintRoutedV1, envelope: Envelope, uow: UnitOfWork) -> None:

@@ -61,7 +61,7 @@ _ROWS = "dashboard.rows"
 
 
 async def _row(uow: UnitOfWork, complaint_id: str) -> ReportComplaint:
-    rows = uow.memo.get(_ROWS, {})
+    rows = uow.memo.setdefault(_ROWS, {})
     if complaint_id in rows:
         row = rows[complaint_id]
     else:
