@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import text as sql_text  # the model has a column named text
 
 from shared.sqltypes import UtcDateTime
 from sqlmodel import Field, SQLModel
@@ -33,7 +34,7 @@ class Complaint(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     channel: str = Field(max_length=16)
     enterprise_name: str = Field(max_length=200)
-    credit_code: str = Field(max_length=18, index=True)
+    credit_code: str = Field(max_length=18)
     township: str | None = Field(default=None, max_length=60)
     address: str | None = Field(default=None, max_length=300)
     status: str = Field(max_length=24, index=True)
@@ -59,7 +60,7 @@ class Complaint(SQLModel, table=True):
     rating: str | None = Field(default=None, max_length=24)
     reopen_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     #: Set on a duplicate (重复件): the first complaint it is linked to and answered with.
-    original_id: str | None = Field(default=None, max_length=36, index=True)
+    original_id: str | None = Field(default=None, max_length=36)
     #: The router's ranked candidates while the complaint waits in triage.
     candidates: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     #: Milestone → deadline (ISO instant) as the SLA service announced them; ``due_at`` is the latest.
@@ -69,6 +70,14 @@ class Complaint(SQLModel, table=True):
         Index("ix_intake_complaint_queue", "department", "due_at", "id"),
         #: The sweep closing answered complaints nobody rated reads only this index's range.
         Index("ix_intake_complaint_unrated", "status", "answered_at"),
+        #: A filing's duplicate look-up reads one range of this index: the enterprise's complaints received within
+        #: the window.
+        Index("ix_intake_complaint_filer", "credit_code", "received_at"),
+        #: The duplicates linked to a complaint. Only linked rows are indexed, so the look-up of originals
+        #: (``original_id IS NULL``) is never planned on it: on a young table, with no statistics yet, it was, and
+        #: read the whole index for every filing.
+        Index("ix_intake_complaint_original_id", "original_id", postgresql_where=sql_text("original_id IS NOT NULL"),
+              sqlite_where=sql_text("original_id IS NOT NULL")),
     )
 
 
