@@ -123,6 +123,9 @@ class FilingWriter:
     async def run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            # One turn of the event loop lets the requests it has already read reach the queue: under load they
+            # join this batch (one transaction for many filings); when idle this costs nothing.
+            await asyncio.sleep(0)
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             await self._write_batch(batch)
