@@ -68,14 +68,34 @@ FILINGS_PER_RUN = 20_000
 _next_filing = itertools.count(0, FILINGS_PER_RUN)
 
 
+#: wrk asks ``delay()`` (in whole milliseconds) before each request; this one keeps the requests on a schedule of one
+#: every INTERVAL_MS, read from the monotonic clock (wrk runs LuaJIT, whose FFI reaches clock_gettime).
+_STEADY_DELAY = """
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } bench_timespec; int clock_gettime(int, bench_timespec *); ]]
+local ts = ffi.new("bench_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts)
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+local due = nil
+delay = function()
+  local now = now_ms()
+  due = (due or now) + INTERVAL_MS
+  return math.max(0, math.floor(due - now))
+end
+"""
+
+
 def run_wrk(url: str, *, seconds: int = 10, connections: int = 32, threads: int = 1,
-            rate: float | None = None, answer_ms: float = 0.0) -> dict[str, float]:
+            rate: float | None = None) -> dict[str, float]:
     """POST filings at ``url`` as fast as the server answers — or at a steady ``rate`` per second — each request a
     different filer and wording (20,000 per run before any repeats, none from an earlier run); returns rate, latency
     percentiles and non-2xx count.
 
-    For a steady rate each connection waits before its next request; wrk counts that wait from the previous answer,
-    so it is shortened by ``answer_ms``, the expected answer time (the achieved rate is what is returned)."""
+    A steady rate follows one schedule shared by all connections: the k-th request is due ``k / rate`` seconds after
+    the first, whichever connection is free to send it (a connection waits for its slot; one that falls behind the
+    schedule sends at once). Requests therefore arrive evenly spread, not in waves of one per connection."""
     script = Path(tempfile.mkdtemp()) / "post.lua"
     first = next(_next_filing)
     bodies = ",\n".join(f"[=[{json.dumps(filing(n), ensure_ascii=False)}]=]"
@@ -84,7 +104,7 @@ def run_wrk(url: str, *, seconds: int = 10, connections: int = 32, threads: int 
         f"local bodies = {{\n{bodies}\n}}\n"
         "local i = 0\n"
         'local headers = {["Content-Type"] = "application/json"}\n'
-        + (f"delay = function() return {max(0.0, connections * 1000 / rate - answer_ms):.1f} end\n" if rate else "")
+        + (_STEADY_DELAY.replace("INTERVAL_MS", f"{1000 / rate:.4f}") if rate else "")
         + "request = function()\n"
         "  i = i % #bodies + 1\n"
         '  return wrk.format("POST", nil, headers, bodies[i])\n'
