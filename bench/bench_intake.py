@@ -3,7 +3,7 @@
 1. the bare FastAPI endpoint parsing a body of the same size (the ceiling);
 2. filing through intake on the embedded default (the whole product in one process);
 3. filing through intake alone on PostgreSQL (relaying to a Kafka-protocol broker);
-each with one uvicorn worker and the same wrk load (1 and 3 alternate over three rounds; medians); then 4. filing → routed latency p50/p99 with the three services
+each with one uvicorn worker and the same wrk load (1 and 3 alternate over five rounds; medians); then 4. filing → routed latency p50/p99 with the three services
 as separate processes on the broker and PostgreSQL, at a steady 200 filings/s (wrk at a fixed rate; each filing timed
 from its receipt by intake to the moment its complaint.routed event reaches a consumer of the broker).
 Targets: intake on PostgreSQL ≥ 0.25 × the bare rate; filing → routed p99 ≤ 100 ms.
@@ -95,6 +95,8 @@ def measure_rates(seconds: int, connections: int, rounds: int) -> dict[str, dict
     results["postgres"] = _median_run(postgres)
     results["postgres"]["ratio"] = statistics.median(p["rate"] / b["rate"] for b, p in zip(bare, postgres))
     results["postgres"]["round_ratios"] = [round(p["rate"] / b["rate"], 3) for b, p in zip(bare, postgres)]
+    results["bare"]["round_rates"] = [b["rate"] for b in bare]
+    results["postgres"]["round_rates"] = [p["rate"] for p in postgres]
     return results
 
 
@@ -168,7 +170,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of bare and intake on PostgreSQL")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds of bare and intake on PostgreSQL")
     parser.add_argument("--rate", type=int, default=200, help="filings per second for the latency run")
     args = parser.parse_args()
 
