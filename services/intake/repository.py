@@ -14,7 +14,6 @@ from services.intake.models import Complaint, Cooperation, FilerContact, History
 from shared.db import insert_many
 
 COMPLAINT = Complaint.__table__
-CONTACT = FilerContact.__table__
 HISTORY = HistoryEntry.__table__
 INSERT_HISTORY = insert(HISTORY)
 MESSAGE = Message.__table__
@@ -24,12 +23,6 @@ COOPERATION = Cooperation.__table__
 class ComplaintRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def add(self, complaint: dict[str, Any], contact: dict[str, Any], history: dict[str, Any]) -> None:
-        """Insert a new complaint, its contact row and first history entry (SQLAlchemy Core: the filing hot path)."""
-        await self.session.execute(insert(COMPLAINT), complaint)
-        await self.session.execute(insert(CONTACT), contact)
-        await self.session.execute(insert(HISTORY), history)
 
     async def get(self, complaint_id: str) -> Complaint | None:
         """The complaint as the database has it now — also after a Core update earlier in the same transaction
@@ -113,18 +106,6 @@ class ComplaintRepository:
         ))
 
     # --- duplicates ---------------------------------------------------------------------------------------------------
-
-    async def duplicate_candidates(self, credit_code: str, since: datetime, statuses: Collection[str],
-                                   limit: int = 50) -> list[Complaint]:
-        """The enterprise's first complaints (not themselves duplicates) since ``since`` that are still open."""
-        result = await self.session.scalars(
-            select(Complaint)
-            .where(Complaint.credit_code == credit_code, Complaint.received_at >= since,
-                   Complaint.original_id.is_(None), Complaint.status.in_(list(statuses)))
-            .order_by(Complaint.received_at, Complaint.id)
-            .limit(limit)
-        )
-        return list(result.all())
 
     async def linked_duplicates(self, original_id: str) -> list[Complaint]:
         result = await self.session.scalars(
