@@ -111,10 +111,12 @@ async def _routed_latency(intake_port: int, bootstrap: str, database: str, rate:
     from aiokafka import AIOKafkaConsumer
 
     from shared.events import TOPIC_ROUTER, ComplaintRoutedV1
+    from shared.settings import CommonSettings
 
     latencies: list[float] = []
     consumer = AIOKafkaConsumer(TOPIC_ROUTER, bootstrap_servers=bootstrap, group_id=f"bench-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="latest", fetch_max_wait_ms=50)
+                                auto_offset_reset="latest",
+                                fetch_max_wait_ms=CommonSettings().kafka_fetch_max_wait_ms)  # as the services wait
     await consumer.start()
     started = datetime.now(timezone.utc)
 

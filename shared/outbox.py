@@ -205,6 +205,8 @@ class OutboxRelay:
             if rows:
                 await self._bus.publish([OutgoingRecord(r.topic, r.key, r.payload) for r in rows])
         metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
+        if rows:
+            metrics.OUTBOX_ROUND_ROWS.labels(self._service).observe(len(rows))
         if len(rows) == self._batch_size:
             metrics.OUTBOX_BACKLOG.labels(self._service).set(await self.backlog())
         else:

@@ -32,12 +32,19 @@ class CommonSettings(BaseSettings):
     kafka_topic_partitions: int = 6
     kafka_replication_factor: int = 1
     kafka_request_timeout_ms: int = 10_000
+    #: How long the broker may hold a consumer's fetch when it has nothing new. Apache Kafka answers as soon as a
+    #: record arrives; a broker that may hold a fetch for the whole wait (Tansu, used in development and the
+    #: benchmarks) can add up to this much latency per hop. Shorter waits mean more idle fetches.
+    kafka_fetch_max_wait_ms: int = 50
     embedded_bus_path: str = "./var/bus.db"
     outbox_poll_interval_s: float = 0.25
     outbox_batch_size: int = 200
     #: After a commit wakes the relay, it waits this long so that the next commits share one round trip.
     outbox_linger_s: float = 0.005
     consumer_batch_size: int = 100
+    #: How long consumers off the routing path (SLA clocks, the dashboard, intake's following of routing and SLA
+    #: events) gather a batch once its first record is in: a fraction of a second on effects measured in days.
+    consumer_linger_s: float = 0.2
     log_level: str = "INFO"
     #: Secret that signs bearer tokens (HS256 JWT); every service verifies tokens with it. The default is for the
     #: embedded default on a laptop only: set your own in any shared deployment.

@@ -47,7 +47,7 @@ def build_runtime(settings: SlaSettings, bus: Bus) -> ServiceRuntime:
         ComplaintContactedV1.TYPE: handlers.on_contacted,
         ComplaintAnsweredV1.TYPE: handlers.on_answered,
         ComplaintReopenedV1.TYPE: handlers.on_reopened,
-    }, prefetch=handlers.prefetch)
+    }, prefetch=handlers.prefetch, off_routing_path=True)
 
     async def timer() -> None:
         while True:

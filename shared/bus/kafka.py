@@ -94,7 +94,7 @@ class KafkaConsumer(BusConsumer):
             client_id=f"{client_id}-{group_id}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=50,
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
             request_timeout_ms=max(settings.kafka_request_timeout_ms, 40_000),
         )
 

@@ -1,7 +1,8 @@
 """The delivery guarantees on real databases (SQLite and PostgreSQL) and the embedded bus: the unit of work writes
 nothing without commit; a crash between sending and marking republishes and the consumer absorbs it; a handler that
 fails half-way leaves no effect and is retried; an undecodable record goes to the dead-letter topic; the embedded
-bus keeps records and committed offsets across a restart."""
+bus keeps records and committed offsets across a restart; a consumer off the routing path lingers to gather its
+batch."""
 
 from __future__ import annotations
 
@@ -208,3 +209,29 @@ async def test_a_batch_prefetch_sees_each_new_event_once_and_handlers_share_its_
     assert seen == [["c-b"]]  # one call for the batch, with only the event not handled before (once)
     assert len(shared) == 1
     assert await count(db, AuditEntry.__table__) == 1
+
+
+async def test_a_lingering_consumer_takes_the_records_of_the_next_moments_into_its_batch(db, bus):
+    first, second = met("c-early").envelope(), met("c-late").envelope()
+    batches: list[list[str]] = []
+
+    async def prefetch(uow, events):
+        batches.append([envelope.subject for envelope, _payload in events])
+
+    consumer = IdempotentConsumer("lingering", bus, db, (TOPIC_SLA,), {SlaMetV1.TYPE: effect_handler},
+                                  prefetch=prefetch, linger_s=1.0)
+    await bus.publish([OutgoingRecord(TOPIC_SLA, first.subject, first.to_bytes())])
+    task = asyncio.create_task(consumer.run())
+    try:
+        await asyncio.sleep(0.3)  # the first record is fetched; the consumer lingers
+        assert batches == []
+        await bus.publish([OutgoingRecord(TOPIC_SLA, second.subject, second.to_bytes())])
+        await eventually(lambda: _count_is(db, 2), timeout=10)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert batches == [["c-early", "c-late"]]
+
+
+async def _count_is(db: Database, expected: int) -> bool:
+    return await count(db, AuditEntry.__table__) == expected

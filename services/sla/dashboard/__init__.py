@@ -37,7 +37,8 @@ def install(
         path = settings.calendar_overrides_path
         calendar = WorkingCalendar.load(path) if path else WorkingCalendar.load()
     handlers = DashboardHandlers(policies)
-    runtime.add_consumer(TOPICS, handlers.handlers(), group=GROUP, prefetch=handlers.prefetch)
+    runtime.add_consumer(TOPICS, handlers.handlers(), group=GROUP, prefetch=handlers.prefetch,
+                         off_routing_path=True)
     runtime.add_loop("clock-gauges", gauges.gauge_loop(runtime.db, gauge_interval_s))
     api.register(runtime, api.DashboardContext(
         db=runtime.db, secret=settings.auth_secret, calendar=calendar, policy_names=tuple(policies.names()),
