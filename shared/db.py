@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from shared.events import Envelope, EventData
@@ -59,7 +59,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 @dataclass(frozen=True)
 class _DriverStatement:
-    """An INSERT in the driver's form: its SQL, the order of its parameters and their type conversions."""
+    """An INSERT or UPDATE in the driver's form: its SQL, the order of its parameters and their type conversions."""
 
     sql: str
     keys: tuple[str, ...]
@@ -67,7 +67,7 @@ class _DriverStatement:
     conversions: tuple[tuple[int, Callable[[Any], Any]], ...]
 
     @classmethod
-    def compile(cls, statement: Insert, keys: tuple[str, ...], dialect: Dialect) -> "_DriverStatement":
+    def compile(cls, statement: Insert | Update, keys: tuple[str, ...], dialect: Dialect) -> "_DriverStatement":
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         names = tuple(compiled.positiontup or ())
         processors = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
@@ -83,8 +83,8 @@ class _DriverStatement:
 _DRIVER_STATEMENTS: dict[tuple[Any, ...], _DriverStatement] = {}
 
 
-async def insert_many(session: AsyncSession, statement: Insert, rows: list[dict[str, Any]]) -> None:
-    """Run ``statement`` (an INSERT) once per row, all rows having the same keys, in the session's transaction.
+async def insert_many(session: AsyncSession, statement: Insert | Update, rows: list[dict[str, Any]]) -> None:
+    """Run ``statement`` (an INSERT, or an UPDATE whose parameters name its row) once per row, all rows having the same keys, in the session's transaction.
 
     On PostgreSQL, once the transaction has begun, the rows go straight to the driver: one prepared statement and the
     rows pipelined (asyncpg's ``executemany``), with SQLAlchemy's type conversions applied. That costs about a third of
@@ -166,7 +166,7 @@ class UnitOfWork:
         self.session: AsyncSession
         #: What the handlers of one consumer batch share, such as rows a batch prefetch read for all of them.
         self.memo: dict[Any, Any] = {}
-        self._later: dict[Insert, list[dict[str, Any]]] = {}
+        self._later: dict[Insert | Update, list[dict[str, Any]]] = {}
 
     @property
     def dialect(self) -> str:
@@ -194,13 +194,14 @@ class UnitOfWork:
         self._envelopes.append(envelope)
         return envelope
 
-    def insert_later(self, statement: Insert, row: dict[str, Any]) -> None:
-        """Queue a new row for ``commit()``, which writes each statement's rows together: one statement for a whole
-        consumer batch. A handler that reads such rows back calls ``write_queued()`` first."""
+    def write_later(self, statement: Insert | Update, row: dict[str, Any]) -> None:
+        """Queue a row for ``statement`` — an INSERT, or an UPDATE of the row its parameters name — to run at
+        ``commit()``, which runs each statement once per queued row, in order: one statement for a whole consumer
+        batch. A handler that reads such rows back calls ``write_queued()`` first."""
         self._later.setdefault(statement, []).append(row)
 
     async def write_queued(self) -> None:
-        """Write the rows queued by ``insert_later`` now (after the session's pending changes)."""
+        """Write the rows queued by ``write_later`` now (after the session's pending changes)."""
         later, self._later = self._later, {}
         if later:
             await self.session.flush()

@@ -63,6 +63,8 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
             SlaBreachedV1.TYPE: service.on_sla_step,
             SlaEscalatedV1.TYPE: service.on_sla_step,
         },
+        prefetch=service.prefetch,
+        off_routing_path=True,
     )
     policy = commands.Policy.from_settings(settings)
 

@@ -10,16 +10,20 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.intake.filing import Accepted, FilingWriter
 from services.intake.lifecycle import Action, IllegalTransition, transition
-from services.intake.repository import ComplaintRepository
+from services.intake.repository import COMPLAINT, COOPERATION, INSERT_HISTORY, ComplaintRepository
 from services.intake.schemas import ComplaintCreate
 from shared.db import Database, UnitOfWork
 from shared.events import (
     ComplaintRoutedV1,
+    Envelope,
+    EventData,
     ComplaintTriageRequiredV1,
     SlaBreachedV1,
     SlaClockOpenedV1,
@@ -81,39 +85,102 @@ async def _replay(db: Database, key: str, fingerprint: str) -> Accepted | None:
 # --- following other services' events ------------------------------------------------------------------------------
 
 
+#: ``uow.memo`` key of a batch's prefetch: complaint id → its ``FollowedComplaint`` (None: no such complaint).
+_FOLLOWED = "intake.followed"
+
+#: A routing decision applied to a complaint: one statement for a whole batch's decisions (``uow.write_later``
+#: runs it once per row, in order), bumping the version as every transition does.
+ROUTE = (update(COMPLAINT).where(COMPLAINT.c.id == bindparam("target_id"))
+         .values(version=COMPLAINT.c.version + literal_column("1")))
+#: Deadlines announced for a complaint: information, not a transition (the version stays).
+ANNOTATE = update(COMPLAINT).where(COMPLAINT.c.id == bindparam("target_id"))
+
+
+@dataclass
+class FollowedComplaint:
+    """What following the routing and SLA events needs of a complaint, kept current through a batch."""
+
+    status: str
+    version: int
+    cooperating: list[str]
+
+
+async def prefetch(uow: UnitOfWork, events: list[tuple[Envelope, EventData]]) -> None:
+    """Read, in two queries, what a batch's routing and clock events need of their complaints (locked, in id order,
+    on PostgreSQL: a handler's command on one of them waits for the batch)."""
+    ids = sorted({payload.complaint_id for _envelope, payload in events
+                  if isinstance(payload, (ComplaintRoutedV1, ComplaintTriageRequiredV1, SlaClockOpenedV1))})
+    if not ids:
+        return
+    query = select(COMPLAINT.c.id, COMPLAINT.c.status, COMPLAINT.c.version).where(COMPLAINT.c.id.in_(ids))
+    if uow.dialect == "postgresql":
+        query = query.order_by(COMPLAINT.c.id).with_for_update()
+    followed: dict[str, FollowedComplaint | None] = dict.fromkeys(ids)
+    for complaint_id, status, version in (await uow.session.execute(query)).all():
+        followed[complaint_id] = FollowedComplaint(status, version, [])
+    cooperations = await uow.session.execute(
+        select(COOPERATION.c.complaint_id, COOPERATION.c.department)
+        .where(COOPERATION.c.complaint_id.in_(ids))
+        .order_by(COOPERATION.c.added_at, COOPERATION.c.department)
+    )
+    for complaint_id, department in cooperations.all():
+        followed[complaint_id].cooperating.append(department)
+    uow.memo[_FOLLOWED] = followed
+
+
+async def _followed(uow: UnitOfWork, complaint_id: str) -> FollowedComplaint | None:
+    """The complaint as this batch has left it: from the prefetch, else (a record applied on its own) read now."""
+    followed = uow.memo.setdefault(_FOLLOWED, {})
+    if complaint_id not in followed:
+        await uow.write_queued()
+        repo = ComplaintRepository(uow.session)
+        complaint = await repo.get(complaint_id)
+        followed[complaint_id] = (
+            None if complaint is None
+            else FollowedComplaint(complaint.status, complaint.version, await repo.cooperating(complaint_id))
+        )
+    return followed[complaint_id]
+
+
+def _record_later(uow: UnitOfWork, complaint_id: str, at: datetime, actor: str, action: str,
+                  detail: dict[str, Any]) -> None:
+    uow.write_later(INSERT_HISTORY, {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action,
+                                      "detail": detail})
+
+
 async def on_routed(event: ComplaintRoutedV1, envelope, uow: UnitOfWork) -> None:
     """The router placed the complaint (first decision, re-routing after a return, or a dispatcher's choice)."""
-    repo = ComplaintRepository(uow.session)
-    complaint = await repo.get(event.complaint_id)
+    complaint = await _followed(uow, event.complaint_id)
     if complaint is None:
         return
     try:
         status = transition(complaint.status, Action.route)
     except IllegalTransition:
         return  # a handler already works it; a late decision changes nothing
-    current = await repo.cooperating(complaint.id)
-    if event.department in current:  # the new lead no longer cooperates on it
-        await repo.remove_cooperation(complaint.id, event.department)
-    cooperating = [d for d in current if d != event.department]
+    repo = ComplaintRepository(uow.session)
+    if event.department in complaint.cooperating:  # the new lead no longer cooperates on it
+        await repo.remove_cooperation(event.complaint_id, event.department)
+    cooperating = [d for d in complaint.cooperating if d != event.department]
     for department in event.also:
         if department != event.department and department not in cooperating:
-            await repo.add_cooperation(complaint.id, department, envelope.time, "router")
+            await repo.add_cooperation(event.complaint_id, department, envelope.time, "router")
             cooperating.append(department)
-    await repo.update(
-        event.complaint_id, envelope.time, status=status.value, department=event.department,
-        also=cooperating, assigned_township=event.township, financial_service=event.financial_service,
-        sla_policy=event.sla_policy, claimed_by=None, lease_until=None, candidates=None,
-    )
-    await repo.record(event.complaint_id, envelope.time, event.decided_by[:80], "routed", {
+    uow.write_later(ROUTE, {
+        "target_id": event.complaint_id, "updated_at": envelope.time, "status": status.value,
+        "department": event.department, "also": cooperating, "assigned_township": event.township,
+        "financial_service": event.financial_service, "sla_policy": event.sla_policy, "claimed_by": None,
+        "lease_until": None, "candidates": None,
+    })
+    complaint.status, complaint.version, complaint.cooperating = status.value, complaint.version + 1, cooperating
+    _record_later(uow, event.complaint_id, envelope.time, event.decided_by[:80], "routed", {
         "department": event.department, "also": list(event.also), "confidence": event.confidence,
         "financial_service": event.financial_service, "township": event.township, "attempt": event.attempt,
-        "status": status.value, "version": complaint.version + 1,
+        "status": status.value, "version": complaint.version,
     })
 
 
 async def on_triage_required(event: ComplaintTriageRequiredV1, envelope, uow: UnitOfWork) -> None:
-    repo = ComplaintRepository(uow.session)
-    complaint = await repo.get(event.complaint_id)
+    complaint = await _followed(uow, event.complaint_id)
     if complaint is None:
         return
     try:
@@ -121,14 +188,16 @@ async def on_triage_required(event: ComplaintTriageRequiredV1, envelope, uow: Un
     except IllegalTransition:
         return
     candidates = [{"department": r.department, "score": r.score} for r in event.ranked[:5]]
-    await repo.update(
+    await uow.write_queued()
+    await ComplaintRepository(uow.session).update(
         event.complaint_id, envelope.time, status=status.value, department=None,
         financial_service=event.financial_service, sla_policy=event.sla_policy, candidates=candidates,
         claimed_by=None, lease_until=None,
     )
-    await repo.record(event.complaint_id, envelope.time, "router", "triage_required", {
+    complaint.status, complaint.version = status.value, complaint.version + 1
+    _record_later(uow, event.complaint_id, envelope.time, "router", "triage_required", {
         "confidence": event.confidence, "candidates": [r.department for r in event.ranked[:3]],
-        "status": status.value, "version": complaint.version + 1,
+        "status": status.value, "version": complaint.version,
     })
 
 
@@ -137,17 +206,18 @@ async def on_triage_required(event: ComplaintTriageRequiredV1, envelope, uow: Un
 
 
 async def on_clock_opened(event: SlaClockOpenedV1, envelope, uow: UnitOfWork) -> None:
-    repo = ComplaintRepository(uow.session)
+    if await _followed(uow, event.complaint_id) is None:
+        return
     deadlines = {m.milestone: m.due_at.isoformat() for m in event.milestones}
     final = max(event.milestones, key=lambda m: m.due_at)
-    if not await repo.annotate(event.complaint_id, due_at=final.due_at, deadlines=deadlines):
-        return
-    await repo.record(event.complaint_id, envelope.time, "sla", "clock_opened", {
+    uow.write_later(ANNOTATE, {"target_id": event.complaint_id, "due_at": final.due_at, "deadlines": deadlines})
+    _record_later(uow, event.complaint_id, envelope.time, "sla", "clock_opened", {
         "policy": event.policy, "milestones": deadlines,
     })
 
 
 async def on_deadline_changed(event: SlaDeadlineChangedV1, envelope, uow: UnitOfWork) -> None:
+    await uow.write_queued()
     repo = ComplaintRepository(uow.session)
     complaint = await repo.get(event.complaint_id)
     if complaint is None:
@@ -165,6 +235,7 @@ async def on_deadline_changed(event: SlaDeadlineChangedV1, envelope, uow: UnitOf
 
 
 async def on_sla_step(event: SlaWarningV1 | SlaBreachedV1 | SlaEscalatedV1, envelope, uow: UnitOfWork) -> None:
+    await uow.write_queued()
     repo = ComplaintRepository(uow.session)
     if await repo.get(event.complaint_id) is None:
         return

@@ -6,6 +6,7 @@ decision and emits ``complaint.routed`` or ``complaint.triage_required`` through
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import insert
 from sqlmodel import select
@@ -28,7 +29,9 @@ from shared.events import (
     utcnow,
 )
 
-#: Decisions are a record nobody reads back while routing: written with the batch's commit, together.
+#: New complaints and decisions are written with the batch's commit, each kind in one statement (a handler that
+#: reads a complaint back writes what is queued first).
+INSERT_COMPLAINT = insert(RoutedComplaint.__table__)
 INSERT_DECISION = insert(Decision.__table__)
 STANDARD = "standard"
 FINANCIAL_SERVICE = "financial_service"
@@ -43,16 +46,16 @@ class RouterHandlers:
         self.classifier = classifier
 
     async def on_received(self, event: ComplaintReceivedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        complaint = RoutedComplaint(
-            complaint_id=event.complaint_id, title=event.title, text=event.text, received_at=event.received_at,
-            excluded=[], attempt=0,
-        )
-        uow.session.add(complaint)
+        row = {"complaint_id": event.complaint_id, "title": event.title, "text": event.text,
+               "received_at": event.received_at, "excluded": [], "attempt": 0}
+        uow.write_later(INSERT_COMPLAINT, row)
+        complaint = SimpleNamespace(**row)
         now = utcnow()
         self._decide(uow, complaint, now)
         metrics.ROUTING_LATENCY.observe(max(0.0, (now - event.received_at).total_seconds()))
 
     async def on_returned(self, event: ComplaintReturnedV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        await uow.write_queued()
         complaint = await uow.session.get(RoutedComplaint, event.complaint_id)
         if complaint is None:
             return
@@ -64,6 +67,7 @@ class RouterHandlers:
         self._decide(uow, complaint, envelope.time)
 
     async def on_dispatched(self, event: ComplaintDispatchedV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        await uow.write_queued()
         complaint = await uow.session.get(RoutedComplaint, event.complaint_id)
         if complaint is None:
             return
@@ -71,7 +75,7 @@ class RouterHandlers:
         uow.session.add(complaint)
         self._learn(uow, complaint, event.department, event.financial_service, event.township, "dispatch",
                     envelope.time)
-        uow.insert_later(INSERT_DECISION, dict(
+        uow.write_later(INSERT_DECISION, dict(
             complaint_id=complaint.complaint_id, attempt=complaint.attempt, department=event.department,
             also=list(event.also), confidence=1.0, financial_service=event.financial_service, triage=False,
             township=event.township, explanation=[{"decided_by": event.actor}], decided_at=envelope.time,
@@ -96,10 +100,11 @@ class RouterHandlers:
             financial_service=financial_service, township=township,
         ))
 
-    def _decide(self, uow: UnitOfWork, complaint: RoutedComplaint, at: datetime) -> Classified:
+    def _decide(self, uow: UnitOfWork, complaint: RoutedComplaint | SimpleNamespace, at: datetime) -> Classified:
+        """Classify ``complaint`` (a stored one, or a new one's column values) and queue the decision and its event."""
         decision = self.classifier.classify(complaint.title, complaint.text, exclude=frozenset(complaint.excluded))
         explanation = list(decision.to_dict().get("explanation", []))
-        uow.insert_later(INSERT_DECISION, dict(
+        uow.write_later(INSERT_DECISION, dict(
             complaint_id=complaint.complaint_id, attempt=complaint.attempt, department=decision.department,
             also=list(decision.also), confidence=decision.confidence, financial_service=decision.financial_service,
             triage=decision.triage, township=decision.township, explanation=explanation, decided_at=at,

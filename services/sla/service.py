@@ -99,7 +99,7 @@ def _new_clock(**values: Any) -> Clock:
 
 def _insert(uow: UnitOfWork, clock: Clock) -> None:
     """A new clock is written with the batch's other new clocks at commit (``_clocks`` writes them first)."""
-    uow.insert_later(INSERT_CLOCK, {column: getattr(clock, column) for column in _CLOCK_COLUMNS})
+    uow.write_later(INSERT_CLOCK, {column: getattr(clock, column) for column in _CLOCK_COLUMNS})
 
 
 async def _clocks(uow: UnitOfWork, complaint_id: str, **where: Any) -> list[Clock]:
@@ -111,7 +111,7 @@ async def _clocks(uow: UnitOfWork, complaint_id: str, **where: Any) -> list[Cloc
 
 
 def _audit(uow: UnitOfWork, complaint_id: str, at: datetime, actor: str, action: str, **detail: Any) -> None:
-    uow.insert_later(INSERT_AUDIT, {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action,
+    uow.write_later(INSERT_AUDIT, {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action,
                                     "detail": detail})
 
 

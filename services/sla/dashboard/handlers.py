@@ -79,7 +79,7 @@ def _first(current: datetime | None, value: datetime) -> datetime:
 
 def _timeline(uow: UnitOfWork, envelope: Envelope, at: datetime, *, actor: str | None = None,
               department: str | None = None, **detail: Any) -> None:
-    uow.insert_later(INSERT_EVENT, {
+    uow.write_later(INSERT_EVENT, {
         "event_id": envelope.id[:64], "complaint_id": envelope.subject, "at": at, "kind": short_type(envelope),
         "actor": actor, "department": department,
         "detail": {k: v for k, v in detail.items() if v is not None and v != []},

@@ -1,0 +1,137 @@
+"""Intake follows the routing and SLA events about its complaints a batch at a time (one prefetch, the updates and
+history lines written together at commit): a batch must leave every complaint exactly as applying its events one by
+one does — on SQLite and on PostgreSQL, through the consumer the service really runs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from services.intake.app import build_runtime
+from services.intake.models import Complaint, Cooperation, HistoryEntry
+from shared import events as ev
+from shared.bus.base import Record
+from shared.settings import IntakeSettings
+from tests.support import fresh_postgres
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def runtime(request, tmp_path):
+    async def ready(url):
+        built = build_runtime(IntakeSettings(database_url=url), None)  # type: ignore[arg-type] - no bus needed
+        await built.migrate()
+        return built
+
+    if request.param == "sqlite":
+        built = await ready(f"sqlite+aiosqlite:///{tmp_path}/intake.db")
+        yield built
+        await built.db.dispose()
+    else:
+        async with fresh_postgres() as url:
+            built = await ready(url)
+            yield built
+            await built.db.dispose()
+
+
+async def file(runtime, complaint_id: str) -> None:
+    async with runtime.db.unit_of_work() as uow:
+        uow.session.add(Complaint(
+            id=complaint_id, tracking_number=f"T-{complaint_id}", title="停电", text="工业园区一周停电四次",
+            channel="api", enterprise_name="青山县某陶瓷厂", credit_code="91350100M000100Y43", status="received",
+            received_at=T0, updated_at=T0, version=1,
+        ))
+        await uow.commit()
+
+
+def story(cid: str) -> list[ev.Envelope]:
+    """Two complaints' events in the order the topics deliver them: routed with a cooperating department, the
+    clock opened, re-routed to the former cooperator (who leaves the cooperating list) with the first lead now
+    cooperating, an SLA warning; the second goes to triage, then a dispatcher routes it."""
+    other = f"{cid}-b"
+    due = T0 + timedelta(days=10)
+    data: list[tuple[ev.EventData, datetime]] = [
+        (ev.ComplaintRoutedV1(complaint_id=cid, department="power", also=["housing"], score=3.0, confidence=0.9,
+                              financial_service=False, sla_policy="standard", received_at=T0,
+                              routed_at=T0 + timedelta(seconds=1), attempt=0), T0 + timedelta(seconds=1)),
+        (ev.ComplaintTriageRequiredV1(complaint_id=other, confidence=0.2, financial_service=False,
+                                      sla_policy="standard", received_at=T0), T0 + timedelta(seconds=1)),
+        (ev.SlaClockOpenedV1(complaint_id=cid, department="power", policy="standard",
+                             milestones=[ev.SlaMilestoneV1(milestone="resolution", due_at=due)]),
+         T0 + timedelta(seconds=2)),
+        (ev.ComplaintRoutedV1(complaint_id=cid, department="housing", also=["power"], score=1.0, confidence=1.0,
+                              financial_service=False, sla_policy="standard", received_at=T0,
+                              routed_at=T0 + timedelta(seconds=3), attempt=1, decided_by="dispatcher:李四"),
+         T0 + timedelta(seconds=3)),
+        (ev.ComplaintRoutedV1(complaint_id=other, department="market", score=1.0, confidence=1.0,
+                              financial_service=False, sla_policy="standard", received_at=T0,
+                              routed_at=T0 + timedelta(seconds=3), attempt=1, decided_by="dispatcher:李四"),
+         T0 + timedelta(seconds=3)),
+        (ev.SlaWarningV1(complaint_id=cid, department="housing", policy="standard", milestone="resolution", step=0,
+                         due_at=due, fire_at=T0 + timedelta(seconds=4)), T0 + timedelta(seconds=4)),
+    ]
+    return [payload.envelope(time=at) for payload, at in data]
+
+
+def records(envelopes: list[ev.Envelope]) -> list[Record]:
+    return [Record(ev.EVENT_TYPES[e.type].TOPIC, 0, offset, e.subject, e.to_bytes())
+            for offset, e in enumerate(envelopes)]
+
+
+async def state(runtime, cid: str) -> dict:
+    async with runtime.db.unit_of_work() as uow:
+        complaint = await uow.session.get(Complaint, cid)
+        history = (await uow.session.scalars(
+            select(HistoryEntry.action).where(HistoryEntry.complaint_id == cid).order_by(HistoryEntry.id))).all()
+        cooperating = (await uow.session.scalars(
+            select(Cooperation.department).where(Cooperation.complaint_id == cid)
+            .order_by(Cooperation.department))).all()
+    return {"status": complaint.status, "department": complaint.department, "also": complaint.also,
+            "version": complaint.version, "due_at": complaint.due_at and complaint.due_at.astimezone(timezone.utc),
+            "deadlines": complaint.deadlines, "overdue": complaint.overdue, "history": list(history),
+            "cooperating": list(cooperating)}
+
+
+async def test_a_batch_leaves_complaints_as_applying_the_events_one_by_one_does(runtime):
+    consumer = runtime.consumers[0]
+    for cid in ("together", "together-b", "alone", "alone-b"):
+        await file(runtime, cid)
+
+    await consumer.handle_together(records(story("together")))
+    for record in records(story("alone")):
+        await consumer.handle(record)
+
+    together, alone = await state(runtime, "together"), await state(runtime, "alone")
+    assert together == alone
+    assert await state(runtime, "together-b") == await state(runtime, "alone-b")
+    assert together["status"] == "routed" and together["department"] == "housing"
+    assert together["also"] == ["power"] and together["cooperating"] == ["power"]
+    assert together["version"] == 3  # filed, routed, re-routed: the clock and the warning are not transitions
+    assert together["due_at"] == T0 + timedelta(days=10)
+    assert together["history"] == ["routed", "clock_opened", "routed", "warning"]
+    other = await state(runtime, "together-b")
+    assert (other["status"], other["department"], other["version"]) == ("routed", "market", 3)
+    assert other["history"] == ["triage_required", "routed"]
+
+
+async def test_redelivering_a_batch_changes_nothing(runtime):
+    consumer = runtime.consumers[0]
+    for cid in ("again", "again-b"):
+        await file(runtime, cid)
+    batch = records(story("again"))
+    await consumer.handle_together(batch)
+    before = await state(runtime, "again")
+    await consumer.handle_together(batch)
+    for record in batch:
+        await consumer.handle(record)
+    assert await state(runtime, "again") == before
+
+
+async def test_events_about_a_complaint_intake_does_not_hold_are_skipped(runtime):
+    consumer = runtime.consumers[0]
+    await consumer.handle_together(records(story("unknown")))
+    async with runtime.db.unit_of_work() as uow:
+        assert (await uow.session.scalars(select(HistoryEntry))).all() == []
