@@ -9,13 +9,13 @@ event's id is recorded in the same transaction as its effects.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.dml import Insert, Update
@@ -81,6 +81,12 @@ class _DriverStatement:
 
 
 _DRIVER_STATEMENTS: dict[tuple[Any, ...], _DriverStatement] = {}
+
+
+def column_defaults(table: Table) -> dict[str, Any]:
+    """Each column of ``table`` at its model default (None where there is none): a new row built as plain values,
+    for a hot path where constructing the ORM model would cost more than the rest of the work."""
+    return {c.name: c.default.arg if c.default is not None and c.default.is_scalar else None for c in table.columns}
 
 
 async def insert_many(session: AsyncSession, statement: Insert | Update, rows: list[dict[str, Any]]) -> None:
@@ -167,6 +173,7 @@ class UnitOfWork:
         #: What the handlers of one consumer batch share, such as rows a batch prefetch read for all of them.
         self.memo: dict[Any, Any] = {}
         self._later: dict[Insert | Update, list[dict[str, Any]]] = {}
+        self._before_commit: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def dialect(self) -> str:
@@ -177,6 +184,7 @@ class UnitOfWork:
         self._envelopes = []
         self.memo = {}
         self._later = {}
+        self._before_commit = []
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -199,6 +207,11 @@ class UnitOfWork:
         ``commit()``, which runs each statement once per queued row, in order: one statement for a whole consumer
         batch. A handler that reads such rows back calls ``write_queued()`` first."""
         self._later.setdefault(statement, []).append(row)
+
+    def before_commit(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Run ``step`` at the start of ``commit()``: a handler that keeps rows in memory through a batch writes
+        them there, once, whatever they became."""
+        self._before_commit.append(step)
 
     async def write_queued(self) -> None:
         """Write the rows queued by ``write_later`` now (after the session's pending changes)."""
@@ -231,6 +244,9 @@ class UnitOfWork:
         return set(result.scalars().all())
 
     async def commit(self) -> None:
+        steps, self._before_commit = self._before_commit, []
+        for step in steps:
+            await step()
         await self.write_queued()
         envelopes, self._envelopes = self._envelopes, []
         if envelopes:

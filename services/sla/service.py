@@ -26,7 +26,7 @@ from services.sla.domain.escalation import Step, first_step_after, outcome, step
 from services.sla.domain.policies import Milestone, PolicyStore
 from services.sla.models import OPEN, SCOPE_COMPLAINT, SCOPE_DEPARTMENT, STOPPED, AuditEntry, Clock, FiredStep
 from shared.calendar import WorkingCalendar
-from shared.db import Database, UnitOfWork
+from shared.db import Database, UnitOfWork, column_defaults
 from shared.events import (
     SLA_STEP_EVENTS,
     ComplaintAnsweredV1,
@@ -86,8 +86,7 @@ INSERT_AUDIT = insert(AuditEntry.__table__)
 
 
 #: A new clock's columns at their model defaults.
-_CLOCK_DEFAULTS = {c.name: c.default.arg if c.default is not None else None
-                   for c in Clock.__table__.columns if c.name in _CLOCK_COLUMNS}
+_CLOCK_DEFAULTS = {name: value for name, value in column_defaults(Clock.__table__).items() if name in _CLOCK_COLUMNS}
 
 
 def _new_clock(**values: Any) -> Clock:

@@ -91,10 +91,19 @@ async def projection_db(url: str) -> Database:
     return db
 
 
-async def deliver(db: Database, envelopes: list[ev.Envelope], *, twice: bool = True) -> None:
-    """Through the real idempotent consumer wrapper, as the ``sla-dashboard`` group would get them."""
-    consumer = IdempotentConsumer(GROUP, None, db, TOPICS, DashboardHandlers(load_policies()).handlers())  # type: ignore[arg-type]
+async def deliver(db: Database, envelopes: list[ev.Envelope], *, twice: bool = True, batch: int | None = None
+                  ) -> None:
+    """Through the real idempotent consumer wrapper, as the ``sla-dashboard`` group would get them: one by one, or
+    ``batch`` at a time with the group's batch prefetch (as the running consumer applies what one fetch brings)."""
+    handlers = DashboardHandlers(load_policies())
+    consumer = IdempotentConsumer(GROUP, None, db, TOPICS, handlers.handlers(),  # type: ignore[arg-type]
+                                  prefetch=handlers.prefetch)
+    records = [Record(ev.EVENT_TYPES[envelope.type].TOPIC, 0, offset, envelope.subject, envelope.to_bytes())
+               for offset, envelope in enumerate(envelopes)]
     for round_ in range(2 if twice else 1):
-        for offset, envelope in enumerate(envelopes):
-            topic = ev.EVENT_TYPES[envelope.type].TOPIC
-            await consumer.handle(Record(topic, 0, offset, envelope.subject, envelope.to_bytes()))
+        if batch is None:
+            for record in records:
+                await consumer.handle(record)
+        else:
+            for start in range(0, len(records), batch):
+                await consumer.handle_together(records[start:start + batch])

@@ -176,6 +176,28 @@ async def test_figures_postgres(postgres_url):
         await db.dispose()
 
 
+@pytest.mark.parametrize("batch", [7, 1000])
+async def test_figures_from_batches_sqlite(tmp_path, batch):
+    """What one fetch brings is projected in one transaction: the figures are those of one-by-one delivery."""
+    db = await projection_db(f"sqlite+aiosqlite:///{tmp_path}/sla.db")
+    try:
+        await deliver(db, data_set().envelopes, batch=batch)
+        await check_figures(db)
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("batch", [7, 1000])
+async def test_figures_from_batches_postgres(postgres_url, batch):
+    db = await projection_db(postgres_url)
+    try:
+        await deliver(db, data_set().envelopes, batch=batch)
+        await check_figures(db)
+    finally:
+        await db.dispose()
+
+
 async def test_answer_at_deadline_is_on_time_and_a_minute_later_is_late():
     due = sh("2026-03-13 00:00")
     at = ReportComplaint(complaint_id="a", due_at=due, last_answered_at=sh("2026-03-13 00:00"), answered=True)

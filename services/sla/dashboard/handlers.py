@@ -7,15 +7,16 @@ complaint may arrive in any order across topics), updates only what its event kn
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 
 from services.sla.dashboard.projection import ReportComplaint, ReportEvent, mask_contacts
 from services.sla.domain.policies import PolicyStore
 from shared.consumer import Handler
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, column_defaults, insert_many
 from shared.events import (
     TOPIC_INTAKE,
     TOPIC_ROUTER,
@@ -56,21 +57,85 @@ def short_type(envelope: Envelope) -> str:
 
 
 INSERT_EVENT = insert(ReportEvent.__table__)
+REPORT = ReportComplaint.__table__
+INSERT_REPORT = insert(REPORT)
+#: Sets the columns its parameters name on the row ``target_id`` names (one statement per set of columns).
+UPDATE_REPORT = update(REPORT).where(REPORT.c.complaint_id == bindparam("target_id"))
+_REPORT_DEFAULTS = column_defaults(REPORT)
 #: ``uow.memo`` key: complaint id → its projection row (locked), or None where there is none yet, for a batch.
 _ROWS = "dashboard.rows"
 
 
-async def _row(uow: UnitOfWork, complaint_id: str) -> ReportComplaint:
-    rows = uow.memo.setdefault(_ROWS, {})
-    if complaint_id in rows:
-        row = rows[complaint_id]
-    else:
-        row = await uow.session.get(ReportComplaint, complaint_id, with_for_update=uow.dialect == "postgresql")
+class ProjectionRow:
+    """A complaint's projection row while a batch works on it: its columns as attributes. It remembers what
+    changed, so the batch writes its new rows in one INSERT and its changed rows in one UPDATE per set of changed
+    columns (ORM models cost more to build and flush than all the rest of projecting an event)."""
+
+    __slots__ = ("values", "changed", "new")
+
+    def __init__(self, values: dict[str, Any], *, new: bool) -> None:
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "changed", set())
+        object.__setattr__(self, "new", new)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in _REPORT_DEFAULTS:
+            raise AttributeError(f"the projection has no column {name!r}")
+        if self.values[name] != value or type(self.values[name]) is not type(value):
+            self.values[name] = value
+            self.changed.add(name)
+
+
+def _locked(uow: UnitOfWork, query: Any) -> Any:
+    return query.with_for_update() if uow.dialect == "postgresql" else query
+
+
+async def _read_rows(uow: UnitOfWork, ids: list[str]) -> dict[str, ProjectionRow | None]:
+    rows: dict[str, ProjectionRow | None] = dict.fromkeys(ids)
+    result = await uow.session.execute(
+        _locked(uow, select(REPORT).where(REPORT.c.complaint_id.in_(ids)).order_by(REPORT.c.complaint_id))
+    )
+    for values in result.mappings().all():
+        rows[values["complaint_id"]] = ProjectionRow(dict(values), new=False)
+    return rows
+
+
+async def _row(uow: UnitOfWork, complaint_id: str) -> ProjectionRow:
+    if _ROWS not in uow.memo:
+        uow.memo[_ROWS] = {}
+        uow.before_commit(lambda: _write_rows(uow))
+    rows = uow.memo[_ROWS]
+    if complaint_id not in rows:
+        rows.update(await _read_rows(uow, [complaint_id]))
+    row = rows[complaint_id]
     if row is None:
-        row = ReportComplaint(complaint_id=complaint_id)
-        uow.session.add(row)
-    rows[complaint_id] = row
+        row = rows[complaint_id] = ProjectionRow({**_REPORT_DEFAULTS, "complaint_id": complaint_id}, new=True)
     return row
+
+
+async def _write_rows(uow: UnitOfWork) -> None:
+    """Write what the batch made of its rows: the new ones together, the changed ones grouped by what changed."""
+    new: list[dict[str, Any]] = []
+    changed: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in uow.memo.get(_ROWS, {}).values():
+        if row is None:
+            continue
+        if row.new:
+            new.append(dict(row.values))
+        elif row.changed:
+            columns = tuple(sorted(row.changed))
+            changed[columns].append({"target_id": row.complaint_id, **{c: row.values[c] for c in columns}})
+        object.__setattr__(row, "new", False)
+        row.changed.clear()
+    await insert_many(uow.session, INSERT_REPORT, new)
+    for rows in changed.values():
+        await insert_many(uow.session, UPDATE_REPORT, rows)
 
 
 def _first(current: datetime | None, value: datetime) -> datetime:
@@ -86,7 +151,7 @@ def _timeline(uow: UnitOfWork, envelope: Envelope, at: datetime, *, actor: str |
     })
 
 
-def _rate(row: ReportComplaint, rating: str, at: datetime) -> None:
+def _rate(row: ProjectionRow, rating: str, at: datetime) -> None:
     if row.first_rated_at is None or at < row.first_rated_at:
         row.first_rating, row.first_rated_at = rating[:24], at
     if row.rated_at is None or at >= row.rated_at:
@@ -106,14 +171,8 @@ class DashboardHandlers:
     async def prefetch(self, uow: UnitOfWork, events: list[tuple[Envelope, EventData]]) -> None:
         """The projection rows of every complaint a batch's events are about, read and locked in one query."""
         ids = sorted({envelope.subject for envelope, _payload in events if envelope.subject})
-        query = (select(ReportComplaint).where(ReportComplaint.complaint_id.in_(ids))
-                 .order_by(ReportComplaint.complaint_id))
-        if uow.dialect == "postgresql":
-            query = query.with_for_update()
-        rows: dict[str, ReportComplaint | None] = dict.fromkeys(ids)
-        for row in await uow.session.scalars(query):
-            rows[row.complaint_id] = row
-        uow.memo[_ROWS] = rows
+        uow.memo[_ROWS] = await _read_rows(uow, ids)
+        uow.before_commit(lambda: _write_rows(uow))
 
     def handlers(self) -> dict[str, Handler]:
         return {
