@@ -90,7 +90,8 @@ def column_defaults(table: Table) -> dict[str, Any]:
 
 
 async def insert_many(session: AsyncSession, statement: Insert | Update, rows: list[dict[str, Any]]) -> None:
-    """Run ``statement`` (an INSERT, or an UPDATE whose parameters name its row) once per row, all rows having the same keys, in the session's transaction.
+    """Run ``statement`` (an INSERT, or an UPDATE whose parameters name its row) once per row, all rows having the
+    same keys, in the session's transaction.
 
     On PostgreSQL, once the transaction has begun, the rows go straight to the driver: one prepared statement and the
     rows pipelined (asyncpg's ``executemany``), with SQLAlchemy's type conversions applied. That costs about a third of

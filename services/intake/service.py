@@ -22,9 +22,9 @@ from services.intake.schemas import ComplaintCreate
 from shared.db import Database, UnitOfWork
 from shared.events import (
     ComplaintRoutedV1,
+    ComplaintTriageRequiredV1,
     Envelope,
     EventData,
-    ComplaintTriageRequiredV1,
     SlaBreachedV1,
     SlaClockOpenedV1,
     SlaDeadlineChangedV1,
@@ -145,7 +145,7 @@ async def _followed(uow: UnitOfWork, complaint_id: str) -> FollowedComplaint | N
 def _record_later(uow: UnitOfWork, complaint_id: str, at: datetime, actor: str, action: str,
                   detail: dict[str, Any]) -> None:
     uow.write_later(INSERT_HISTORY, {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action,
-                                      "detail": detail})
+                                     "detail": detail})
 
 
 async def on_routed(event: ComplaintRoutedV1, envelope, uow: UnitOfWork) -> None:

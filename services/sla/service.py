@@ -111,7 +111,7 @@ async def _clocks(uow: UnitOfWork, complaint_id: str, **where: Any) -> list[Cloc
 
 def _audit(uow: UnitOfWork, complaint_id: str, at: datetime, actor: str, action: str, **detail: Any) -> None:
     uow.write_later(INSERT_AUDIT, {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action,
-                                    "detail": detail})
+                                   "detail": detail})
 
 
 class SlaHandlers:
