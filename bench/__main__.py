@@ -3,7 +3,10 @@
 import runpy
 import sys
 
-for module in ("bench.bench_intake", "bench.bench_classifier", "bench.bench_sla_sweep"):
+BENCHMARKS = ("bench.bench_intake", "bench.bench_pipeline_cost", "bench.bench_consumers", "bench.bench_classifier",
+              "bench.bench_sla_sweep")
+
+for module in BENCHMARKS:
     print(f"\n== {module} ==", flush=True)
     sys.argv = [module]
     try:

@@ -1,0 +1,124 @@
+"""What one complaint costs in CPU across the pipeline, with the biggest batches.
+
+The three services run as separate processes on PostgreSQL and the broker. After a warm-up, ``wrk`` files as fast as
+intake takes them for a few seconds; the run then waits until every consumer has caught up (the consumed-event
+counters on ``/metrics`` stop moving). CPU time is read from ``/proc`` (Linux) for each service, every PostgreSQL
+process and the broker over that whole window, and divided by the filings. Batches are as big as the backlog makes
+them, so this is the floor of what a complaint costs; during a steady run at a lower rate batches shrink and each
+carries the fixed cost of a transaction, so CPU read there is higher. The idle processes' own cost over the window
+(measured before the load) is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.bench_intake import analyze, drop_database, fresh_database
+from bench.harness import OUT, Broker, free_port, run_wrk, server
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def postgres_seconds() -> float:
+    """CPU time of every PostgreSQL process on the machine (the benchmark's database is the only one in use)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                total += cpu_seconds(int(entry.name))
+        except OSError:
+            continue  # the process ended meanwhile
+    return total
+
+
+def consumed(port: int) -> float:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("complaints_events_consumed_total{"))
+
+
+def measure(seconds: int, connections: int) -> dict[str, float]:
+    database = fresh_database()
+    broker = Broker()
+    ports = {name: free_port() for name in ("intake", "router", "sla")}
+    env = {"LOG_LEVEL": "WARNING", "FILING_RATE_PER_MINUTE": "0",
+           "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1/{database}",
+           "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "KAFKA_ENABLE_IDEMPOTENCE": "false",
+           **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
+    try:
+        with server(["-m", "services.router"], env, ports["router"], "router") as router, \
+                server(["-m", "services.sla"], env, ports["sla"], "sla") as sla, \
+                server(["-m", "services.intake"], env, ports["intake"], "intake") as intake:
+            pids = {"intake": intake.pid, "router": router.pid, "sla": sla.pid, "broker": broker.process.pid}
+
+            def sample() -> dict[str, float]:
+                return {name: cpu_seconds(pid) for name, pid in pids.items()} | {"postgres": postgres_seconds()}
+
+            url = f"http://127.0.0.1:{ports['intake']}/v1/complaints"
+            run_wrk(url, seconds=3, connections=connections)
+            _settle(ports)
+            analyze(database)
+            idle_start, idle_began = sample(), time.monotonic()
+            time.sleep(5)
+            idle = sum(sample().values()) - sum(idle_start.values())
+            idle_per_second = idle / (time.monotonic() - idle_began)
+
+            before, began = sample(), time.monotonic()
+            load = run_wrk(url, seconds=seconds, connections=connections)
+            _settle(ports)
+            after, window = sample(), time.monotonic() - began
+    finally:
+        broker.stop()
+        drop_database(database)
+    filings = load["rate"] * seconds
+    result = {name: (after[name] - before[name]) / filings * 1000 for name in before}
+    result["total"] = sum(result.values())
+    result["idle_share"] = idle_per_second * window / filings * 1000
+    result["filings"] = filings
+    result["rate"] = load["rate"]
+    result["window_s"] = window
+    return result
+
+
+def _settle(ports: dict[str, int], quiet_s: float = 1.0, timeout_s: float = 120.0) -> None:
+    """Wait until no service has consumed anything for ``quiet_s``."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        counts = tuple(consumed(port) for port in ports.values())
+        if counts == last:
+            return
+        last = counts
+        time.sleep(quiet_s)
+    raise TimeoutError("the consumers did not catch up")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    result = measure(args.seconds, args.connections)
+    print(f"filed {result['filings']:.0f} at {result['rate']:.0f}/s; every consumer caught up "
+          f"{result['window_s']:.1f} s after the load began")
+    print(f"{'process':<12}{'CPU ms per complaint':>22}")
+    for name in ("intake", "router", "sla", "postgres", "broker", "total"):
+        print(f"{name:<12}{result[name]:>22.2f}")
+    print(f"(of the total, {result['idle_share']:.2f} ms is what the idle processes spend over the same window)")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "pipeline_cost.json").write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
