@@ -15,8 +15,12 @@ import argparse
 import asyncio
 import json
 import statistics
+import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from bench.harness import OUT, Broker, free_port, percentile, run_wrk, server
@@ -148,22 +152,39 @@ async def _routed_latency(intake_port: int, bootstrap: str, database: str, rate:
     return latencies, load["rate"]
 
 
-def measure_routed_latency(rate: int, seconds: int) -> dict[str, float]:
+@dataclass(frozen=True)
+class Pipeline:
+    """The three services running as separate processes on a fresh PostgreSQL database and a broker."""
+
+    database: str
+    broker: Broker
+    ports: dict[str, int]
+    processes: dict[str, subprocess.Popen]
+
+
+@contextmanager
+def pipeline() -> Iterator[Pipeline]:
     database = fresh_database()
     broker = Broker()
     ports = {name: free_port() for name in ("intake", "router", "sla")}
-    env = {"LOG_LEVEL": "WARNING", "FILING_RATE_PER_MINUTE": "0", "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1/{database}",
+    env = {"LOG_LEVEL": "WARNING", "FILING_RATE_PER_MINUTE": "0",
+           "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1/{database}",
            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "KAFKA_ENABLE_IDEMPOTENCE": "false",
            **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
     try:
-        with server(["-m", "services.router"], env, ports["router"], "router"), \
-                server(["-m", "services.sla"], env, ports["sla"], "sla"), \
-                server(["-m", "services.intake"], env, ports["intake"], "intake"):
-            latencies, achieved = asyncio.run(_routed_latency(ports["intake"], broker.bootstrap, database, rate,
-                                                                seconds))
+        with server(["-m", "services.router"], env, ports["router"], "router") as router, \
+                server(["-m", "services.sla"], env, ports["sla"], "sla") as sla, \
+                server(["-m", "services.intake"], env, ports["intake"], "intake") as intake:
+            yield Pipeline(database, broker, ports, {"intake": intake, "router": router, "sla": sla})
     finally:
         broker.stop()
         drop_database(database)
+
+
+def measure_routed_latency(rate: int, seconds: int) -> dict[str, float]:
+    with pipeline() as running:
+        latencies, achieved = asyncio.run(_routed_latency(running.ports["intake"], running.broker.bootstrap,
+                                                            running.database, rate, seconds))
     return {"count": len(latencies), "rate": achieved, "p50_ms": percentile(latencies, 50),
             "p99_ms": percentile(latencies, 99)}
 

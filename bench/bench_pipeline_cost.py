@@ -18,8 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.bench_intake import analyze, drop_database, fresh_database
-from bench.harness import OUT, Broker, free_port, run_wrk, server
+from bench.bench_intake import analyze, pipeline
+from bench.harness import OUT, run_wrk
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -49,38 +49,25 @@ def consumed(port: int) -> float:
 
 
 def measure(seconds: int, connections: int) -> dict[str, float]:
-    database = fresh_database()
-    broker = Broker()
-    ports = {name: free_port() for name in ("intake", "router", "sla")}
-    env = {"LOG_LEVEL": "WARNING", "FILING_RATE_PER_MINUTE": "0",
-           "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1/{database}",
-           "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "KAFKA_ENABLE_IDEMPOTENCE": "false",
-           **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
-    try:
-        with server(["-m", "services.router"], env, ports["router"], "router") as router, \
-                server(["-m", "services.sla"], env, ports["sla"], "sla") as sla, \
-                server(["-m", "services.intake"], env, ports["intake"], "intake") as intake:
-            pids = {"intake": intake.pid, "router": router.pid, "sla": sla.pid, "broker": broker.process.pid}
+    with pipeline() as running:
+        pids = {name: process.pid for name, process in running.processes.items()}
+        pids["broker"] = running.broker.process.pid
 
-            def sample() -> dict[str, float]:
-                return {name: cpu_seconds(pid) for name, pid in pids.items()} | {"postgres": postgres_seconds()}
+        def sample() -> dict[str, float]:
+            return {name: cpu_seconds(pid) for name, pid in pids.items()} | {"postgres": postgres_seconds()}
 
-            url = f"http://127.0.0.1:{ports['intake']}/v1/complaints"
-            run_wrk(url, seconds=3, connections=connections)
-            _settle(ports)
-            analyze(database)
-            idle_start, idle_began = sample(), time.monotonic()
-            time.sleep(5)
-            idle = sum(sample().values()) - sum(idle_start.values())
-            idle_per_second = idle / (time.monotonic() - idle_began)
+        url = f"http://127.0.0.1:{running.ports['intake']}/v1/complaints"
+        run_wrk(url, seconds=3, connections=connections)
+        _settle(running.ports)
+        analyze(running.database)
+        idle_start, idle_began = sample(), time.monotonic()
+        time.sleep(5)
+        idle_per_second = (sum(sample().values()) - sum(idle_start.values())) / (time.monotonic() - idle_began)
 
-            before, began = sample(), time.monotonic()
-            load = run_wrk(url, seconds=seconds, connections=connections)
-            _settle(ports)
-            after, window = sample(), time.monotonic() - began
-    finally:
-        broker.stop()
-        drop_database(database)
+        before, began = sample(), time.monotonic()
+        load = run_wrk(url, seconds=seconds, connections=connections)
+        _settle(running.ports)
+        after, window = sample(), time.monotonic() - began
     filings = load["rate"] * seconds
     result = {name: (after[name] - before[name]) / filings * 1000 for name in before}
     result["total"] = sum(result.values())

@@ -89,7 +89,7 @@ def column_defaults(table: Table) -> dict[str, Any]:
     return {c.name: c.default.arg if c.default is not None and c.default.is_scalar else None for c in table.columns}
 
 
-async def insert_many(session: AsyncSession, statement: Insert | Update, rows: list[dict[str, Any]]) -> None:
+async def execute_many(session: AsyncSession, statement: Insert | Update, rows: list[dict[str, Any]]) -> None:
     """Run ``statement`` (an INSERT, or an UPDATE whose parameters name its row) once per row, all rows having the
     same keys, in the session's transaction.
 
@@ -137,7 +137,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url, pool_size=pool_size)
         self.outbox = outbox
-        #: The outbox insert (a second copy of an event, same id, is ignored), built once: ``insert_many`` keeps the
+        #: The outbox insert (a second copy of an event, same id, is ignored), built once: ``execute_many`` keeps the
         #: driver's form of each statement it runs.
         self.outbox_insert = insert_ignore(outbox.outbox, self.engine.dialect.name)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
@@ -220,7 +220,7 @@ class UnitOfWork:
         if later:
             await self.session.flush()
             for statement, rows in later.items():
-                await insert_many(self.session, statement, rows)
+                await execute_many(self.session, statement, rows)
 
     async def mark_processed(self, consumer: str, event_id: str) -> bool:
         """Record that ``consumer`` handled ``event_id``; False when it already had (skip the effects)."""
@@ -251,7 +251,7 @@ class UnitOfWork:
         await self.write_queued()
         envelopes, self._envelopes = self._envelopes, []
         if envelopes:
-            await insert_many(self.session, self._db.outbox_insert,
+            await execute_many(self.session, self._db.outbox_insert,
                               [self._db.outbox.row(envelope) for envelope in envelopes])
         await self.session.commit()
         if envelopes:

@@ -27,7 +27,7 @@ from services.intake.models import Complaint, FilerContact
 from services.intake.repository import INSERT_HISTORY
 from services.intake.schemas import ComplaintCreate
 from shared.calendar import SHANGHAI
-from shared.db import Database, insert_many
+from shared.db import Database, execute_many
 from shared.events import ComplaintDuplicateLinkedV1, ComplaintReceivedV1
 
 log = logging.getLogger("complaints.intake")
@@ -183,9 +183,9 @@ class FilingWriter:
                         complaint_id=row["id"], actor="intake", department=None, status=row["status"], version=1,
                         at=filing.now, original_id=row["original_id"],
                     ), time=filing.now)
-            await insert_many(uow.session, INSERT_COMPLAINT, rows)
-            await insert_many(uow.session, INSERT_CONTACT, contacts)
-            await insert_many(uow.session, INSERT_HISTORY, history)
+            await execute_many(uow.session, INSERT_COMPLAINT, rows)
+            await execute_many(uow.session, INSERT_CONTACT, contacts)
+            await execute_many(uow.session, INSERT_HISTORY, history)
             await uow.commit()
         return [Accepted(r["id"], r["tracking_number"], r["status"], r["channel"], r["received_at"], r["original_id"])
                 for r in rows]

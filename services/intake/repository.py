@@ -11,7 +11,7 @@ from sqlmodel import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.models import Complaint, Cooperation, FilerContact, HistoryEntry, Message
-from shared.db import insert_many
+from shared.db import execute_many
 
 COMPLAINT = Complaint.__table__
 HISTORY = HistoryEntry.__table__
@@ -60,7 +60,7 @@ class ComplaintRepository:
         return result.rowcount == 1
 
     async def record(self, complaint_id: str, at: datetime, actor: str, action: str, detail: dict[str, Any]) -> None:
-        await insert_many(self.session, INSERT_HISTORY, [
+        await execute_many(self.session, INSERT_HISTORY, [
             {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action, "detail": detail}
         ])
 

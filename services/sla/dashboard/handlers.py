@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from services.sla.dashboard.projection import ReportComplaint, ReportEvent, mask_contacts
 from services.sla.domain.policies import PolicyStore
 from shared.consumer import Handler
-from shared.db import UnitOfWork, column_defaults, insert_many
+from shared.db import UnitOfWork, column_defaults, execute_many
 from shared.events import (
     TOPIC_INTAKE,
     TOPIC_ROUTER,
@@ -92,15 +92,12 @@ class ProjectionRow:
             self.changed.add(name)
 
 
-def _locked(uow: UnitOfWork, query: Any) -> Any:
-    return query.with_for_update() if uow.dialect == "postgresql" else query
-
-
 async def _read_rows(uow: UnitOfWork, ids: list[str]) -> dict[str, ProjectionRow | None]:
     rows: dict[str, ProjectionRow | None] = dict.fromkeys(ids)
-    result = await uow.session.execute(
-        _locked(uow, select(REPORT).where(REPORT.c.complaint_id.in_(ids)).order_by(REPORT.c.complaint_id))
-    )
+    query = select(REPORT).where(REPORT.c.complaint_id.in_(ids)).order_by(REPORT.c.complaint_id)
+    if uow.dialect == "postgresql":
+        query = query.with_for_update()
+    result = await uow.session.execute(query)
     for values in result.mappings().all():
         rows[values["complaint_id"]] = ProjectionRow(dict(values), new=False)
     return rows
@@ -133,9 +130,9 @@ async def _write_rows(uow: UnitOfWork) -> None:
             changed[columns].append({"target_id": row.complaint_id, **{c: row.values[c] for c in columns}})
         object.__setattr__(row, "new", False)
         row.changed.clear()
-    await insert_many(uow.session, INSERT_REPORT, new)
+    await execute_many(uow.session, INSERT_REPORT, new)
     for rows in changed.values():
-        await insert_many(uow.session, UPDATE_REPORT, rows)
+        await execute_many(uow.session, UPDATE_REPORT, rows)
 
 
 def _first(current: datetime | None, value: datetime) -> datetime:
