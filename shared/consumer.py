@@ -45,6 +45,7 @@ class IdempotentConsumer:
         max_attempts: int = 5,
         prefetch: Prefetch | None = None,
         linger_s: float = 0.0,
+        off_routing_path: bool = False,
     ) -> None:
         self.name = name
         self._bus = bus
@@ -55,6 +56,7 @@ class IdempotentConsumer:
         self._max_attempts = max_attempts
         self._prefetch = prefetch
         self._linger_s = linger_s
+        self._off_routing_path = off_routing_path
         self._attempts: dict[tuple[str, int, int], int] = {}
         self._consumer: BusConsumer | None = None
 
@@ -75,7 +77,7 @@ class IdempotentConsumer:
     async def _start(self) -> BusConsumer:
         backoff = 0.5
         while True:
-            consumer = self._bus.consumer(self.name, self._topics)
+            consumer = self._bus.consumer(self.name, self._topics, off_routing_path=self._off_routing_path)
             try:
                 await consumer.start()
                 self._consumer = consumer

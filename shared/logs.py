@@ -1,8 +1,10 @@
-"""Process setup for every entry point: logging (one line per record, level from the settings) and the clock."""
+"""Process setup for every entry point: logging (one line per record, level from the settings), the clock and the
+process's CPU priority."""
 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 
 from shared import clock
@@ -25,3 +27,6 @@ def prepare_process(settings: CommonSettings) -> None:
         logging.getLogger("complaints").warning(
             "this process's clock is shifted by %s s (CLOCK_OFFSET_SECONDS)", settings.clock_offset_seconds
         )
+    if settings.process_niceness:
+        niceness = os.nice(settings.process_niceness)
+        logging.getLogger("complaints").info("this process runs at niceness %d (PROCESS_NICENESS)", niceness)

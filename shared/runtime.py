@@ -44,11 +44,12 @@ class ServiceRuntime:
     def add_consumer(self, topics: tuple[str, ...], handlers: dict[str, Handler], group: str | None = None,
                      prefetch: Prefetch | None = None, *, off_routing_path: bool = False) -> None:
         """Consume ``topics`` with ``handlers``. A consumer ``off_routing_path`` (nothing waits on its effects to
-        route a complaint) gathers its batches for ``consumer_linger_s``, which leaves the cores to the routing path
-        under load."""
+        route a complaint) gathers its batches for ``consumer_linger_s`` and lets the broker hold its idle fetches
+        longer, which leaves the cores to the routing path."""
         consumer = IdempotentConsumer(
             group or self.name, self.bus, self.db, topics, handlers, batch_size=self.settings.consumer_batch_size,
             prefetch=prefetch, linger_s=self.settings.consumer_linger_s if off_routing_path else 0.0,
+            off_routing_path=off_routing_path,
         )
         self.consumers.append(consumer)
         self._loops.append((f"consumer:{consumer.name}", consumer.run))

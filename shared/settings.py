@@ -6,7 +6,7 @@ its own fields, so one process can build all three from the same environment.
 
 from __future__ import annotations
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,10 +32,13 @@ class CommonSettings(BaseSettings):
     kafka_topic_partitions: int = 6
     kafka_replication_factor: int = 1
     kafka_request_timeout_ms: int = 10_000
-    #: How long the broker may hold a consumer's fetch when it has nothing new. Apache Kafka answers as soon as a
-    #: record arrives; a broker that may hold a fetch for the whole wait (Tansu, used in development and the
-    #: benchmarks) can add up to this much latency per hop. Shorter waits mean more idle fetches.
-    kafka_fetch_max_wait_ms: int = 50
+    #: How long the broker may hold a routing consumer's fetch when it has nothing new. Apache Kafka answers as soon
+    #: as a record arrives; a broker that holds fetches (Tansu, used in development and the benchmarks, answers
+    #: within half the wait) adds up to that much latency per hop. Shorter waits mean more idle fetches.
+    kafka_fetch_max_wait_ms: int = 10
+    #: The same for consumers off the routing path (SLA clocks, the dashboard, intake's following), whose effects
+    #: may come a fraction of a second later: fewer idle fetches leave the cores to the routing path.
+    kafka_off_path_fetch_max_wait_ms: int = 500
     embedded_bus_path: str = "./var/bus.db"
     outbox_poll_interval_s: float = 0.25
     outbox_batch_size: int = 200
@@ -43,12 +46,16 @@ class CommonSettings(BaseSettings):
     outbox_linger_s: float = 0.005
     consumer_batch_size: int = 100
     #: How long consumers off the routing path (SLA clocks, the dashboard, intake's following of routing and SLA
-    #: events) gather a batch once its first record is in: a fraction of a second on effects measured in days.
-    consumer_linger_s: float = 0.2
+    #: events) gather a batch once its first record is in: a second on effects measured in days. Bigger batches cost
+    #: far less per event, which leaves the cores to the routing path under load.
+    consumer_linger_s: float = 1.0
     log_level: str = "INFO"
     #: Secret that signs bearer tokens (HS256 JWT); every service verifies tokens with it. The default is for the
     #: embedded default on a laptop only: set your own in any shared deployment.
     auth_secret: str = "development-only-secret-change-me"
+    #: Added to the process's scheduling niceness at start (0–19; higher yields the CPU to other processes). For a
+    #: service off the routing path (the SLA service) that shares cores with intake and the router.
+    process_niceness: int = Field(0, ge=0, le=19)
     #: Shifts this process's clock by so many seconds — for drills, demos and tests that must cross a deadline
     #: without waiting for it. Leave it at 0 in service.
     clock_offset_seconds: float = 0.0

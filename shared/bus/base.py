@@ -66,7 +66,9 @@ class Bus(abc.ABC):
         """Send records in order; returns once all are durably held, raises if any could not be."""
 
     @abc.abstractmethod
-    def consumer(self, group_id: str, topics: tuple[str, ...]) -> BusConsumer: ...
+    def consumer(self, group_id: str, topics: tuple[str, ...], *, off_routing_path: bool = False) -> BusConsumer:
+        """A consumer in ``group_id``; one ``off_routing_path`` may see its records a little later for less idle
+        work."""
 
     async def healthy(self) -> bool:
         return True

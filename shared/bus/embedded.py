@@ -73,8 +73,8 @@ class EmbeddedBus(Bus):
         async with self._appended:
             self._appended.notify_all()
 
-    def consumer(self, group_id: str, topics: tuple[str, ...]) -> BusConsumer:
-        return EmbeddedConsumer(self, group_id, topics)
+    def consumer(self, group_id: str, topics: tuple[str, ...], *, off_routing_path: bool = False) -> BusConsumer:
+        return EmbeddedConsumer(self, group_id, topics)  # woken on append: no idle fetches to save
 
     async def healthy(self) -> bool:
         return self._conn is not None

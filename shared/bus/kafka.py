@@ -71,8 +71,9 @@ class KafkaBus(Bus):
         ]
         await asyncio.gather(*pending)
 
-    def consumer(self, group_id: str, topics: tuple[str, ...]) -> BusConsumer:
-        return KafkaConsumer(self._settings, group_id, topics, client_id=self._client_id)
+    def consumer(self, group_id: str, topics: tuple[str, ...], *, off_routing_path: bool = False) -> BusConsumer:
+        return KafkaConsumer(self._settings, group_id, topics, client_id=self._client_id,
+                             off_routing_path=off_routing_path)
 
     async def healthy(self) -> bool:
         producer = self._producer
@@ -86,7 +87,8 @@ class KafkaBus(Bus):
 
 
 class KafkaConsumer(BusConsumer):
-    def __init__(self, settings: CommonSettings, group_id: str, topics: tuple[str, ...], client_id: str) -> None:
+    def __init__(self, settings: CommonSettings, group_id: str, topics: tuple[str, ...], client_id: str,
+                 off_routing_path: bool = False) -> None:
         self._consumer = AIOKafkaConsumer(
             *topics,
             bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -94,7 +96,8 @@ class KafkaConsumer(BusConsumer):
             client_id=f"{client_id}-{group_id}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+            fetch_max_wait_ms=(settings.kafka_off_path_fetch_max_wait_ms if off_routing_path
+                               else settings.kafka_fetch_max_wait_ms),
             request_timeout_ms=max(settings.kafka_request_timeout_ms, 40_000),
         )
 

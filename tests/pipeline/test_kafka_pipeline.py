@@ -1,13 +1,15 @@
 """End to end on real components: a Kafka-protocol broker and PostgreSQL.
 
-The three services run as separate processes, as in scale-out; the outage test pauses the broker while complaints
-are filed and checks that each is routed exactly once after it comes back.
+The three services run as separate processes, as in scale-out (the SLA service at a lower CPU priority, as the
+benchmark runs it); the outage test pauses the broker while complaints are filed and checks that each is routed
+exactly once after it comes back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 
 import httpx
 import pytest
@@ -42,15 +44,17 @@ def kafka_env(bootstrap: str, database_url: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def service_processes(env: dict[str, str], log_dir):
+def service_processes(env: dict[str, str], log_dir, extra: dict[str, dict[str, str]] | None = None):
+    """The three services as processes; ``extra`` adds environment variables for one of them."""
     ports = {name: free_port() for name in ("intake", "router", "sla")}
-    procs = []
+    procs = {}
     try:
         for name, port in ports.items():
-            procs.append(spawn_service(name, {**env, f"{name.upper()}_PORT": str(port)}, log_dir / f"{name}.log"))
-        yield ports
+            procs[name] = spawn_service(name, {**env, f"{name.upper()}_PORT": str(port), **(extra or {}).get(name, {})},
+                                        log_dir / f"{name}.log")
+        yield ports, procs
     finally:
-        for proc in procs:
+        for proc in procs.values():
             stop_process(proc)
 
 
@@ -65,15 +69,18 @@ async def wait_ready(client: httpx.AsyncClient, url: str) -> None:
 
 async def test_three_services_as_processes_on_kafka_and_postgres(broker, postgres_url, tmp_path):
     env = kafka_env(broker.bootstrap, postgres_url)
-    with service_processes(env, tmp_path) as ports:
+    with service_processes(env, tmp_path, {"sla": {"PROCESS_NICENESS": "10"}}) as (ports, procs):
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['intake']}", timeout=30) as client:
             client = FilerClient(client)
             for name, port in ports.items():
                 await wait_ready(client, f"http://127.0.0.1:{port}/readyz")
+            niceness = {name: os.getpriority(os.PRIO_PROCESS, proc.pid) for name, proc in procs.items()}
             created = [(await client.post("/v1/complaints", json=body)).json() for body in BODIES]
             views = [await wait_routed(client, c["id"], timeout=60) for c in created]
     assert [v["department"] for v in views] == ["power", "tax", "hrss", "market"]
     assert all(v["due_at"] for v in views)
+    assert niceness["sla"] == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
+    assert niceness["intake"] == niceness["router"] == os.getpriority(os.PRIO_PROCESS, 0)
 
     bus = KafkaBus(CommonSettings(kafka_bootstrap_servers=broker.bootstrap, kafka_enable_idempotence=False), "t")
     events = by_complaint(await bus_events(bus, idle_s=2.0))
