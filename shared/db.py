@@ -117,6 +117,86 @@ async def execute_many(session: AsyncSession, statement: Insert | Update, rows: 
     await session.execute(statement, rows)
 
 
+@dataclass(frozen=True)
+class _CombinedInsert:
+    """Several INSERTs as one PostgreSQL statement: each takes its rows as one array per column (``unnest``), and all
+    but the last are data-modifying ``WITH`` clauses. One round trip for what would be one per table; the text does
+    not depend on how many rows there are, so it is prepared once."""
+
+    sql: str
+    #: Per INSERT: its columns and each column's conversion (None where the driver takes the value as it is).
+    parts: tuple[tuple[tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]], ...]
+
+    @classmethod
+    def compile(cls, inserts: list[tuple[Insert, tuple[str, ...]]], dialect: Dialect) -> "_CombinedInsert":
+        quote = dialect.identifier_preparer
+        clauses, parts, n = [], [], 0
+        for statement, keys in inserts:
+            table = statement.table
+            impls = [table.c[key].type.dialect_impl(dialect) for key in keys]
+            arrays = ", ".join(f"${n + i + 1}::{impl.compile(dialect=dialect)}[]" for i, impl in enumerate(impls))
+            n += len(keys)
+            conflict = " ON CONFLICT DO NOTHING" if statement._post_values_clause is not None else ""
+            clauses.append(f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(k) for k in keys)}) "
+                           f"SELECT * FROM unnest({arrays}){conflict}")
+            parts.append((keys, tuple(impl.bind_processor(dialect) for impl in impls)))
+        *first, last = clauses
+        prefix = "WITH " + ", ".join(f"w{i} AS ({clause})" for i, clause in enumerate(first)) + " " if first else ""
+        return cls(prefix + last, tuple(parts))
+
+    def arguments(self, rows: list[list[dict[str, Any]]]) -> list[list[Any]]:
+        arguments = []
+        for (keys, conversions), table_rows in zip(self.parts, rows):
+            for key, convert in zip(keys, conversions):
+                column = [row[key] for row in table_rows]
+                arguments.append([convert(v) for v in column] if convert is not None else column)
+        return arguments
+
+
+_COMBINED_INSERTS: dict[tuple[Any, ...], _CombinedInsert] = {}
+
+
+def _combinable(statement: Insert | Update) -> bool:
+    """An INSERT of plain rows, at most ignoring any conflict: what ``_CombinedInsert`` runs."""
+    if not isinstance(statement, Insert) or statement._returning:
+        return False
+    conflict = statement._post_values_clause
+    return conflict is None or (conflict.__visit_name__ == "on_conflict_do_nothing"
+                                and conflict.constraint_target is None and not conflict.inferred_target_elements)
+
+
+async def write_all(session: AsyncSession, writes: list[tuple[Insert | Update, list[dict[str, Any]]]]) -> None:
+    """Run each statement once per row (as ``execute_many``), in the session's transaction.
+
+    On PostgreSQL, once the transaction has begun, the UPDATEs run first and every INSERT then goes in one statement
+    (``_CombinedInsert``): the rows of a filing or a consumer batch and their outbox events cost one round trip. Writes
+    that cannot be reordered so (an UPDATE of a table also inserted into) run in order, one statement each."""
+    writes = [(statement, rows) for statement, rows in writes if rows]
+    if not writes:
+        return
+    conn = await session.connection()
+    driver = (await conn.get_raw_connection()).driver_connection if conn.dialect.name == "postgresql" else None
+    inserts = [(st, rows) for st, rows in writes if isinstance(st, Insert)]
+    updates = [(st, rows) for st, rows in writes if not isinstance(st, Insert)]
+    if (driver is None or not driver.is_in_transaction() or len(inserts) < 2
+            or not all(_combinable(st) for st, _rows in inserts)
+            or {st.table for st, _rows in updates} & {st.table for st, _rows in inserts}):
+        for statement, rows in writes:
+            await execute_many(session, statement, rows)
+        return
+    for statement, rows in updates:
+        await execute_many(session, statement, rows)
+    shape = [(statement, tuple(rows[0])) for statement, rows in inserts]
+    cache_key = tuple(shape)
+    combined = _COMBINED_INSERTS.get(cache_key)
+    if combined is None:
+        combined = _COMBINED_INSERTS[cache_key] = _CombinedInsert.compile(shape, conn.dialect)
+    try:
+        await driver.execute(combined.sql, *combined.arguments([rows for _st, rows in inserts]))
+    except Exception as exc:
+        raise _as_sqlalchemy_error(exc, combined.sql) from exc
+
+
 def _as_sqlalchemy_error(exc: Exception, sql: str) -> Exception:
     """The error SQLAlchemy would have raised for a driver error, so callers handle one kind (a constraint violated,
     the connection lost)."""
@@ -209,6 +289,11 @@ class UnitOfWork:
         batch. A handler that reads such rows back calls ``write_queued()`` first."""
         self._later.setdefault(statement, []).append(row)
 
+    def write_later_all(self, statement: Insert | Update, rows: list[dict[str, Any]]) -> None:
+        """``write_later`` for many rows."""
+        if rows:
+            self._later.setdefault(statement, []).extend(rows)
+
     def before_commit(self, step: Callable[[], Awaitable[None]]) -> None:
         """Run ``step`` at the start of ``commit()``: a handler that keeps rows in memory through a batch writes
         them there, once, whatever they became."""
@@ -219,8 +304,7 @@ class UnitOfWork:
         later, self._later = self._later, {}
         if later:
             await self.session.flush()
-            for statement, rows in later.items():
-                await execute_many(self.session, statement, rows)
+            await write_all(self.session, list(later.items()))
 
     async def mark_processed(self, consumer: str, event_id: str) -> bool:
         """Record that ``consumer`` handled ``event_id``; False when it already had (skip the effects)."""
@@ -248,11 +332,10 @@ class UnitOfWork:
         steps, self._before_commit = self._before_commit, []
         for step in steps:
             await step()
-        await self.write_queued()
         envelopes, self._envelopes = self._envelopes, []
-        if envelopes:
-            await execute_many(self.session, self._db.outbox_insert,
-                              [self._db.outbox.row(envelope) for envelope in envelopes])
+        # The queued rows and the outbox events go together: one statement on PostgreSQL.
+        self.write_later_all(self._db.outbox_insert, [self._db.outbox.row(envelope) for envelope in envelopes])
+        await self.write_queued()
         await self.session.commit()
         if envelopes:
             for listener in self._db._commit_listeners:

@@ -19,6 +19,7 @@ def embedded_settings(tmp: Path, **overrides) -> AllInOneSettings:
         kafka_bootstrap_servers="",
         timer_interval_s=0.2,
         outbox_poll_interval_s=0.1,
+        consumer_linger_s=0.2,
     )
     values.update(overrides)
     return AllInOneSettings(**values)

@@ -2,7 +2,7 @@
 
 A filing arrives validated; the writer takes every filing that is waiting (up to ``max_batch``), and in one
 transaction looks up duplicate candidates for all their enterprises at once, inserts the complaints, contact rows,
-history entries and outbox events with one statement per table, commits, and answers each caller. Nothing is
+history entries and outbox events (one statement for them all on PostgreSQL), commits, and answers each caller. Nothing is
 acknowledged before its commit. When a batch hits a constraint (an Idempotency-Key raced by a concurrent retry, a
 tracking-number clash), each of its filings is written alone, so one bad filing never fails the others.
 """
@@ -27,7 +27,7 @@ from services.intake.models import Complaint, FilerContact
 from services.intake.repository import INSERT_HISTORY
 from services.intake.schemas import ComplaintCreate
 from shared.calendar import SHANGHAI
-from shared.db import Database, execute_many
+from shared.db import Database
 from shared.events import ComplaintDuplicateLinkedV1, ComplaintReceivedV1
 
 log = logging.getLogger("complaints.intake")
@@ -183,10 +183,10 @@ class FilingWriter:
                         complaint_id=row["id"], actor="intake", department=None, status=row["status"], version=1,
                         at=filing.now, original_id=row["original_id"],
                     ), time=filing.now)
-            await execute_many(uow.session, INSERT_COMPLAINT, rows)
-            await execute_many(uow.session, INSERT_CONTACT, contacts)
-            await execute_many(uow.session, INSERT_HISTORY, history)
-            await uow.commit()
+            uow.write_later_all(INSERT_COMPLAINT, rows)
+            uow.write_later_all(INSERT_CONTACT, contacts)
+            uow.write_later_all(INSERT_HISTORY, history)
+            await uow.commit()  # the rows and their events in one statement (PostgreSQL)
         return [Accepted(r["id"], r["tracking_number"], r["status"], r["channel"], r["received_at"], r["original_id"])
                 for r in rows]
 

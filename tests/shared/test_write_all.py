@@ -1,0 +1,148 @@
+"""Rows queued in a unit of work and its outbox events are written at commit — on PostgreSQL as one statement for all
+the INSERTs (``shared.db.write_all``). Whatever the statement, the rows must come back exactly as queued, a violated
+constraint must keep nothing of the unit, and an UPDATE of a table inserted into in the same unit must see the row."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.intake.app import build_runtime
+from services.intake.filing import INSERT_COMPLAINT, _complaint_defaults
+from services.intake.models import Complaint, HistoryEntry
+from services.intake.repository import INSERT_HISTORY
+from shared import db as shared_db
+from shared.events import SlaMetV1
+from shared.settings import IntakeSettings
+from tests.support import fresh_postgres
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+COMPLAINT = Complaint.__table__
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request, tmp_path):
+    async def ready(url):
+        built = build_runtime(IntakeSettings(database_url=url), None)  # type: ignore[arg-type] - no bus needed
+        await built.migrate()
+        return built.db
+
+    if request.param == "sqlite":
+        database = await ready(f"sqlite+aiosqlite:///{tmp_path}/intake.db")
+        yield database
+        await database.dispose()
+    else:
+        async with fresh_postgres() as url:
+            database = await ready(url)
+            yield database
+            await database.dispose()
+
+
+def complaint(cid: str, **values) -> dict:
+    row = {k: (v() if callable(v) else v) for k, v in _complaint_defaults().items()}
+    row.update(id=cid, tracking_number=f"T-{cid}", idempotency_key=None, request_hash=None, title="停电",
+               text="工业园区一周停电四次", channel="api", enterprise_name="青山县某陶瓷厂",
+               credit_code="91350100M000100Y43", township=None, address=None, status="received", received_at=T0,
+               updated_at=T0, version=1, filed_by=None, original_id=None, due_at=None)
+    row.update(values)
+    return row
+
+
+def history(cid: str, n: int) -> dict:
+    return {"complaint_id": cid, "at": T0 + timedelta(seconds=n), "actor": "intake", "action": "received",
+            "detail": {"n": n, "说明": "受理"}}
+
+
+def met(cid: str) -> SlaMetV1:
+    return SlaMetV1(complaint_id=cid, milestone="resolution", department="power", policy="standard",
+                    due_at=T0 + timedelta(days=10),
+                    done_at=T0 + timedelta(days=2))
+
+
+async def test_rows_and_events_come_back_as_queued(db):
+    async with db.unit_of_work() as uow:
+        uow.write_later_all(INSERT_COMPLAINT, [complaint("c-1", also=["housing", "market"], due_at=T0),
+                                               complaint("c-2", financial_service=True)])
+        uow.write_later_all(INSERT_HISTORY, [history("c-1", 1), history("c-2", 2), history("c-1", 3)])
+        first = uow.emit(met("c-1"), event_id="event-1")
+        uow.emit(met("c-2"))
+        uow.emit(met("c-1"), event_id="event-1")  # a second copy of the same event is ignored
+        await uow.commit()
+
+    async with db.unit_of_work() as uow:
+        complaints = {c.id: c for c in (await uow.session.execute(select(Complaint))).scalars()}
+        lines = (await uow.session.execute(select(HistoryEntry).order_by(HistoryEntry.id))).scalars().all()
+        outbox = (await uow.session.execute(select(db.outbox.outbox).order_by(db.outbox.outbox.c.seq))).all()
+    assert complaints["c-1"].also == ["housing", "market"] and complaints["c-1"].due_at == T0
+    assert complaints["c-2"].financial_service is True and complaints["c-2"].also == []
+    assert complaints["c-2"].township is None and complaints["c-2"].received_at == T0
+    assert [(h.complaint_id, h.at, h.detail) for h in lines] == [
+        ("c-1", T0 + timedelta(seconds=1), {"n": 1, "说明": "受理"}),
+        ("c-2", T0 + timedelta(seconds=2), {"n": 2, "说明": "受理"}),
+        ("c-1", T0 + timedelta(seconds=3), {"n": 3, "说明": "受理"}),
+    ]
+    assert [row.key for row in outbox] == ["c-1", "c-2"]
+    assert outbox[0].event_id == "event-1" and outbox[0].payload == first.to_bytes()
+    assert all(row.published_at is None for row in outbox)
+
+
+async def test_a_violated_constraint_keeps_nothing_of_the_unit(db):
+    async with db.unit_of_work() as uow:
+        uow.write_later_all(INSERT_COMPLAINT, [complaint("c-1")])
+        await uow.commit()
+
+    with pytest.raises(IntegrityError):
+        async with db.unit_of_work() as uow:
+            uow.write_later_all(INSERT_COMPLAINT, [complaint("c-2"), complaint("c-1")])  # c-1 exists
+            uow.write_later_all(INSERT_HISTORY, [history("c-2", 1)])
+            uow.emit(met("c-2"))
+            await uow.commit()
+
+    async with db.unit_of_work() as uow:
+        ids = (await uow.session.execute(select(Complaint.id))).scalars().all()
+        lines = await uow.session.scalar(select(func.count()).select_from(HistoryEntry))
+        events = await uow.session.scalar(select(func.count()).select_from(db.outbox.outbox))
+    assert (ids, lines, events) == (["c-1"], 0, 0)
+
+
+async def test_an_update_of_a_table_inserted_into_sees_the_inserted_row(db):
+    rename = update(COMPLAINT).where(COMPLAINT.c.id == bindparam("target_id")).values(title=bindparam("title"))
+    async with db.unit_of_work() as uow:
+        uow.write_later(INSERT_COMPLAINT, complaint("c-1"))
+        uow.write_later(INSERT_HISTORY, history("c-1", 1))
+        uow.write_later(rename, {"target_id": "c-1", "title": "又停电了"})
+        uow.emit(met("c-1"))
+        await uow.commit()
+
+    async with db.unit_of_work() as uow:
+        title = await uow.session.scalar(select(Complaint.title))
+    assert title == "又停电了"
+
+
+async def test_on_postgresql_the_inserts_of_a_unit_go_as_one_statement(db):
+    if db.dialect != "postgresql":
+        pytest.skip("the combined statement is PostgreSQL's")
+    statements: list[str] = []
+    async with db.unit_of_work() as uow:
+        driver = (await (await uow.session.connection()).get_raw_connection()).driver_connection
+
+        def log(query) -> None:
+            statements.append(query.query)
+
+        driver.add_query_logger(log)
+        try:
+            # Every writer reads first (duplicate candidates, processed event ids …), which begins the transaction.
+            await uow.session.execute(select(func.count()).select_from(COMPLAINT))
+            uow.write_later_all(INSERT_COMPLAINT, [complaint("c-1"), complaint("c-2")])
+            uow.write_later_all(INSERT_HISTORY, [history("c-1", 1), history("c-2", 2)])
+            uow.emit(met("c-1"))
+            await uow.commit()
+        finally:
+            driver.remove_query_logger(log)
+    # (The driver may first look up the array types once per connection.)
+    writes = [sql for sql in statements if "INSERT INTO" in sql]
+    assert len(writes) == 1 and writes[0].startswith("WITH")
+    assert all(table in writes[0] for table in ("intake_complaint", "intake_history", "intake_outbox"))
