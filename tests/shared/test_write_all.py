@@ -23,22 +23,31 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 COMPLAINT = Complaint.__table__
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def db(request, tmp_path):
-    async def ready(url):
-        built = build_runtime(IntakeSettings(database_url=url), None)  # type: ignore[arg-type] - no bus needed
-        await built.migrate()
-        return built.db
+async def _ready(url: str):
+    built = build_runtime(IntakeSettings(database_url=url), None)  # type: ignore[arg-type] - no bus needed
+    await built.migrate()
+    return built.db
 
-    if request.param == "sqlite":
-        database = await ready(f"sqlite+aiosqlite:///{tmp_path}/intake.db")
+
+@pytest.fixture
+async def postgres_db():
+    async with fresh_postgres() as url:
+        database = await _ready(url)
         yield database
         await database.dispose()
-    else:
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request, tmp_path):
+    if request.param == "postgres":
         async with fresh_postgres() as url:
-            database = await ready(url)
+            database = await _ready(url)
             yield database
             await database.dispose()
+        return
+    database = await _ready(f"sqlite+aiosqlite:///{tmp_path}/intake.db")
+    yield database
+    await database.dispose()
 
 
 def complaint(cid: str, **values) -> dict:
@@ -122,9 +131,8 @@ async def test_an_update_of_a_table_inserted_into_sees_the_inserted_row(db):
     assert title == "又停电了"
 
 
-async def test_on_postgresql_the_inserts_of_a_unit_go_as_one_statement(db):
-    if db.dialect != "postgresql":
-        pytest.skip("the combined statement is PostgreSQL's")
+async def test_on_postgresql_the_inserts_of_a_unit_go_as_one_statement(postgres_db):
+    db = postgres_db
     statements: list[str] = []
     async with db.unit_of_work() as uow:
         driver = (await (await uow.session.connection()).get_raw_connection()).driver_connection
