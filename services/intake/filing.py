@@ -2,9 +2,9 @@
 
 A filing arrives validated; the writer takes every filing that is waiting (up to ``max_batch``), and in one
 transaction looks up duplicate candidates for all their enterprises at once, inserts the complaints, contact rows,
-history entries and outbox events (one statement for them all on PostgreSQL), commits, and answers each caller. Nothing is
-acknowledged before its commit. When a batch hits a constraint (an Idempotency-Key raced by a concurrent retry, a
-tracking-number clash), each of its filings is written alone, so one bad filing never fails the others.
+history entries and outbox events (one statement for them all on PostgreSQL), commits, and answers each caller.
+Nothing is acknowledged before its commit. When a batch hits a constraint (an Idempotency-Key raced by a concurrent
+retry, a tracking-number clash), each of its filings is written alone, so one bad filing never fails the others.
 """
 
 from __future__ import annotations
