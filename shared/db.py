@@ -19,7 +19,14 @@ from sqlalchemy import Table, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.dml import Insert, Update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.selectable import Select
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from shared.events import Envelope, EventData
 from shared.outbox import OutboxTables, insert_ignore
@@ -66,14 +73,22 @@ class _DriverStatement:
     #: (position, conversion) for the parameters whose type converts its value (JSON, instants).
     conversions: tuple[tuple[int, Callable[[Any], Any]], ...]
 
+    #: Values of the parameters bound in the statement itself (``bindparam(name, value)``), by name.
+    fixed: tuple[tuple[str, Any], ...] = ()
+
     @classmethod
-    def compile(cls, statement: Insert | Update, keys: tuple[str, ...], dialect: Dialect) -> "_DriverStatement":
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    def compile(cls, statement: Insert | Update | Select, keys: tuple[str, ...], dialect: Dialect
+                ) -> "_DriverStatement":
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys else None)
         names = tuple(compiled.positiontup or ())
         processors = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-        return cls(str(compiled), names, tuple((i, p) for i, p in enumerate(processors) if p is not None))
+        fixed = tuple((name, compiled.binds[name].value) for name in names
+                      if compiled.binds[name].value is not None and not compiled.binds[name].required)
+        return cls(str(compiled), names, tuple((i, p) for i, p in enumerate(processors) if p is not None), fixed)
 
     def values(self, row: dict[str, Any]) -> list[Any]:
+        if self.fixed:
+            row = {**dict(self.fixed), **row}
         values = [row[key] for key in self.keys]
         for i, convert in self.conversions:
             values[i] = convert(values[i])
@@ -81,6 +96,16 @@ class _DriverStatement:
 
 
 _DRIVER_STATEMENTS: dict[tuple[Any, ...], _DriverStatement] = {}
+
+
+def _driver_statement(statement: Insert | Update | Select, keys: tuple[str, ...], dialect: Dialect
+                      ) -> _DriverStatement:
+    """``statement`` in the driver's form, compiled once per statement and parameter names."""
+    cache_key = (statement, keys)
+    compiled = _DRIVER_STATEMENTS.get(cache_key)
+    if compiled is None:
+        compiled = _DRIVER_STATEMENTS[cache_key] = _DriverStatement.compile(statement, keys, dialect)
+    return compiled
 
 
 def column_defaults(table: Table) -> dict[str, Any]:
@@ -104,15 +129,11 @@ async def execute_many(session: AsyncSession, statement: Insert | Update, rows: 
     if conn.dialect.name == "postgresql":
         driver = (await conn.get_raw_connection()).driver_connection
         if driver is not None and driver.is_in_transaction():
-            keys = tuple(rows[0])
-            cache_key = (statement, keys)
-            compiled = _DRIVER_STATEMENTS.get(cache_key)
-            if compiled is None:
-                compiled = _DRIVER_STATEMENTS[cache_key] = _DriverStatement.compile(statement, keys, conn.dialect)
+            compiled = _driver_statement(statement, tuple(rows[0]), conn.dialect)
             try:
                 await driver.executemany(compiled.sql, [compiled.values(row) for row in rows])
             except Exception as exc:
-                raise _as_sqlalchemy_error(exc, compiled.sql) from exc
+                raise _as_sqlalchemy_error(exc, compiled.sql, driver) from exc
             return
     await session.execute(statement, rows)
 
@@ -186,25 +207,30 @@ async def write_all(session: AsyncSession, writes: list[tuple[Insert | Update, l
         return
     for statement, rows in updates:
         await execute_many(session, statement, rows)
+    await _insert_combined(driver, conn.dialect, inserts)
+
+
+async def _insert_combined(driver: Any, dialect: Dialect, inserts: list[tuple[Insert, list[dict[str, Any]]]]) -> None:
+    """Every row of ``inserts`` in one statement (``_CombinedInsert``) on the asyncpg connection ``driver``."""
     shape = [(statement, tuple(rows[0])) for statement, rows in inserts]
     cache_key = tuple(shape)
     combined = _COMBINED_INSERTS.get(cache_key)
     if combined is None:
-        combined = _COMBINED_INSERTS[cache_key] = _CombinedInsert.compile(shape, conn.dialect)
+        combined = _COMBINED_INSERTS[cache_key] = _CombinedInsert.compile(shape, dialect)
     try:
         await driver.execute(combined.sql, *combined.arguments([rows for _st, rows in inserts]))
     except Exception as exc:
-        raise _as_sqlalchemy_error(exc, combined.sql) from exc
+        raise _as_sqlalchemy_error(exc, combined.sql, driver) from exc
 
 
-def _as_sqlalchemy_error(exc: Exception, sql: str) -> Exception:
-    """The error SQLAlchemy would have raised for a driver error, so callers handle one kind (a constraint violated,
-    the connection lost)."""
+def _as_sqlalchemy_error(exc: Exception, sql: str, driver: Any) -> Exception:
+    """The error SQLAlchemy would have raised for an error of the asyncpg connection ``driver``, so callers handle one
+    kind (a constraint violated, the connection lost — as SQLAlchemy judges it: the connection is closed)."""
     import asyncpg
 
     if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
         return IntegrityError(sql, None, exc)
-    lost = isinstance(exc, (asyncpg.ConnectionDoesNotExistError, OSError))
+    lost = isinstance(exc, (asyncpg.ConnectionDoesNotExistError, OSError)) or driver.is_closed()
     if lost or isinstance(exc, (asyncpg.PostgresError, asyncpg.InterfaceError)):
         return DBAPIError(sql, None, exc, connection_invalidated=lost)
     return exc
@@ -221,6 +247,10 @@ class Database:
         #: driver's form of each statement it runs.
         self.outbox_insert = insert_ignore(outbox.outbox, self.engine.dialect.name)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        #: PostgreSQL connections outside any transaction block, for units of work committed by one statement.
+        self.autocommit_engine = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql" else None
+        )
         self._commit_listeners: list[Callable[[], None]] = []
 
     @property
@@ -231,8 +261,10 @@ class Database:
         """Call ``listener`` after each commit that wrote outbox rows (wakes the relay)."""
         self._commit_listeners.append(listener)
 
-    def unit_of_work(self) -> "UnitOfWork":
-        return UnitOfWork(self)
+    def unit_of_work(self, *, one_statement: bool = False) -> "UnitOfWork":
+        """A unit of work; ``one_statement`` for one that reads with ``read`` and writes only new rows queued with
+        ``write_later`` (see ``UnitOfWork``)."""
+        return UnitOfWork(self, one_statement=one_statement)
 
     async def ping(self) -> bool:
         try:
@@ -247,8 +279,20 @@ class Database:
 
 
 class UnitOfWork:
-    def __init__(self, db: Database) -> None:
+    """Reads and writes that commit together or not at all.
+
+    A unit of work made ``one_statement`` reads with ``read`` and writes only new rows, queued with ``write_later``,
+    and its outbox events. On PostgreSQL it then has no session: it works on the driver's connection outside any
+    transaction block, its reads see what is committed when each runs (as they would at READ COMMITTED, PostgreSQL's
+    default), and ``commit()`` writes everything as one statement, atomic on its own — no BEGIN or COMMIT round trip,
+    and none of the session's bookkeeping, on the path every filing takes. Elsewhere it is an ordinary unit of work.
+    """
+
+    def __init__(self, db: Database, *, one_statement: bool = False) -> None:
         self._db = db
+        self._one_statement = one_statement and db.autocommit_engine is not None
+        self._connection: AsyncConnection | None = None
+        self._driver: Any = None
         self._envelopes: list[Envelope] = []
         self.session: AsyncSession
         #: What the handlers of one consumer batch share, such as rows a batch prefetch read for all of them.
@@ -261,18 +305,39 @@ class UnitOfWork:
         return self._db.dialect
 
     async def __aenter__(self) -> "UnitOfWork":
-        self.session = self._db.sessions()
+        if self._one_statement:
+            self._connection = await self._db.autocommit_engine.connect()
+            self._driver = (await self._connection.get_raw_connection()).driver_connection
+        else:
+            self.session = self._db.sessions()
         self._envelopes = []
         self.memo = {}
         self._later = {}
         self._before_commit = []
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
+        if self._connection is not None:  # one statement: nothing was written unless it ran
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                await self._connection.invalidate()  # a lost connection does not go back to the pool
+            await self._connection.close()
+            return
         # Objects read here stay usable (detached, loaded) after the block; anything not committed is discarded.
         self.session.expunge_all()
         await self.session.rollback()
         await self.session.close()
+
+    async def read(self, statement: Select, params: dict[str, Any]) -> list[Any]:
+        """The rows of the query ``statement`` with ``params``, as tuples. A one-statement unit of work on PostgreSQL
+        runs it through the driver, prepared once; the selected columns must be ones the driver returns as they are
+        stored (text, numbers)."""
+        if self._driver is None:
+            return list((await self.session.execute(statement, params)).all())
+        compiled = _driver_statement(statement, tuple(params), self._db.engine.dialect)
+        try:
+            return [tuple(record) for record in await self._driver.fetch(compiled.sql, *compiled.values(params))]
+        except Exception as exc:
+            raise _as_sqlalchemy_error(exc, compiled.sql, self._driver) from exc
 
     def emit(self, data: EventData, *, event_id: str | None = None, time: datetime | None = None) -> Envelope:
         """Queue an event for the outbox; it is written with the next ``commit()`` and published after it.
@@ -335,8 +400,16 @@ class UnitOfWork:
         envelopes, self._envelopes = self._envelopes, []
         # The queued rows and the outbox events go together: one statement on PostgreSQL.
         self.write_later_all(self._db.outbox_insert, [self._db.outbox.row(envelope) for envelope in envelopes])
-        await self.write_queued()
-        await self.session.commit()
+        if self._driver is not None:
+            later, self._later = self._later, {}
+            inserts = [(statement, rows) for statement, rows in later.items() if rows]
+            if not all(isinstance(statement, Insert) and _combinable(statement) for statement, _rows in inserts):
+                raise ValueError("a one-statement unit of work writes only new rows")
+            if inserts:
+                await _insert_combined(self._driver, self._db.engine.dialect, inserts)
+        else:
+            await self.write_queued()
+            await self.session.commit()
         if envelopes:
             for listener in self._db._commit_listeners:
                 listener()

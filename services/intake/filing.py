@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import String, any_, bindparam, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Select
 
 from services.intake.duplicates import find_original
 from services.intake.lifecycle import Status
@@ -27,7 +29,7 @@ from services.intake.models import Complaint, FilerContact
 from services.intake.repository import INSERT_HISTORY
 from services.intake.schemas import ComplaintCreate
 from shared.calendar import SHANGHAI
-from shared.db import Database
+from shared.db import Database, UnitOfWork
 from shared.events import ComplaintDuplicateLinkedV1, ComplaintReceivedV1
 
 log = logging.getLogger("complaints.intake")
@@ -112,6 +114,7 @@ class FilingWriter:
         self._duplicates = duplicates
         self._max_batch = max_batch
         self._queue: asyncio.Queue[NewFiling] = asyncio.Queue()
+        self._candidates_query = candidates_query(db.dialect == "postgresql")
 
     async def file(self, body: ComplaintCreate, *, idempotency_key: str | None, fingerprint: str | None, now: datetime,
                    filed_by: str | None) -> Accepted:
@@ -155,8 +158,8 @@ class FilingWriter:
 
     async def _write(self, batch: list[NewFiling]) -> list[Accepted]:
         rows = [_complaint_row(f) for f in batch]
-        async with self._db.unit_of_work() as uow:
-            earlier = await self._candidates(uow.session, batch)
+        async with self._db.unit_of_work(one_statement=True) as uow:
+            earlier = await self._candidates(uow, batch)
             contacts, history = [], []
             for filing, row in zip(batch, rows):
                 code = row["credit_code"]
@@ -190,18 +193,28 @@ class FilingWriter:
         return [Accepted(r["id"], r["tracking_number"], r["status"], r["channel"], r["received_at"], r["original_id"])
                 for r in rows]
 
-    async def _candidates(self, session, batch: list[NewFiling]) -> dict[str, list[tuple[str, str, str]]]:
+    async def _candidates(self, uow: UnitOfWork, batch: list[NewFiling]) -> dict[str, list[tuple[str, str, str]]]:
         """The enterprises' first complaints still open within the window, oldest first, by credit code."""
-        codes = sorted({f.body.filer.credit_code for f in batch})
         since = min(f.now for f in batch) - self._duplicates.window
-        result = await session.execute(
-            select(COMPLAINT.c.id, COMPLAINT.c.credit_code, COMPLAINT.c.title, COMPLAINT.c.text)
-            .where(COMPLAINT.c.credit_code.in_(codes), COMPLAINT.c.received_at >= since,
-                   COMPLAINT.c.original_id.is_(None), COMPLAINT.c.status.in_(LINKABLE))
-            .order_by(COMPLAINT.c.received_at, COMPLAINT.c.id)
-        )
+        rows = await uow.read(self._candidates_query, {"codes": sorted({f.body.filer.credit_code for f in batch}),
+                                                       "since": since})
         earlier: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-        for complaint_id, code, title, text in result.all():
+        for complaint_id, code, title, text in rows:
             earlier[code].append((complaint_id, title, text))
         return earlier
 
+
+def candidates_query(postgres: bool) -> Select:
+    """The first complaints (not linked to another) still open of the enterprises ``codes`` received since ``since``,
+    oldest first. On PostgreSQL the codes go as one array: one prepared statement whatever their number."""
+    if postgres:
+        codes = COMPLAINT.c.credit_code == any_(bindparam("codes", type_=postgresql.ARRAY(String)))
+        linkable = COMPLAINT.c.status == any_(bindparam("linkable", list(LINKABLE), type_=postgresql.ARRAY(String)))
+    else:
+        codes = COMPLAINT.c.credit_code.in_(bindparam("codes", expanding=True))
+        linkable = COMPLAINT.c.status.in_(LINKABLE)
+    return (
+        select(COMPLAINT.c.id, COMPLAINT.c.credit_code, COMPLAINT.c.title, COMPLAINT.c.text)
+        .where(codes, COMPLAINT.c.received_at >= bindparam("since"), COMPLAINT.c.original_id.is_(None), linkable)
+        .order_by(COMPLAINT.c.received_at, COMPLAINT.c.id)
+    )

@@ -1,6 +1,6 @@
 """Lost database connections (a PostgreSQL restart or fail-over ends every session): the services notice on first
-use, answer a caller a 503 to retry — never a 500 — and carry on without a restart: the outbox relay takes its lock
-again, filing works, and a complaint filed afterwards is routed."""
+use — by a filing or by a read — answer a caller a 503 to retry — never a 500 — and carry on without a restart: the
+outbox relay takes its lock again, filing works, and a complaint filed afterwards is routed."""
 
 from __future__ import annotations
 
@@ -40,9 +40,22 @@ async def test_services_recover_from_lost_database_connections(postgres_url, tmp
         assert first.status_code == 201, first.text
         await wait_routed(client, first.json()["id"])
 
+        # Filing meets the dead connections first (it writes through the driver, outside the session).
         assert await _end_every_session(postgres_url) > 0
 
-        # Every answer is the complaint or a 503 to retry; the first that meets a dead connection gets the 503.
+        async def filed():
+            response = await client.post("/v1/complaints", json=complaint_body(
+                "园区道路坑洼", "园区主干道坑洼积水，货车进出困难，请尽快修复。"))
+            assert response.status_code in (201, 503), response.text
+            return response if response.status_code == 201 else None
+
+        second = await eventually(filed, timeout=10, interval=0.1)
+        await wait_routed(client, second.json()["id"])
+
+        # Reading meets them first: every answer is the complaint or a 503 to retry; the first that meets a dead
+        # connection gets the 503.
+        assert await _end_every_session(postgres_url) > 0
+
         async def readable():
             response = await client.get(f"/v1/complaints/{first.json()['id']}")
             assert response.status_code in (200, 503), response.text
@@ -53,15 +66,8 @@ async def test_services_recover_from_lost_database_connections(postgres_url, tmp
             return response
 
         await eventually(readable, timeout=10, interval=0.1)
-
-        async def filed():
-            response = await client.post("/v1/complaints", json=complaint_body(
-                "园区道路坑洼", "园区主干道坑洼积水，货车进出困难，请尽快修复。"))
-            assert response.status_code in (201, 503), response.text
-            return response if response.status_code == 201 else None
-
-        second = await eventually(filed, timeout=10, interval=0.1)
-        await wait_routed(client, second.json()["id"])
+        third = await eventually(filed, timeout=10, interval=0.1)
+        await wait_routed(client, third.json()["id"])
 
 
 async def test_a_lost_connection_is_a_503_to_retry_and_other_database_errors_stay_500(tmp_path):

@@ -1,13 +1,15 @@
 """Rows queued in a unit of work and its outbox events are written at commit — on PostgreSQL as one statement for all
-the INSERTs (``shared.db.write_all``). Whatever the statement, the rows must come back exactly as queued, a violated
-constraint must keep nothing of the unit, and an UPDATE of a table inserted into in the same unit must see the row."""
+the INSERTs (``shared.db.write_all``), and for a one-statement unit of work without any transaction block. Whatever
+the statement, the rows must come back exactly as queued, a violated constraint must keep nothing of the unit, and an
+UPDATE of a table inserted into in the same unit must see the row."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.intake.app import build_runtime
@@ -71,8 +73,9 @@ def met(cid: str) -> SlaMetV1:
                     done_at=T0 + timedelta(days=2))
 
 
-async def test_rows_and_events_come_back_as_queued(db):
-    async with db.unit_of_work() as uow:
+@pytest.mark.parametrize("one_statement", [False, True], ids=["transaction", "one-statement"])
+async def test_rows_and_events_come_back_as_queued(db, one_statement):
+    async with db.unit_of_work(one_statement=one_statement) as uow:
         uow.write_later_all(INSERT_COMPLAINT, [complaint("c-1", also=["housing", "market"], due_at=T0),
                                                complaint("c-2", financial_service=True)])
         uow.write_later_all(INSERT_HISTORY, [history("c-1", 1), history("c-2", 2), history("c-1", 3)])
@@ -98,13 +101,14 @@ async def test_rows_and_events_come_back_as_queued(db):
     assert all(row.published_at is None for row in outbox)
 
 
-async def test_a_violated_constraint_keeps_nothing_of_the_unit(db):
+@pytest.mark.parametrize("one_statement", [False, True], ids=["transaction", "one-statement"])
+async def test_a_violated_constraint_keeps_nothing_of_the_unit(db, one_statement):
     async with db.unit_of_work() as uow:
         uow.write_later_all(INSERT_COMPLAINT, [complaint("c-1")])
         await uow.commit()
 
     with pytest.raises(IntegrityError):
-        async with db.unit_of_work() as uow:
+        async with db.unit_of_work(one_statement=one_statement) as uow:
             uow.write_later_all(INSERT_COMPLAINT, [complaint("c-2"), complaint("c-1")])  # c-1 exists
             uow.write_later_all(INSERT_HISTORY, [history("c-2", 1)])
             uow.emit(met("c-2"))
@@ -154,3 +158,52 @@ async def test_on_postgresql_the_inserts_of_a_unit_go_as_one_statement(postgres_
     writes = [sql for sql in statements if "INSERT INTO" in sql]
     assert len(writes) == 1 and writes[0].startswith("WITH")
     assert all(table in writes[0] for table in ("intake_complaint", "intake_history", "intake_outbox"))
+
+
+async def test_a_one_statement_unit_reads_and_writes_with_no_begin_or_commit(postgres_db):
+    db = postgres_db
+    statements: list[str] = []
+    await db.engine.dispose()  # the next connections are opened below, with the logger
+
+    @event.listens_for(db.engine.sync_engine, "connect")
+    def _log_queries(dbapi_connection, _record) -> None:
+        dbapi_connection.driver_connection.add_query_logger(lambda query: statements.append(query.query))
+
+    read = select(COMPLAINT.c.id, COMPLAINT.c.title).where(COMPLAINT.c.credit_code == bindparam("code"))
+
+    async def file(cid: str, *, one_statement: bool) -> list[str]:
+        """The statements a unit of work filing ``cid`` sends, but the driver's own look-ups of types."""
+        statements.clear()
+        async with db.unit_of_work(one_statement=one_statement) as uow:
+            found = await uow.read(read, {"code": "91350100M000100Y43"})
+            uow.write_later_all(INSERT_COMPLAINT, [complaint(cid)])
+            uow.write_later_all(INSERT_HISTORY, [history(cid, 1)])
+            uow.emit(met(cid))
+            await uow.commit()
+        await asyncio.sleep(0.05)  # the driver calls its query loggers soon after each query
+        assert found == [(f"c-{n}", "停电") for n in range(1, int(cid[2:]))]
+        return [sql.split()[0] for sql in statements if "pg_type" not in sql and "'jit'" not in sql]
+
+    # (The session's own statements reach the logger only when the driver runs them as text: BEGIN, COMMIT.)
+    assert await file("c-1", one_statement=False) == ["BEGIN;", "WITH", "COMMIT;"]
+    assert await file("c-2", one_statement=True) == ["SELECT", "WITH"]
+    assert await file("c-3", one_statement=True) == ["SELECT", "WITH"]
+
+
+async def test_a_one_statement_unit_refuses_anything_but_new_rows_and_writes_nothing(db):
+    rename = update(COMPLAINT).where(COMPLAINT.c.id == bindparam("target_id")).values(title=bindparam("title"))
+    async with db.unit_of_work() as uow:
+        uow.write_later(INSERT_COMPLAINT, complaint("c-1"))
+        await uow.commit()
+    if db.dialect != "postgresql":
+        return  # elsewhere a one-statement unit is an ordinary one
+    with pytest.raises(ValueError):
+        async with db.unit_of_work(one_statement=True) as uow:
+            uow.write_later(INSERT_HISTORY, history("c-1", 1))
+            uow.write_later(rename, {"target_id": "c-1", "title": "又停电了"})
+            uow.emit(met("c-1"))
+            await uow.commit()
+    async with db.unit_of_work() as uow:
+        assert await uow.session.scalar(select(Complaint.title)) == "停电"
+        assert await uow.session.scalar(select(func.count()).select_from(HistoryEntry)) == 0
+        assert await uow.session.scalar(select(func.count()).select_from(db.outbox.outbox)) == 0
