@@ -1,9 +1,9 @@
 """Filing on the hot path: concurrent filings share one transaction (group commit).
 
-A filing arrives validated; the writer takes every filing that is waiting (up to ``max_batch``), and in one
-transaction looks up duplicate candidates for all their enterprises at once, inserts the complaints, contact rows,
-history entries and outbox events (one statement for them all on PostgreSQL), commits, and answers each caller.
-Nothing is acknowledged before its commit. When a batch hits a constraint (an Idempotency-Key raced by a concurrent
+A filing arrives validated; the writer takes every filing that is waiting (up to ``max_batch``), looks up duplicate
+candidates for all their enterprises at once, writes the complaints, contact rows, history entries and outbox events
+together, and answers each caller. On PostgreSQL this is a one-statement unit of work: the look-up and one atomic
+statement for all the rows, with no transaction block around them. Nothing is acknowledged before its commit. When a batch hits a constraint (an Idempotency-Key raced by a concurrent
 retry, a tracking-number clash), each of its filings is written alone, so one bad filing never fails the others.
 """
 
@@ -189,7 +189,7 @@ class FilingWriter:
             uow.write_later_all(INSERT_COMPLAINT, rows)
             uow.write_later_all(INSERT_CONTACT, contacts)
             uow.write_later_all(INSERT_HISTORY, history)
-            await uow.commit()  # the rows and their events in one statement (PostgreSQL)
+            await uow.commit()  # the rows and their events: one statement on PostgreSQL
         return [Accepted(r["id"], r["tracking_number"], r["status"], r["channel"], r["received_at"], r["original_id"])
                 for r in rows]
 
