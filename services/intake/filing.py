@@ -3,8 +3,9 @@
 A filing arrives validated; the writer takes every filing that is waiting (up to ``max_batch``), looks up duplicate
 candidates for all their enterprises at once, writes the complaints, contact rows, history entries and outbox events
 together, and answers each caller. On PostgreSQL this is a one-statement unit of work: the look-up and one atomic
-statement for all the rows, with no transaction block around them. Nothing is acknowledged before its commit. When a batch hits a constraint (an Idempotency-Key raced by a concurrent
-retry, a tracking-number clash), each of its filings is written alone, so one bad filing never fails the others.
+statement for all the rows, with no transaction block around them. Nothing is acknowledged before its commit. When a
+batch hits a constraint (an Idempotency-Key raced by a concurrent retry, a tracking-number clash), each of its filings
+is written alone, so one bad filing never fails the others.
 """
 
 from __future__ import annotations
