@@ -30,10 +30,14 @@ from bench.harness import OUT, Broker, free_port, percentile, run_wrk, server
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
+def _dsn(database: str) -> str:
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + database
+
+
 async def _admin(sql: str, database: str = "postgres") -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + "/" + database)
+    conn = await asyncpg.connect(_dsn(database))
     try:
         await conn.execute(sql)
     finally:
@@ -159,7 +163,7 @@ async def _clocks_kept_up(database: str) -> tuple[int, int]:
     """How many routed complaints have their SLA clock, of how many were routed."""
     import asyncpg
 
-    conn = await asyncpg.connect(PG_ADMIN.rsplit("/", 1)[0] + "/" + database)
+    conn = await asyncpg.connect(_dsn(database))
     try:
         routed = await conn.fetchval("SELECT count(DISTINCT complaint_id) FROM router_decision")
         clocked = await conn.fetchval("SELECT count(DISTINCT complaint_id) FROM sla_clock")

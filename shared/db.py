@@ -66,7 +66,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 @dataclass(frozen=True)
 class _DriverStatement:
-    """An INSERT or UPDATE in the driver's form: its SQL, the order of its parameters and their type conversions."""
+    """An INSERT, UPDATE or query in the driver's form: its SQL, the order of its parameters and their type
+    conversions."""
 
     sql: str
     keys: tuple[str, ...]
@@ -403,7 +404,7 @@ class UnitOfWork:
         if self._driver is not None:
             later, self._later = self._later, {}
             inserts = [(statement, rows) for statement, rows in later.items() if rows]
-            if not all(isinstance(statement, Insert) and _combinable(statement) for statement, _rows in inserts):
+            if not all(_combinable(statement) for statement, _rows in inserts):
                 raise ValueError("a one-statement unit of work writes only new rows")
             if inserts:
                 await _insert_combined(self._driver, self._db.engine.dialect, inserts)

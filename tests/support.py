@@ -183,3 +183,14 @@ def stop_process(proc: subprocess.Popen, *, kill: bool = False) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)
+
+
+# --- events as a consumer receives them ----------------------------------------------------------------------------
+
+
+def records(envelopes: list[Any]) -> list[Any]:
+    """``envelopes`` as the records one fetch would bring a consumer: each on its event type's topic, in order."""
+    from shared.bus.base import Record
+    from shared.events import EVENT_TYPES
+
+    return [Record(EVENT_TYPES[e.type].TOPIC, 0, offset, e.subject, e.to_bytes()) for offset, e in enumerate(envelopes)]

@@ -10,11 +10,11 @@ from services.sla.dashboard.handlers import GROUP, TOPICS, DashboardHandlers
 from services.sla.domain.policies import load_policies
 from services.sla.models import OUTBOX
 from shared import events as ev
-from shared.bus.base import Record
 from shared.calendar import SHANGHAI
 from shared.consumer import IdempotentConsumer
 from shared.db import Database
 from shared.migrations import upgrade
+from tests.support import records
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "sla" / "migrations"
 
@@ -98,12 +98,11 @@ async def deliver(db: Database, envelopes: list[ev.Envelope], *, twice: bool = T
     handlers = DashboardHandlers(load_policies())
     consumer = IdempotentConsumer(GROUP, None, db, TOPICS, handlers.handlers(),  # type: ignore[arg-type]
                                   prefetch=handlers.prefetch)
-    records = [Record(ev.EVENT_TYPES[envelope.type].TOPIC, 0, offset, envelope.subject, envelope.to_bytes())
-               for offset, envelope in enumerate(envelopes)]
+    fetched = records(envelopes)
     for round_ in range(2 if twice else 1):
         if batch is None:
-            for record in records:
+            for record in fetched:
                 await consumer.handle(record)
         else:
-            for start in range(0, len(records), batch):
-                await consumer.handle_together(records[start:start + batch])
+            for start in range(0, len(fetched), batch):
+                await consumer.handle_together(fetched[start:start + batch])

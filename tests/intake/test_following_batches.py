@@ -12,9 +12,8 @@ from sqlalchemy import select
 from services.intake.app import build_runtime
 from services.intake.models import Complaint, Cooperation, HistoryEntry
 from shared import events as ev
-from shared.bus.base import Record
 from shared.settings import IntakeSettings
-from tests.support import fresh_postgres
+from tests.support import fresh_postgres, records
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
@@ -74,11 +73,6 @@ def story(cid: str) -> list[ev.Envelope]:
                          due_at=due, fire_at=T0 + timedelta(seconds=4)), T0 + timedelta(seconds=4)),
     ]
     return [payload.envelope(time=at) for payload, at in data]
-
-
-def records(envelopes: list[ev.Envelope]) -> list[Record]:
-    return [Record(ev.EVENT_TYPES[e.type].TOPIC, 0, offset, e.subject, e.to_bytes())
-            for offset, e in enumerate(envelopes)]
 
 
 async def state(runtime, cid: str) -> dict:
