@@ -103,11 +103,16 @@ async def _read_rows(uow: UnitOfWork, ids: list[str]) -> dict[str, ProjectionRow
     return rows
 
 
-async def _row(uow: UnitOfWork, complaint_id: str) -> ProjectionRow:
+def _rows(uow: UnitOfWork) -> dict[str, ProjectionRow | None]:
+    """The rows this unit of work tracks, written once at its commit (``_write_rows``)."""
     if _ROWS not in uow.memo:
         uow.memo[_ROWS] = {}
         uow.before_commit(lambda: _write_rows(uow))
-    rows = uow.memo[_ROWS]
+    return uow.memo[_ROWS]
+
+
+async def _row(uow: UnitOfWork, complaint_id: str) -> ProjectionRow:
+    rows = _rows(uow)
     if complaint_id not in rows:
         rows.update(await _read_rows(uow, [complaint_id]))
     row = rows[complaint_id]
@@ -120,7 +125,7 @@ async def _write_rows(uow: UnitOfWork) -> None:
     """Write what the batch made of its rows: the new ones together, the changed ones grouped by what changed."""
     new: list[dict[str, Any]] = []
     changed: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for row in uow.memo.get(_ROWS, {}).values():
+    for row in uow.memo[_ROWS].values():
         if row is None:
             continue
         if row.new:
@@ -128,8 +133,6 @@ async def _write_rows(uow: UnitOfWork) -> None:
         elif row.changed:
             columns = tuple(sorted(row.changed))
             changed[columns].append({"target_id": row.complaint_id, **{c: row.values[c] for c in columns}})
-        object.__setattr__(row, "new", False)
-        row.changed.clear()
     await execute_many(uow.session, INSERT_REPORT, new)
     for rows in changed.values():
         await execute_many(uow.session, UPDATE_REPORT, rows)
@@ -168,8 +171,7 @@ class DashboardHandlers:
     async def prefetch(self, uow: UnitOfWork, events: list[tuple[Envelope, EventData]]) -> None:
         """The projection rows of every complaint a batch's events are about, read and locked in one query."""
         ids = sorted({envelope.subject for envelope, _payload in events if envelope.subject})
-        uow.memo[_ROWS] = await _read_rows(uow, ids)
-        uow.before_commit(lambda: _write_rows(uow))
+        _rows(uow).update(await _read_rows(uow, ids))
 
     def handlers(self) -> dict[str, Handler]:
         return {
