@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared.bus.base import Bus
 from shared.events import ALL_TOPICS
+from shared import problems
 from shared.problems import problem
 from shared.runtime import ServiceRuntime
 
@@ -72,6 +73,7 @@ def create_app(
 
     app = FastAPI(title=title, description=description, lifespan=lifespan)
     app.add_exception_handler(DBAPIError, database_unavailable)
+    problems.install(app)
     app.state.bus = bus
     app.state.runtimes = {r.name: r for r in runtimes}
     for router in routers:

@@ -6,13 +6,17 @@
 - A hotline operator sees the complaints the operator filed.
 - Dispatchers, supervisors and admins oversee every complaint.
 - The filer's contact data is shown only to the lead department's handlers and to supervisors (each read is audited).
+
+``next_actions`` joins these rules with the lifecycle's: what this caller may do now, by role and claim lease.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from enum import Enum
 
+from services.intake.lifecycle import API_NAMES, LEASED, Action, allowed_actions
 from services.intake.models import Complaint
 from shared.auth import Principal, Role
 
@@ -58,3 +62,47 @@ def may_view_queue(principal: Principal, department: str) -> bool:
 
 def may_dispatch(principal: Principal) -> bool:
     return principal.role in {Role.dispatcher, Role.supervisor}
+
+
+#: The actions each relation may take at all (the lifecycle and the lease narrow them further).
+_BY_RELATION: dict[Relation, frozenset[Action]] = {
+    Relation.lead: frozenset({Action.claim, Action.accept, Action.contact, Action.request_info, Action.answer,
+                              Action.return_, Action.add_cooperating, Action.note}),
+    Relation.cooperating: frozenset({Action.note}),
+    Relation.filer: frozenset({Action.supplement, Action.rate_satisfied, Action.rate_dissatisfied}),
+    Relation.operator: frozenset({Action.supplement, Action.rate_satisfied, Action.rate_dissatisfied}),
+    Relation.oversight: frozenset(),
+}
+#: A handler's actions that need the claim's live lease on a claimed complaint.
+_NEED_LEASE = frozenset({Action.accept, Action.contact, Action.request_info, Action.answer, Action.return_,
+                         Action.add_cooperating})
+
+
+def _oversight_actions(principal: Principal) -> frozenset[Action]:
+    actions = {Action.dispatch} if may_dispatch(principal) else set()
+    if principal.role is Role.supervisor:
+        actions.add(Action.note)
+    return frozenset(actions)
+
+
+def next_actions(principal: Principal, rel: Relation, complaint: Complaint, now: datetime) -> list[str]:
+    """What this caller may do next, by the API's action names: the lifecycle's allowed actions narrowed to the
+    caller's relation and, for a handler, to the claim lease (a colleague's live claim leaves only notes; without a
+    live claim of one's own, claiming comes first)."""
+    permitted = _oversight_actions(principal) if rel is Relation.oversight else _BY_RELATION[rel]
+    leased = complaint.status in {s.value for s in LEASED}
+    live = bool(complaint.lease_until and complaint.lease_until > now)
+    own = complaint.claimed_by == principal.actor
+    names: list[str] = []
+    for action in allowed_actions(complaint.status, reopened_before=bool(complaint.reopen_count)):
+        if action not in permitted:
+            continue
+        if rel is Relation.lead and leased:
+            if live and not own and action is not Action.note:
+                continue  # a colleague holds it
+            if action in _NEED_LEASE and not (live and own):
+                continue  # claim (or renew) first
+        name = API_NAMES[action]
+        if name not in names:
+            names.append(name)
+    return names

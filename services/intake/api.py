@@ -11,16 +11,18 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from services.intake import metrics
-from services.intake.access import Relation, relation
+from services.intake.access import Relation, next_actions, relation
 from services.intake.commands import read_contact
 from services.intake.deps import (
     CallerDep,
     DatabaseDep,
     FilingCallDep,
 )
-from services.intake.errors import NotFound, TooManyRequests, error_body
+from services.intake.errors import NotFound, TooManyRequests
+from shared.problems import error_body
 from services.intake.repository import ComplaintRepository
 from services.intake.schemas import (
+    Channel,
     ComplaintCreate,
     ComplaintCreated,
     ComplaintView,
@@ -40,6 +42,13 @@ router = APIRouter(prefix="/v1", tags=["complaints"])
 
 _FILER_SIDE = {Relation.filer, Relation.operator}
 
+#: Only a hotline operator (话务员) files for a caller on the phone: the channel is checked against the caller.
+HOTLINE_NEEDS_OPERATOR = {
+    "field": "channel", "code": "channel_requires_operator",
+    "message": "Only a hotline operator's token may file with channel 'hotline'",
+    "message_zh": "仅话务员登录后可按热线（hotline）渠道登记诉求",
+}
+
 
 def _client_key(request: Request, caller: Principal | None) -> str:
     if caller is not None and caller.is_staff:
@@ -57,6 +66,9 @@ async def create_complaint(
     """File a complaint. Open to anyone (limited per client); the answer carries an ``access_token`` with which the
     filer — or an anonymous hotline caller — follows the complaint."""
     desk, caller = call.desk, call.caller
+    if body.channel is Channel.hotline and (caller is None or caller.role is not Role.operator):
+        metrics.REJECTED.labels("channel_not_allowed").inc()
+        return JSONResponse(status_code=422, content=error_body([HOTLINE_NEEDS_OPERATOR]))
     now = clock.now()
     wait = desk.limit.take(_client_key(request, caller), now)
     if wait:
@@ -101,12 +113,14 @@ async def render(db: Database, caller: Principal, complaint_id: str, *, acted_as
         if complaint is None:
             raise NotFound()
         cooperating = await repo.cooperating(complaint_id)
-        rel = relation(caller, complaint, cooperating) or acted_as
+        current = relation(caller, complaint, cooperating)
+        rel = current or acted_as
         if rel is None:
             raise NotFound()
         contact = await repo.contact(complaint_id)
     shown = complaint_view(complaint, masked_mobile=mask_mobile(contact.mobile) if contact else None, rel=rel,
-                           cooperating=cooperating)
+                           cooperating=cooperating,
+                           next_actions=next_actions(caller, current, complaint, clock.now()) if current else [])
     return JSONResponse(shown.model_dump(mode="json"), headers={"ETag": f'"{complaint.version}"'})
 
 

@@ -9,10 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 
 from services.intake import api, commands, service, work
-from services.intake.errors import IntakeError, intake_error_handler, validation_exception_handler
+from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
 from services.intake.models import OUTBOX, SERVICE
 from services.intake.ratelimit import TokenBuckets
@@ -89,10 +88,9 @@ ROUTERS = (api.router, work.router)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:
-    """What intake adds to whichever app hosts it: its settings, the filing limit, field-level and lifecycle errors,
+    """What intake adds to whichever app hosts it: its settings, the filing limit, its lifecycle errors,
     and the body size limit."""
     app.state.intake_settings = settings
     app.state.intake_filing_limit = TokenBuckets(settings.filing_rate_per_minute, settings.filing_burst)
-    app.add_exception_handler(RequestValidationError, validation_exception_handler)
     app.add_exception_handler(IntakeError, intake_error_handler)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

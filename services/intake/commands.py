@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.intake.access import Relation, may_dispatch, relation, sees_contact
+from services.intake.access import Relation, may_dispatch, next_actions, relation, sees_contact
 from services.intake.errors import (
     Conflict,
     Forbidden,
@@ -33,7 +33,6 @@ from services.intake.lifecycle import (
     Action,
     IllegalTransition,
     Status,
-    api_actions,
     transition,
 )
 from services.intake.models import Complaint, FilerContact
@@ -49,6 +48,7 @@ from services.intake.schemas import (
     TextBody,
 )
 from shared.auth import Principal, Role
+from shared.calendar import SHANGHAI
 from shared.db import Database, UnitOfWork
 from shared.settings import IntakeSettings
 from shared.events import (
@@ -124,8 +124,8 @@ async def _prepare(
         new = transition(complaint.status, action, reopened_before=bool(complaint.reopen_count)
                          if reopened_before is None else reopened_before)
     except IllegalTransition as exc:
-        raise TransitionRefused(exc.status.value, _api_name(action), api_actions(exc.status, reopened_before=bool(
-            complaint.reopen_count))) from None
+        raise TransitionRefused(exc.status.value, _api_name(action),
+                                next_actions(principal, ctx.rel, complaint, now)) from None
     return ctx, new
 
 
@@ -142,7 +142,7 @@ def _require_lease(ctx: Context) -> None:
     if complaint.claimed_by == ctx.principal.actor and live:
         return
     if complaint.claimed_by and complaint.claimed_by != ctx.principal.actor and live:
-        raise LeaseHeld(complaint.claimed_by, complaint.lease_until.isoformat())
+        raise LeaseHeld(complaint.claimed_by, complaint.lease_until)
     raise LeaseRequired()
 
 
@@ -184,10 +184,10 @@ async def claim(db: Database, p: Principal, cid: str, if_match: int | None, now:
         holder = c.claimed_by
         live = c.lease_until is not None and c.lease_until > now
         if holder and holder != p.actor and live and c.status in {s.value for s in LEASED}:
-            raise LeaseHeld(holder, c.lease_until.isoformat())
+            raise LeaseHeld(holder, c.lease_until)
         taken_over = holder if holder and holder != p.actor and c.status in {s.value for s in LEASED} else None
         lease = _renewed_lease(ctx, policy)
-        detail: dict[str, Any] = {"lease_until": lease["lease_until"].isoformat()}
+        detail: dict[str, Any] = {"lease_until": lease["lease_until"].astimezone(SHANGHAI).isoformat()}
         if taken_over:
             detail["taken_over_from"] = taken_over
         await _apply(ctx, new, "claim_taken_over" if taken_over else "claimed", detail, ComplaintClaimedV1,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from shared.vocabulary import RATINGS, status_name
+
 
 class Status(str, Enum):
     received = "received"
@@ -155,48 +157,8 @@ API_NAMES: dict[Action, str] = {
 }
 
 
-STATUS_ZH: dict[str, str] = {
-    S.received: "已受理，正在分派",
-    S.triage: "待人工分派",
-    S.rerouting: "正在重新分派",
-    S.routed: "已交办承办部门",
-    S.claimed: "承办人已签收",
-    S.accepted: "承办部门正在办理",
-    S.awaiting_info: "待您补充材料",
-    S.answered: "已答复，待您评价",
-    S.reopened: "您不满意，已重新办理",
-    S.closed: "已办结",
-}
-
-#: Plain-language wording of each history entry for the filer (and anyone reading the history).
-ACTION_ZH: dict[str, str] = {
-    "received": "诉求已登记",
-    "duplicate_linked": "与您 30 天内提交的相同诉求合并办理（重复件）",
-    "routed": "已交办给{department_name}",
-    "triage_required": "正在由营商环境服务中心人工分派",
-    "dispatched": "服务中心已人工分派给{department_name}",
-    "returned": "原承办部门认为不属其职责，已退回重新分派",
-    "claimed": "承办人已签收",
-    "claim_taken_over": "改由同部门其他承办人办理",
-    "accepted": "承办部门已受理，正在办理",
-    "contacted": "承办人已与您电话联系",
-    "info_requested": "承办部门请您补充信息",
-    "supplemented": "您补充了信息",
-    "answered": "承办部门已答复",
-    "answered_with_original": "已随首次诉求一并答复",
-    "cooperating_added": "已增加协办部门：{cooperating_name}",
-    "rated": "您已评价：{rating_zh}",
-    "reopened": "因您不满意，诉求已重新办理，并报督办",
-    "closed": "诉求已办结",
-    "closed_unrated": "答复后 7 天未评价，诉求已办结",
-    "clock_opened": "办理时限已确定",
-    "note": "办理备注",
-    "contact_viewed": "工作人员查看了联系方式",
-}
-
-RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 RATINGS_FROM_ZH = {zh: en for en, zh in RATINGS.items()}
 
 
 def status_zh(status: str) -> str:
-    return STATUS_ZH.get(status, status)
+    return status_name(status)

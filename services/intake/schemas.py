@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
-from services.intake.errors import field_error
+from shared.problems import field_error
 from shared.catalog import load_catalog, load_gazetteer
 
 TITLE_MAX = 200
@@ -151,6 +151,9 @@ class ComplaintView(BaseModel):
     id: str
     tracking_number: str
     title: str
+    #: What the filer wrote, whole, and the address given (shown to whoever may see the complaint).
+    text: str
+    address: str | None = None
     channel: str
     status: str
     status_zh: str
@@ -177,7 +180,7 @@ class ComplaintView(BaseModel):
     duplicate_of: str | None = None
     cooperating: list[str] = Field(default_factory=list)
     candidates: list[dict[str, Any]] | None = None
-    #: What can be done next from this status (API names; the caller's role may still rule some out).
+    #: What this caller may do next (API action names), by status, role and claim lease.
     next_actions: list[str] = Field(default_factory=list)
 
 
@@ -206,6 +209,8 @@ class QueueItem(BaseModel):
     id: str
     tracking_number: str
     title: str
+    #: The start of the complaint's text (the whole text is in the complaint's view).
+    excerpt: str
     status: str
     status_zh: str
     department: str | None

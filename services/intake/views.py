@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from services.intake.access import Relation
-from services.intake.lifecycle import ACTION_ZH, RATINGS, api_actions, status_zh
+from services.intake.lifecycle import status_zh
 from services.intake.models import Complaint, HistoryEntry, Message
 from services.intake.schemas import ComplaintView, HistoryItem, MessageItem, QueueItem, mask_mobile
 from shared.calendar import SHANGHAI
 from shared.catalog import load_catalog
+from shared.vocabulary import HISTORY_SUMMARIES, RATINGS
 
 #: History entries a filer sees (the rest are internal: notes, contact reads, SLA reminders, claims by name).
 FILER_ACTIONS = frozenset({
@@ -32,18 +33,54 @@ def department_name(department_id: str | None) -> str | None:
     return catalog.get(department_id).name if department_id in catalog else department_id
 
 
+#: Characters of a complaint's text a queue row shows.
+EXCERPT_CHARS = 60
+
+
 def _local(value: datetime | None) -> datetime | None:
     return value.astimezone(SHANGHAI) if value else None
 
 
+def excerpt(text: str) -> str:
+    """The start of a complaint's text on one line, cut at ``EXCERPT_CHARS`` with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= EXCERPT_CHARS else flat[:EXCERPT_CHARS - 1] + "…"
+
+
+#: History details that are instants, shown in Asia/Shanghai like every other time a person reads.
+_INSTANT_KEYS = ("lease_until", "due_at")
+
+
+def _local_detail(detail: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(detail)
+    for key in _INSTANT_KEYS:
+        if isinstance(shown.get(key), str):
+            shown[key] = _local_iso(shown[key])
+    if isinstance(shown.get("milestones"), dict):
+        shown["milestones"] = {m: _local_iso(v) for m, v in shown["milestones"].items()}
+    return shown
+
+
+def _local_iso(value: Any) -> Any:
+    try:
+        return datetime.fromisoformat(value).astimezone(SHANGHAI).isoformat()
+    except (TypeError, ValueError):
+        return value
+
+
 def complaint_view(
     complaint: Complaint, *, masked_mobile: str | None, rel: Relation | None, cooperating: list[str],
+    next_actions: list[str],
 ) -> ComplaintView:
+    """The whole complaint for someone who may see it (its text and address included: the filer wrote them for the
+    staff who handle it); staff also see the claim and the router's candidates."""
     staff = rel not in {Relation.filer, Relation.operator, None}
     return ComplaintView(
         id=complaint.id,
         tracking_number=complaint.tracking_number,
         title=complaint.title,
+        text=complaint.text,
+        address=complaint.address,
         channel=complaint.channel,
         status=complaint.status,
         status_zh=status_zh(complaint.status),
@@ -69,12 +106,12 @@ def complaint_view(
         duplicate_of=complaint.original_id,
         cooperating=cooperating,
         candidates=complaint.candidates if staff else None,
-        next_actions=api_actions(complaint.status, reopened_before=bool(complaint.reopen_count)),
+        next_actions=next_actions,
     )
 
 
 def summary(action: str, detail: dict[str, Any]) -> str:
-    template = ACTION_ZH.get(action)
+    template = HISTORY_SUMMARIES.get(action)
     if template is None:
         return action
     try:
@@ -101,7 +138,7 @@ def history_items(entries: list[HistoryEntry], *, for_filer: bool) -> list[Histo
     for e in entries:
         if for_filer and e.action not in FILER_ACTIONS:
             continue
-        detail = {k: v for k, v in e.detail.items() if k in _FILER_DETAIL} if for_filer else e.detail
+        detail = {k: v for k, v in e.detail.items() if k in _FILER_DETAIL} if for_filer else _local_detail(e.detail)
         items.append(HistoryItem(
             at=_local(e.at), actor=_filer_actor(e.actor) if for_filer else e.actor, action=e.action,
             summary=summary(e.action, e.detail), detail=detail,
@@ -121,7 +158,8 @@ def queue_item(complaint: Complaint, mobile: str | None, *, role: str, now: date
     lease_active = bool(complaint.claimed_by and complaint.lease_until and complaint.lease_until > now)
     overdue = complaint.overdue or bool(complaint.due_at and complaint.due_at < now)
     return QueueItem(
-        id=complaint.id, tracking_number=complaint.tracking_number, title=complaint.title, status=complaint.status,
+        id=complaint.id, tracking_number=complaint.tracking_number, title=complaint.title,
+        excerpt=excerpt(complaint.text), status=complaint.status,
         status_zh=status_zh(complaint.status), department=complaint.department, role=role,
         enterprise_name=complaint.enterprise_name, mobile=mask_mobile(mobile) if mobile else None,
         due_at=_local(complaint.due_at), overdue=overdue, claimed_by=complaint.claimed_by,

@@ -208,7 +208,7 @@ async def _run(driver, tmp_path: Path) -> None:
             WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "detail").is_displayed()
                                             and len(d.find_elements(By.CSS_SELECTOR, "#timeline li")) >= 3)
             timeline = driver.find_element(By.ID, "timeline").text
-            assert "受理" in timeline and "超期" in timeline
+            assert "登记" in timeline and "超期" in timeline
             assert driver.find_element(By.ID, "detail").get_attribute("data-complaint") == complaint_id
             source = driver.page_source
             assert not MOBILE.search(source), "contact data on the page"

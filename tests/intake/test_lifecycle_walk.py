@@ -47,7 +47,7 @@ async def walk_to_closed(app, client, body=POWER) -> tuple[str, dict]:
     assert asked["status"] == "awaiting_info"
 
     seen = (await filer.get(f"/v1/complaints/{cid}")).json()
-    assert seen["status"] == "awaiting_info" and seen["status_zh"] == "待您补充材料"
+    assert seen["status"] == "awaiting_info" and seen["status_zh"] == "待补充材料"
     assert "supplement" in seen["next_actions"]
     supplied = (await filer.act(cid, "supplement", {"text": "11月20日14时停电两小时，烧坏变频器一台"})).json()
     assert supplied["status"] == "accepted"
@@ -91,7 +91,7 @@ async def test_walk_from_filing_to_closed_with_a_reopening(embedded):
     filer_history = seen["filer_history"]
     assert "contact_viewed" not in [h["action"] for h in filer_history]
     assert all("张三" not in h["actor"] for h in filer_history)
-    assert filer_history[1]["summary"] == "已交办给县/区供电局"
+    assert filer_history[1]["summary"] == "已分派给县/区供电局"
 
     events = await eventually(lambda: _events_of(app, cid, "closed"), timeout=20)
     assert {k: len(v) for k, v in events.items() if k in LIFECYCLE_EVENTS} == {

@@ -27,13 +27,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from services.sla.dashboard import figures, queries
-from services.sla.dashboard.projection import RATING_LABELS
 from services.sla.models import SERVICE
 from shared import clock
 from shared.auth import InvalidToken, Principal, Role, verify_token
 from shared.calendar import SHANGHAI, WorkingCalendar
 from shared.catalog import load_catalog
 from shared.db import Database
+from shared.vocabulary import EVENT_NAMES, RATINGS, status_name
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "complaintline_dashboard"
@@ -52,21 +52,6 @@ LEVEL_LABELS = {
     "center_supervision": "营商中心督办",
     "joint_meeting": "联席会议",
 }
-STATUS_LABELS = {
-    "received": "已受理", "triage": "待人工分派", "rerouting": "重新分派中", "routed": "已分派", "claimed": "已认领",
-    "accepted": "已签收", "awaiting_info": "待补充材料", "answered": "已答复", "reopened": "重新办理",
-    "closed": "已办结",
-}
-KIND_LABELS = {
-    "received": "受理", "routed": "分派", "triage_required": "转人工分派", "claimed": "认领", "accepted": "签收",
-    "contacted": "联系企业", "info_requested": "要求补充材料", "supplemented": "补充材料", "answered": "答复",
-    "cooperating_added": "增加协办部门", "rated": "回访评价", "reopened": "不满意重办", "closed": "办结",
-    "duplicate_linked": "并入重复件", "returned": "退回", "dispatched": "人工派单", "clock_opened": "开始计时",
-    "warning": "临期预警", "breached": "超期", "escalated": "升级督办", "deadline_changed": "时限调整",
-    "met": "按时办结", "missed": "超时办结",
-}
-
-
 # -- formatting (one place, so the page and the stream show the same strings) --------------------------------------
 
 
@@ -98,7 +83,7 @@ def display(f: figures.DepartmentFigures) -> dict[str, str]:
 
 #: The table's columns: (field, heading, sort key in the figures).
 COLUMNS = (
-    ("received", "受理", "received"),
+    ("received", "登记", "received"),
     ("open", "在办", "open"),
     ("due_soon", "一个工作日内到期", "due_soon"),
     ("overdue", "超期", "overdue"),
@@ -230,7 +215,7 @@ def _overdue_item(item: figures.OverdueItem) -> dict[str, Any]:
         "due_at": fmt_time(item.due_at), "received_at": fmt_time(item.received_at),
         "overdue": fmt_overdue(item.overdue_hours), "level": LEVEL_LABELS.get(item.escalation_level or "", ""),
         "policy": POLICY_LABELS.get(item.policy or "", item.policy or ""),
-        "status": STATUS_LABELS.get(item.status or "", item.status or ""),
+        "status": status_name(item.status),
     }
     return data
 
@@ -447,18 +432,18 @@ def _complaint_view(ctx: DashboardContext, row: Any, events: list[Any]) -> dict[
         "policy": row.policy,
         "policy_name": POLICY_LABELS.get(row.policy or "", row.policy or ""),
         "status": row.status,
-        "status_name": STATUS_LABELS.get(row.status or "", row.status or ""),
+        "status_name": status_name(row.status),
         "received_at": fmt_time(row.received_at),
         "due_at": fmt_time(row.due_at),
         "answered_at": fmt_time(row.last_answered_at),
         "overdue": fmt_overdue(overdue_hours),
         "reopened_count": row.reopened_count,
         "routed_count": row.routed_count,
-        "rating": RATING_LABELS.get(row.rating or "", ""),
+        "rating": RATINGS.get(row.rating or "", ""),
         "escalation_level": LEVEL_LABELS.get(row.escalation_level or "", ""),
         "timeline": [
             {
-                "at": fmt_time(e.at), "kind": e.kind, "label": KIND_LABELS.get(e.kind, e.kind),
+                "at": fmt_time(e.at), "kind": e.kind, "label": EVENT_NAMES.get(e.kind, e.kind),
                 "actor": e.actor, "department": names.get(e.department or "", e.department or ""),
                 "detail": _detail_text(e.kind, e.detail, names),
             }
@@ -470,9 +455,9 @@ def _complaint_view(ctx: DashboardContext, row: Any, events: list[Any]) -> dict[
 def _detail_text(kind: str, detail: dict[str, Any], names: dict[str, str]) -> str:
     parts: list[str] = []
     if kind == "received":
-        parts.append(f"受理编号 {detail.get('tracking_number', '')}，渠道 {detail.get('channel', '')}")
+        parts.append(f"诉求编号 {detail.get('tracking_number', '')}，渠道 {detail.get('channel', '')}")
     if "rating" in detail:
-        parts.append(f"评价：{RATING_LABELS.get(detail['rating'], detail['rating'])}")
+        parts.append(f"评价：{RATINGS.get(detail['rating'], detail['rating'])}")
     if kind == "routed":
         parts.append(f"置信度 {detail.get('confidence', '')}，第 {int(detail.get('attempt', 0)) + 1} 次分派")
     if "returned_by" in detail:

@@ -105,7 +105,7 @@
     points.forEach(function (p, i) {
       var t = add("rect", {x: x(i) - 4, y: T, width: 8, height: H - T - B, fill: "transparent"});
       var title = document.createElementNS(ns, "title");
-      title.textContent = p.day + " 受理 " + p.received + "，办结 " + p.answered + "，超期 " + p.overdue;
+      title.textContent = p.day + " 登记 " + p.received + "，办结 " + p.answered + "，超期 " + p.overdue;
       t.appendChild(title);
     });
     box.appendChild(svg);
@@ -141,8 +141,8 @@
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (c) {
         var facts = $("detail-facts"); facts.textContent = "";
-        [["受理编号", c.tracking_number], ["标题", c.title], ["承办部门", c.department_name],
-         ["时限政策", c.policy_name], ["状态", c.status_name], ["受理时间", c.received_at], ["截止时间", c.due_at],
+        [["诉求编号", c.tracking_number], ["标题", c.title], ["承办部门", c.department_name],
+         ["时限政策", c.policy_name], ["状态", c.status_name], ["登记时间", c.received_at], ["截止时间", c.due_at],
          ["已超期", c.overdue], ["督办级别", c.escalation_level], ["重办次数", String(c.reopened_count)],
          ["回访评价", c.rating]].forEach(function (f) {
           if (!f[1]) return;

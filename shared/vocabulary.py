@@ -1,0 +1,132 @@
+"""The product's Chinese words for statuses, actions, ratings and timeline entries — one place for all of them.
+
+The API's Chinese messages and fields (``status_zh``, history summaries, refusals), the supervisors' dashboard and the
+README use these words and no others, so a handler, a filer and a supervisor read the same word for the same thing:
+签收 is taking a complaint on (claim), 受理 is the department accepting it for handling (accept), 登记 is the line
+registering a filing. ``REPLACED`` lists the words these replace; a test keeps them out of the product's pages and
+messages.
+"""
+
+from __future__ import annotations
+
+#: Each status's name, as every page, queue and message shows it.
+STATUS_NAMES: dict[str, str] = {
+    "received": "已登记",
+    "triage": "待人工分派",
+    "rerouting": "重新分派中",
+    "routed": "已分派",
+    "claimed": "已签收",
+    "accepted": "已受理",
+    "awaiting_info": "待补充材料",
+    "answered": "已答复",
+    "reopened": "重新办理",
+    "closed": "已办结",
+}
+
+#: What each status means to the filer, in plain language; each sentence starts with the status's name.
+STATUS_EXPLAINED: dict[str, str] = {
+    "received": "已登记，正在分派承办部门",
+    "triage": "待人工分派，营商环境服务中心正在确定承办部门",
+    "rerouting": "重新分派中，正在确定新的承办部门",
+    "routed": "已分派，等待承办部门签收",
+    "claimed": "已签收，承办人正在处理",
+    "accepted": "已受理，承办部门正在办理",
+    "awaiting_info": "待补充材料，请您补充承办部门询问的信息",
+    "answered": "已答复，请您评价",
+    "reopened": "重新办理，因您不满意，承办部门正在重新办理",
+    "closed": "已办结",
+}
+
+#: Each action people take through the API (by its API name), as buttons, history and refusals name it.
+ACTION_NAMES: dict[str, str] = {
+    "dispatch": "人工分派",
+    "claim": "签收",
+    "accept": "受理",
+    "contact": "联系诉求人",
+    "request-info": "要求补充材料",
+    "supplement": "补充材料",
+    "answer": "答复",
+    "return": "退回",
+    "cooperating": "增加协办部门",
+    "notes": "备注",
+    "rating": "评价",
+}
+
+#: Each kind of timeline entry (lifecycle and SLA events), as the dashboard's drill-down labels it.
+EVENT_NAMES: dict[str, str] = {
+    "received": "登记",
+    "duplicate_linked": "并入重复件",
+    "routed": "分派",
+    "triage_required": "转人工分派",
+    "dispatched": ACTION_NAMES["dispatch"],
+    "returned": ACTION_NAMES["return"],
+    "claimed": ACTION_NAMES["claim"],
+    "accepted": ACTION_NAMES["accept"],
+    "contacted": ACTION_NAMES["contact"],
+    "info_requested": ACTION_NAMES["request-info"],
+    "supplemented": ACTION_NAMES["supplement"],
+    "answered": ACTION_NAMES["answer"],
+    "cooperating_added": ACTION_NAMES["cooperating"],
+    "rated": ACTION_NAMES["rating"],
+    "reopened": STATUS_NAMES["reopened"],
+    "closed": "办结",
+    "clock_opened": "开始计时",
+    "warning": "临期预警",
+    "breached": "超期",
+    "escalated": "升级督办",
+    "deadline_changed": "时限调整",
+    "met": "按时办结",
+    "missed": "超时办结",
+}
+
+#: Each history entry in plain language, for the filer and anyone reading the history (placeholders filled by intake).
+HISTORY_SUMMARIES: dict[str, str] = {
+    "received": "诉求已登记",
+    "duplicate_linked": "与您 30 天内提交的相同诉求合并办理（重复件）",
+    "routed": "已分派给{department_name}",
+    "triage_required": "待人工分派：由营商环境服务中心确定承办部门",
+    "dispatched": "服务中心已人工分派给{department_name}",
+    "returned": "原承办部门认为不属其职责，已退回，重新分派中",
+    "claimed": "承办人已签收",
+    "claim_taken_over": "改由同部门其他承办人签收办理",
+    "accepted": "承办部门已受理，正在办理",
+    "contacted": "承办人已与您电话联系",
+    "info_requested": "承办部门请您补充材料",
+    "supplemented": "您补充了材料",
+    "answered": "承办部门已答复",
+    "answered_with_original": "已随首次诉求一并答复",
+    "cooperating_added": "已增加协办部门：{cooperating_name}",
+    "rated": "您已评价：{rating_zh}",
+    "reopened": "因您不满意，诉求重新办理，并报督办",
+    "closed": "诉求已办结",
+    "closed_unrated": "答复后未在评价期限内评价，诉求已办结",
+    "clock_opened": "办理时限已确定",
+    "deadline_changed": "办理时限已调整",
+    "warning": "临期预警",
+    "breached": "已超过办理时限",
+    "escalated": "已升级督办",
+    "note": "办理备注",
+    "contact_viewed": "工作人员查看了联系方式",
+}
+
+#: The three ratings of an answer (回访评价), by their API values.
+RATINGS: dict[str, str] = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+
+#: Words the ones above replace, each with the word to use instead. Kept out of pages and messages by a test.
+REPLACED: dict[str, str] = {
+    "认领": "签收",
+    "已认领": "已签收",
+    "受理编号": "诉求编号",
+    "已受理，正在分派": "已登记，正在分派",
+    "正在重新分派": "重新分派中",
+    "已交办承办部门": "已分派",
+}
+
+
+def status_name(status: str | None) -> str:
+    """The status's name (the status itself when unknown, the empty string for none)."""
+    return STATUS_NAMES.get(status or "", status or "")
+
+
+def action_name(action: str) -> str:
+    return ACTION_NAMES.get(action, action)
