@@ -122,8 +122,6 @@ async def http_exception_handler(_request: Request, exc: StarletteHTTPException)
     detail = exc.detail
     if isinstance(detail, dict):
         body.update(detail)
-    elif isinstance(detail, list):  # pydantic-style entries (loc, msg, type)
-        body["errors"] = describe(detail)
     elif isinstance(detail, str) and detail and detail != _default_phrase(exc.status_code):
         body["message"] = detail
     return JSONResponse(status_code=exc.status_code, content=body, headers=getattr(exc, "headers", None))

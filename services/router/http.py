@@ -57,7 +57,9 @@ class ClassifyResponse(BaseModel):
 def _classifier(request: Request) -> Classifier:
     classifier = getattr(request.app.state, "classifier", None)
     if classifier is None:
-        raise HTTPException(status_code=503, detail="classifier not loaded / 分类模型尚未加载")
+        raise HTTPException(status_code=503, detail={"error": "classifier_not_loaded",
+                                                     "message": "The classifier is not loaded yet",
+                                                     "message_zh": "分类模型尚未加载"})
     return classifier
 
 
@@ -66,11 +68,9 @@ def classify(body: ClassifyRequest, request: Request) -> ClassifyResponse:
     classifier = _classifier(request)
     unknown = [d for d in body.exclude if d not in classifier.catalog]
     if unknown:
-        raise HTTPException(
-            status_code=422,
-            detail=[{"loc": ["body", "exclude"], "msg": f"unknown department ids / 未知部门: {unknown}",
-                     "type": "value_error"}],
-        )
+        raise HTTPException(status_code=422, detail={"errors": [{
+            "field": "exclude", "code": "department_unknown", "message": f"Unknown department ids: {unknown}",
+            "message_zh": f"部门编号不在目录中：{'、'.join(unknown)}"}]})
     decision = classifier.classify(body.title, body.text, exclude=frozenset(body.exclude))
     return ClassifyResponse(
         department=decision.department,

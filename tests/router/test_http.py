@@ -5,11 +5,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.router.http import router
+from shared import problems
 
 
 @pytest.fixture
 def client(classifier):
     app = FastAPI()
+    problems.install(app)
     app.include_router(router)
     app.state.classifier = classifier
     return TestClient(app)
@@ -45,7 +47,8 @@ def test_classify_with_exclusion(client):
 def test_bad_input_is_a_field_level_422(client, payload):
     r = client.post("/v1/classify", json=payload)
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"][0] == "body"
+    [first, *_] = r.json()["errors"]
+    assert first["field"] in {"title", "text", "exclude", "unknown"} and first["message_zh"]
 
 
 def test_missing_classifier_is_503():

@@ -1,0 +1,58 @@
+"""One vocabulary: the README's tables, the dashboard's pages and every service's Chinese text use the words of
+``shared.vocabulary`` and none of the words they replace."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from services.intake.lifecycle import API_NAMES, Status
+from services.sla.dashboard import api as dashboard
+from shared.vocabulary import ACTION_NAMES, EVENT_NAMES, HISTORY_SUMMARIES, REPLACED, STATUS_EXPLAINED, STATUS_NAMES
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Text people read: the README, pages, scripts and every product module (data files hold complaint language).
+PRODUCT_TEXT = [ROOT / "README.md", *(ROOT / "services").rglob("*.py"), *(ROOT / "services").rglob("*.html"),
+                *(ROOT / "services").rglob("*.js"), *(p for p in (ROOT / "shared").rglob("*.py")
+                                                      if p.name != "vocabulary.py")]
+
+
+def _table_rows(text: str, heading: str) -> dict[str, str]:
+    """``| `name` | 中文 | …`` rows of the README table under ``heading``: name → 中文."""
+    section = text.split(heading, 1)[1].split("\n#", 1)[0]
+    return dict(re.findall(r"^\| `([\w-]+)` \| ([^|`]+?) \|", section, flags=re.M))
+
+
+def test_no_page_or_message_uses_a_replaced_word():
+    found = [(path.relative_to(ROOT), old) for path in PRODUCT_TEXT for old in REPLACED
+             if old in path.read_text(encoding="utf-8")]
+    assert found == []
+
+
+def test_every_status_and_action_has_its_one_word():
+    assert set(STATUS_NAMES) == set(STATUS_EXPLAINED) == {s.value for s in Status}
+    assert set(ACTION_NAMES) == set(API_NAMES.values())
+    for status, name in STATUS_NAMES.items():
+        assert STATUS_EXPLAINED[status].startswith(name), status
+    assert len(set(STATUS_NAMES.values())) == len(STATUS_NAMES)
+    assert len(set(ACTION_NAMES.values())) == len(ACTION_NAMES)
+
+
+def test_the_readme_tables_use_the_vocabulary():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert _table_rows(readme, "### Statuses") == STATUS_NAMES
+    assert _table_rows(readme, "### Actions") == ACTION_NAMES
+
+
+def test_history_and_the_dashboard_name_actions_with_the_same_words():
+    for kind, action in (("claimed", "claim"), ("accepted", "accept"), ("returned", "return"),
+                         ("dispatched", "dispatch"), ("answered", "answer")):
+        assert EVENT_NAMES[kind] == ACTION_NAMES[action]
+        assert ACTION_NAMES[action] in HISTORY_SUMMARIES[kind]
+    # the dashboard keeps no words of its own for statuses and timeline entries
+    assert not hasattr(dashboard, "STATUS_LABELS") and not hasattr(dashboard, "KIND_LABELS")
+    headings = dict((field, heading) for field, heading, _key in dashboard.COLUMNS)
+    assert headings["received"] == EVENT_NAMES["received"]
+    page = (ROOT / "services/sla/dashboard/templates/dashboard.html").read_text(encoding="utf-8")
+    script = (ROOT / "services/sla/dashboard/static/dashboard.js").read_text(encoding="utf-8")
+    assert "■ 受理" not in page and '" 受理 "' not in script
