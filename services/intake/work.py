@@ -7,7 +7,6 @@ The endpoints only translate HTTP into the commands of ``commands.py`` and queue
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -34,6 +33,7 @@ from services.intake.schemas import (
 from shared import clock
 from shared.auth import Principal
 from shared.catalog import CENTER_ID, load_catalog
+from shared.instants import LocalInstant
 
 router = APIRouter(prefix="/v1", tags=["work"])
 
@@ -124,7 +124,8 @@ async def rating(complaint_id: str, body: RatingBody, db: DatabaseDep, caller: C
 
 StatusQuery = Annotated[list[str] | None, Query(description="status filter, repeated or comma-separated")]
 OverdueQuery = Annotated[bool | None, Query(description="only overdue (true) or only on time (false)")]
-DueBeforeQuery = Annotated[datetime | None, Query(description="only complaints due before this instant")]
+DueBeforeQuery = Annotated[LocalInstant | None, Query(
+    description="only complaints due before this instant (ISO 8601; without an offset, Asia/Shanghai time)")]
 CursorQuery = Annotated[str | None, Query(description="next_cursor of the previous page")]
 LimitQuery = Annotated[int, Query(ge=1, le=200)]
 
