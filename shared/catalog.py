@@ -1,7 +1,9 @@
 """The department catalog (Appendix A of the county guide) and the county gazetteer, read from data files.
 
 Every other part of the product takes department ids and township names from here; the files live in
-``shared/data/`` and a deployment may point ``GAZETTEER_PATH`` at its own county's list.
+``shared/data/`` and a deployment points ``GAZETTEER_PATH`` at its own county's list. The catalog's names carry the
+placeholder 县/区 (``县/区税务局``); ``load_catalog`` gives them with the county's name (``青山县税务局``): the
+``COUNTY_NAME`` setting, else the gazetteer's ``county``. Ids never change.
 """
 
 from __future__ import annotations
@@ -63,11 +65,31 @@ class Gazetteer:
         return next((t for t in self.townships if t.name == name), None)
 
 
+#: What the catalog's names say where the county's name belongs.
+COUNTY_PLACEHOLDER = "县/区"
+
+
+@lru_cache(maxsize=1)
+def deployment() -> tuple[Path, str | None]:
+    """The gazetteer file and county name this deployment configured (settings, read once per process)."""
+    from shared.settings import CommonSettings
+
+    settings = CommonSettings()
+    return Path(settings.gazetteer_path) if settings.gazetteer_path else GAZETTEER_PATH, settings.county_name or None
+
+
+def county_name() -> str:
+    configured_path, configured_name = deployment()
+    return configured_name or load_gazetteer(configured_path).county
+
+
 @lru_cache(maxsize=4)
 def load_catalog(path: str | Path = CATALOG_PATH) -> Catalog:
     raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    county = county_name()
     departments = tuple(
-        Department(seq=d["seq"], id=d["id"], name=d["name"], duties=d["duties"]) for d in raw["departments"]
+        Department(seq=d["seq"], id=d["id"], name=d["name"].replace(COUNTY_PLACEHOLDER, county), duties=d["duties"])
+        for d in raw["departments"]
     )
     ids = [d.id for d in departments]
     if len(set(ids)) != len(ids):
@@ -75,8 +97,13 @@ def load_catalog(path: str | Path = CATALOG_PATH) -> Catalog:
     return Catalog(departments=departments)
 
 
+def load_gazetteer(path: str | Path | None = None) -> Gazetteer:
+    """The gazetteer at ``path``; without one, the deployment's (``GAZETTEER_PATH``, else the shipped example)."""
+    return _read_gazetteer(Path(path) if path else deployment()[0])
+
+
 @lru_cache(maxsize=4)
-def load_gazetteer(path: str | Path = GAZETTEER_PATH) -> Gazetteer:
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+def _read_gazetteer(path: Path) -> Gazetteer:
+    raw = json.loads(path.read_text(encoding="utf-8"))
     townships = tuple(Township(id=t["id"], name=t["name"], kind=t["kind"]) for t in raw["townships"])
     return Gazetteer(county=raw["county"], townships=townships)

@@ -59,6 +59,10 @@ class CommonSettings(BaseSettings):
     #: Shifts this process's clock by so many seconds — for drills, demos and tests that must cross a deadline
     #: without waiting for it. Leave it at 0 in service.
     clock_offset_seconds: float = 0.0
+    #: The county's 乡镇/街道 gazetteer (JSON, as ``shared/data/townships.json``); its ``county`` names the county.
+    gazetteer_path: str | None = None
+    #: The county's name as departments carry it (青山县税务局); empty: the gazetteer's ``county``.
+    county_name: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -103,7 +107,6 @@ class RouterSettings(CommonSettings):
     router_port: int = 8002
     #: Below this confidence a complaint goes to the dispatcher's triage queue; empty = the classifier's default.
     triage_threshold: float | None = None
-    gazetteer_path: str | None = None
 
 
 class SlaSettings(CommonSettings):

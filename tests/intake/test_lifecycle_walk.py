@@ -91,7 +91,7 @@ async def test_walk_from_filing_to_closed_with_a_reopening(embedded):
     filer_history = seen["filer_history"]
     assert "contact_viewed" not in [h["action"] for h in filer_history]
     assert all("张三" not in h["actor"] for h in filer_history)
-    assert filer_history[1]["summary"] == "已分派给县/区供电局"
+    assert filer_history[1]["summary"] == "已分派给青山县供电局"
 
     events = await eventually(lambda: _events_of(app, cid, "closed"), timeout=20)
     assert {k: len(v) for k, v in events.items() if k in LIFECYCLE_EVENTS} == {

@@ -22,8 +22,8 @@ def test_classify_returns_ranked_departments_and_explanation(client):
     assert r.status_code == 200
     body = r.json()
     assert body["department"] == "center" and body["financial_service"] is True
-    assert body["department_name"] == "县/区营商环境服务中心"
-    assert body["ranked"][0] == {"department": "center", "name": "县/区营商环境服务中心", "score": body["confidence"]}
+    assert body["department_name"] == "青山县营商环境服务中心"
+    assert body["ranked"][0] == {"department": "center", "name": "青山县营商环境服务中心", "score": body["confidence"]}
     assert body["triage"] is False and body["township"] is None
     assert body["explanation"][0]["terms"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from shared.catalog import CATALOG_PATH, CENTER_ID, GAZETTEER_PATH, TOWNSHIP_ID, Catalog, load_catalog, load_gazetteer
+from shared.catalog import CATALOG_PATH, CENTER_ID, TOWNSHIP_ID, Catalog, load_catalog, load_gazetteer
 
 from .decision import decide
 from .lexicon import Lexicon, load_lexicon
@@ -85,7 +85,7 @@ class Classifier:
         triage_threshold: float | None = None,
     ) -> "Classifier":
         catalog = load_catalog(Path(catalog_path) if catalog_path else CATALOG_PATH)
-        gazetteer = load_gazetteer(Path(gazetteer_path) if gazetteer_path else GAZETTEER_PATH)
+        gazetteer = load_gazetteer(gazetteer_path)
         lexicon = load_lexicon(lexicon_path, frozenset(catalog.ids))
         for required in (CENTER_ID, TOWNSHIP_ID):
             if required not in catalog:
