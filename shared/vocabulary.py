@@ -5,9 +5,16 @@ README use these words and no others, so a handler, a filer and a supervisor rea
 签收 is taking a complaint on (claim), 受理 is the department accepting it for handling (accept), 登记 is the line
 registering a filing. ``REPLACED`` lists the words these replace; a test keeps them out of the product's pages and
 messages.
+
+Deadlines read as people count them: a period ends at 24:00 of its last day (stored as 00:00 of the next), so
+``deadline_text`` shows 2026-12-17T00:00+08:00 as 12月16日（周三）24:00 前 — never as the 17th, which reads a day late.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from shared.calendar import SHANGHAI
 
 #: Each status's name, as every page, queue and message shows it.
 STATUS_NAMES: dict[str, str] = {
@@ -100,8 +107,8 @@ HISTORY_SUMMARIES: dict[str, str] = {
     "reopened": "因您不满意，诉求重新办理，并报督办",
     "closed": "诉求已办结",
     "closed_unrated": "答复后未在评价期限内评价，诉求已办结",
-    "clock_opened": "办理时限已确定",
-    "deadline_changed": "办理时限已调整",
+    "clock_opened": "办理时限已确定：{deadline}",
+    "deadline_changed": "办理时限已调整为{deadline}",
     "warning": "临期预警",
     "breached": "已超过办理时限",
     "escalated": "已升级督办",
@@ -130,3 +137,18 @@ def status_name(status: str | None) -> str:
 
 def action_name(action: str) -> str:
     return ACTION_NAMES.get(action, action)
+
+
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def deadline_text(due: datetime, *, now: datetime | None = None) -> str:
+    """``due`` as a person reads a deadline, in Asia/Shanghai: 12月16日（周三）24:00 前 (midnight is the end of the day
+    before), 12月16日（周三）17:30 前 otherwise; the year is named when it is not ``now``'s."""
+    local = due.astimezone(SHANGHAI)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        day, clock_time = local - timedelta(days=1), "24:00"
+    else:
+        day, clock_time = local, f"{local:%H:%M}"
+    year = f"{day.year}年" if now is not None and now.astimezone(SHANGHAI).year != day.year else ""
+    return f"{year}{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）{clock_time} 前"

@@ -164,6 +164,8 @@ class ComplaintView(BaseModel):
     financial_service: bool | None
     sla_policy: str | None
     due_at: datetime | None
+    #: The deadline as people read it: 12月16日（周三）24:00 前 (``due_at`` is that instant, 00:00 of the 17th).
+    due_text: str | None = None
     overdue: bool
     received_at: datetime
     updated_at: datetime
@@ -219,6 +221,8 @@ class QueueItem(BaseModel):
     enterprise_name: str
     mobile: str | None
     due_at: datetime | None
+    #: The deadline as people read it (12月16日（周三）24:00 前).
+    due_text: str | None = None
     overdue: bool
     claimed_by: str | None
     lease_until: datetime | None

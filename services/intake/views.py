@@ -15,7 +15,7 @@ from services.intake.models import Complaint, HistoryEntry, Message
 from services.intake.schemas import ComplaintView, HistoryItem, MessageItem, QueueItem, mask_mobile
 from shared.calendar import SHANGHAI
 from shared.catalog import load_catalog
-from shared.vocabulary import HISTORY_SUMMARIES, RATINGS
+from shared.vocabulary import HISTORY_SUMMARIES, RATINGS, deadline_text
 
 #: History entries a filer sees (the rest are internal: notes, contact reads, SLA reminders, claims by name).
 FILER_ACTIONS = frozenset({
@@ -91,6 +91,7 @@ def complaint_view(
         financial_service=complaint.financial_service,
         sla_policy=complaint.sla_policy,
         due_at=_local(complaint.due_at),
+        due_text=deadline_text(complaint.due_at) if complaint.due_at else None,
         overdue=complaint.overdue,
         received_at=_local(complaint.received_at),
         updated_at=_local(complaint.updated_at),
@@ -110,6 +111,15 @@ def complaint_view(
     )
 
 
+def _deadline_in(detail: dict[str, Any]) -> str:
+    """The deadline a clock entry announces (the latest milestone's), as people read it."""
+    instants = list((detail.get("milestones") or {}).values()) or [detail.get("due_at")]
+    try:
+        return deadline_text(max(datetime.fromisoformat(v) for v in instants if v))
+    except (TypeError, ValueError):
+        return ""
+
+
 def summary(action: str, detail: dict[str, Any]) -> str:
     template = HISTORY_SUMMARIES.get(action)
     if template is None:
@@ -119,6 +129,7 @@ def summary(action: str, detail: dict[str, Any]) -> str:
             department_name=department_name(detail.get("department")) or "承办部门",
             cooperating_name=department_name(detail.get("cooperating")) or "",
             rating_zh=RATINGS.get(detail.get("rating") or "", detail.get("rating") or ""),
+            deadline=_deadline_in(detail) if "{deadline}" in template else "",
         )
     except (KeyError, IndexError):
         return template
@@ -162,7 +173,8 @@ def queue_item(complaint: Complaint, mobile: str | None, *, role: str, now: date
         excerpt=excerpt(complaint.text), status=complaint.status,
         status_zh=status_zh(complaint.status), department=complaint.department, role=role,
         enterprise_name=complaint.enterprise_name, mobile=mask_mobile(mobile) if mobile else None,
-        due_at=_local(complaint.due_at), overdue=overdue, claimed_by=complaint.claimed_by,
+        due_at=_local(complaint.due_at), due_text=deadline_text(complaint.due_at) if complaint.due_at else None,
+        overdue=overdue, claimed_by=complaint.claimed_by,
         lease_until=_local(complaint.lease_until), lease_active=lease_active, duplicate_of=complaint.original_id,
         received_at=_local(complaint.received_at), version=complaint.version, candidates=complaint.candidates,
     )

@@ -133,3 +133,22 @@ async def test_every_error_has_one_shape_and_chinese_text_without_english(client
     zhang = Actor(client, staff_token("handler", "张三", "power"))
     refused = (await zhang.act(cid, "accept", expect=409)).json()
     assert refused["message_zh"] == "诉求当前状态为“已分派”，不能受理；可执行：签收、备注"
+
+
+async def test_deadlines_read_as_people_count_them(client):
+    from datetime import datetime
+
+    from shared.vocabulary import deadline_text
+
+    cid, filer = await _routed(client)
+    shown = (await filer.get(f"/v1/complaints/{cid}")).json()
+    due = datetime.fromisoformat(shown["due_at"])
+    assert (due.hour, due.minute) == (0, 0)  # a period ends at 24:00 of its last day, stored as the next 00:00
+    assert shown["due_text"] == deadline_text(due) and shown["due_text"].endswith("24:00 前")
+    history = (await filer.get(f"/v1/complaints/{cid}/history")).json()
+    opened = next(e for e in history if e["action"] == "clock_opened")
+    assert opened["summary"] == f"办理时限已确定：{shown['due_text']}"
+    supervisor = Actor(client, staff_token("supervisor", "王督办"))
+    drill = (await supervisor.get(f"/dashboard/api/complaints/{cid}")).json()
+    assert drill["due_at"].endswith("24:00 前")
+    assert any("24:00 前" in line["detail"] for line in drill["timeline"] if line["kind"] == "clock_opened")

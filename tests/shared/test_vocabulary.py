@@ -56,3 +56,16 @@ def test_history_and_the_dashboard_name_actions_with_the_same_words():
     page = (ROOT / "services/sla/dashboard/templates/dashboard.html").read_text(encoding="utf-8")
     script = (ROOT / "services/sla/dashboard/static/dashboard.js").read_text(encoding="utf-8")
     assert "■ 受理" not in page and '" 受理 "' not in script
+
+
+def test_a_deadline_at_midnight_reads_as_24_00_of_the_day_before():
+    from datetime import datetime, timezone
+
+    from shared.calendar import SHANGHAI
+    from shared.vocabulary import deadline_text
+
+    assert deadline_text(datetime(2026, 12, 17, tzinfo=SHANGHAI)) == "12月16日（周三）24:00 前"
+    assert deadline_text(datetime(2026, 12, 16, 8, 0, tzinfo=timezone.utc)) == "12月16日（周三）16:00 前"
+    new_year = datetime(2027, 1, 5, tzinfo=SHANGHAI)
+    assert deadline_text(new_year, now=datetime(2026, 12, 28, tzinfo=SHANGHAI)) == "2027年1月4日（周一）24:00 前"
+    assert deadline_text(new_year, now=datetime(2027, 1, 2, tzinfo=SHANGHAI)) == "1月4日（周一）24:00 前"

@@ -33,7 +33,7 @@ from shared.auth import InvalidToken, Principal, Role, verify_token
 from shared.calendar import SHANGHAI, WorkingCalendar
 from shared.catalog import load_catalog
 from shared.db import Database
-from shared.vocabulary import EVENT_NAMES, RATINGS, status_name
+from shared.vocabulary import EVENT_NAMES, RATINGS, deadline_text, status_name
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "complaintline_dashboard"
@@ -65,6 +65,10 @@ def fmt_days(hours: float | None) -> str:
 
 def fmt_overdue(hours: float) -> str:
     return "—" if hours <= 0 else f"{hours / 24:.1f} 天"
+
+
+def fmt_deadline(value: datetime | None) -> str:
+    return "" if value is None else deadline_text(value, now=clock.now())
 
 
 def fmt_time(value: datetime | None) -> str:
@@ -212,7 +216,7 @@ async def snapshot(ctx: DashboardContext, period: figures.Period, policy: str | 
 def _overdue_item(item: figures.OverdueItem) -> dict[str, Any]:
     data = item.as_dict()
     data["display"] = {
-        "due_at": fmt_time(item.due_at), "received_at": fmt_time(item.received_at),
+        "due_at": fmt_deadline(item.due_at), "received_at": fmt_time(item.received_at),
         "overdue": fmt_overdue(item.overdue_hours), "level": LEVEL_LABELS.get(item.escalation_level or "", ""),
         "policy": POLICY_LABELS.get(item.policy or "", item.policy or ""),
         "status": status_name(item.status),
@@ -434,7 +438,7 @@ def _complaint_view(ctx: DashboardContext, row: Any, events: list[Any]) -> dict[
         "status": row.status,
         "status_name": status_name(row.status),
         "received_at": fmt_time(row.received_at),
-        "due_at": fmt_time(row.due_at),
+        "due_at": fmt_deadline(row.due_at),
         "answered_at": fmt_time(row.last_answered_at),
         "overdue": fmt_overdue(overdue_hours),
         "reopened_count": row.reopened_count,
@@ -467,10 +471,10 @@ def _detail_text(kind: str, detail: dict[str, Any], names: dict[str, str]) -> st
     if "level" in detail:
         parts.append(LEVEL_LABELS.get(detail["level"], detail["level"]))
     if "due_at" in detail and kind in ("warning", "breached", "escalated", "deadline_changed", "met", "missed"):
-        parts.append(f"截止 {fmt_time(datetime.fromisoformat(detail['due_at']))}")
+        parts.append(f"时限 {fmt_deadline(datetime.fromisoformat(detail['due_at']))}")
     if kind == "clock_opened":
         for m in detail.get("milestones", []):
-            parts.append(f"截止 {fmt_time(datetime.fromisoformat(m['due_at']))}")
+            parts.append(f"时限 {fmt_deadline(datetime.fromisoformat(m['due_at']))}")
     if "cooperating" in detail:
         parts.append(f"协办：{names.get(detail['cooperating'], detail['cooperating'])}")
     if "reason" in detail:

@@ -142,7 +142,7 @@
       .then(function (c) {
         var facts = $("detail-facts"); facts.textContent = "";
         [["诉求编号", c.tracking_number], ["标题", c.title], ["承办部门", c.department_name],
-         ["时限政策", c.policy_name], ["状态", c.status_name], ["登记时间", c.received_at], ["截止时间", c.due_at],
+         ["时限政策", c.policy_name], ["状态", c.status_name], ["登记时间", c.received_at], ["办理时限", c.due_at],
          ["已超期", c.overdue], ["督办级别", c.escalation_level], ["重办次数", String(c.reopened_count)],
          ["回访评价", c.rating]].forEach(function (f) {
           if (!f[1]) return;
