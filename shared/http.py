@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared.bus.base import Bus
@@ -22,6 +23,13 @@ from shared.problems import problem
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger("complaints.http")
+
+
+class Readiness(BaseModel):
+    """Whether the process can serve: each dependency it checked (the bus, each service's database)."""
+
+    ready: bool
+    checks: dict[str, bool]
 
 
 async def start_bus(bus: Bus, attempts: int = 60) -> None:
@@ -83,7 +91,8 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get("/readyz", tags=["operations"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "The database or the broker is unreachable"}})
     async def readyz() -> JSONResponse:
         checks: dict[str, bool] = {"bus": await bus.healthy()}
         for runtime in runtimes:

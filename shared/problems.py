@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -54,11 +55,39 @@ _STATUS_TEXT: dict[int, tuple[str, str, str]] = {
     404: ("not_found", "Not found", "未找到"),
     405: ("method_not_allowed", "This method is not allowed here", "不支持该请求方法"),
     409: ("conflict", "The request conflicts with the current state", "请求与当前状态冲突"),
+    412: ("stale_version", "The resource changed since it was read (If-Match)", "资源已被他人更新"),
     413: ("payload_too_large", "The request body is too large", "请求体过大"),
+    428: ("if_match_required", "If-Match is required", "需要提供 If-Match"),
     422: ("validation_failed", "The request has invalid fields; nothing was saved.", "请求中有字段不合法，未作任何保存。"),
     429: ("rate_limited", "Too many requests", "请求过于频繁"),
     503: ("unavailable", "The service is unavailable, please retry", "服务暂不可用，请稍后重试"),
 }
+
+
+class FieldProblem(BaseModel):
+    """One offending field of a request."""
+
+    field: str
+    code: str
+    message: str
+    message_zh: str
+
+
+class Problem(BaseModel):
+    """The one error body: a stable code, text in both languages, the fields at fault for input errors; some errors
+    add their own facts (``allowed``, ``current_version``, ``retry_after`` …)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str
+    message: str
+    message_zh: str
+    errors: list[FieldProblem] | None = None
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` declaring that an operation may answer these statuses, each with the one error body."""
+    return {status: {"model": Problem, "description": _STATUS_TEXT[status][1]} for status in statuses}
 
 
 def problem(status: int, code: str, en: str, zh: str, *, headers: dict[str, str] | None = None,

@@ -19,7 +19,7 @@ from services.intake.deps import (
     FilingCallDep,
 )
 from services.intake.errors import NotFound, TooManyRequests
-from shared.problems import error_body
+from shared.problems import error_body, responses
 from services.intake.repository import ComplaintRepository
 from services.intake.schemas import (
     Channel,
@@ -38,7 +38,7 @@ from shared.auth import Principal, Role, issue_token
 from shared.calendar import SHANGHAI
 from shared.db import Database
 
-router = APIRouter(prefix="/v1", tags=["complaints"])
+router = APIRouter(prefix="/v1", tags=["complaints"], responses=responses(422, 503))
 
 _FILER_SIDE = {Relation.filer, Relation.operator}
 
@@ -56,7 +56,7 @@ def _client_key(request: Request, caller: Principal | None) -> str:
     return f"ip:{request.client.host if request.client else 'unknown'}"
 
 
-@router.post("/complaints", status_code=201, response_model=ComplaintCreated)
+@router.post("/complaints", status_code=201, response_model=ComplaintCreated, responses=responses(400, 401, 413, 429))
 async def create_complaint(
     request: Request,
     body: ComplaintCreate,
@@ -124,7 +124,7 @@ async def render(db: Database, caller: Principal, complaint_id: str, *, acted_as
     return JSONResponse(shown.model_dump(mode="json"), headers={"ETag": f'"{complaint.version}"'})
 
 
-@router.get("/complaints/{complaint_id}", response_model=ComplaintView)
+@router.get("/complaints/{complaint_id}", response_model=ComplaintView, responses=responses(401, 404))
 async def get_complaint(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> JSONResponse:
     """Status, department, deadline, what can be done next; ``ETag`` is the version to send as ``If-Match``."""
     return await render(db, caller, complaint_id)
@@ -140,7 +140,7 @@ async def _visible(db: Database, caller: Principal, complaint_id: str) -> Relati
     return rel
 
 
-@router.get("/complaints/{complaint_id}/history", response_model=list[HistoryItem])
+@router.get("/complaints/{complaint_id}/history", response_model=list[HistoryItem], responses=responses(401, 404))
 async def get_history(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> list[HistoryItem]:
     """Who did what, when. Filers get it in plain language without internal entries."""
     rel = await _visible(db, caller, complaint_id)
@@ -149,7 +149,8 @@ async def get_history(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> 
     return history_items(entries, for_filer=rel in _FILER_SIDE)
 
 
-@router.get("/complaints/{complaint_id}/messages", response_model=list[MessageItem])
+@router.get("/complaints/{complaint_id}/messages", response_model=list[MessageItem],
+            responses=responses(401, 404))
 async def get_messages(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> list[MessageItem]:
     """Questions, supplements, answers; staff also see internal notes and the cooperating departments' parts."""
     rel = await _visible(db, caller, complaint_id)
@@ -159,7 +160,7 @@ async def get_messages(complaint_id: str, db: DatabaseDep, caller: CallerDep) ->
     return message_items(messages, for_filer=for_filer)
 
 
-@router.get("/complaints/{complaint_id}/contact", response_model=ContactView)
+@router.get("/complaints/{complaint_id}/contact", response_model=ContactView, responses=responses(401, 403, 404))
 async def get_contact(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> ContactView:
     """The filer's contact data, unmasked: the lead department's handlers and supervisors only; each read is recorded
     in the history (``contact_viewed``)."""

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import StringConstraints
 from fastapi.responses import JSONResponse
 
 from services.intake import commands
@@ -34,15 +35,13 @@ from shared import clock
 from shared.auth import Principal
 from shared.catalog import CENTER_ID, load_catalog
 from shared.instants import LocalInstant
+from shared.problems import responses
 
-router = APIRouter(prefix="/v1", tags=["work"])
+router = APIRouter(prefix="/v1", tags=["work"], responses=responses(422, 503))
 
-_ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such complaint, or not yours to see"},
-    409: {"description": "Not allowed in this status (lists the allowed actions), or claimed by a colleague"},
-    412: {"description": "Stale If-Match: the complaint changed since you read it"},
-    428: {"description": "If-Match missing"},
-}
+#: What an action may answer besides 200: a body that is not even text, no or a bad token, a role that may not, not the caller's to see, not allowed
+#: now (the allowed actions listed) or claimed by a colleague, a stale or missing If-Match, a body too large.
+_ACTION_RESPONSES = responses(400, 401, 403, 404, 409, 412, 413, 428)
 
 
 async def _run(command: Callable[..., Awaitable[None]], db, caller: Principal, complaint_id: str,
@@ -122,11 +121,14 @@ async def rating(complaint_id: str, body: RatingBody, db: DatabaseDep, caller: C
 
 # --- queues ---------------------------------------------------------------------------------------------------------
 
-StatusQuery = Annotated[list[str] | None, Query(description="status filter, repeated or comma-separated")]
+#: The status filter's values as a pattern: the OpenAPI document tells clients what the server accepts.
+STATUS_LIST_PATTERN = "^({0})(,({0}))*$".format("|".join(s.value for s in Status))
+StatusQuery = Annotated[list[Annotated[str, StringConstraints(pattern=STATUS_LIST_PATTERN)]] | None, Query(
+    description="status filter, repeated or comma-separated")]
 OverdueQuery = Annotated[bool | None, Query(description="only overdue (true) or only on time (false)")]
 DueBeforeQuery = Annotated[LocalInstant | None, Query(
     description="only complaints due before this instant (ISO 8601; without an offset, Asia/Shanghai time)")]
-CursorQuery = Annotated[str | None, Query(description="next_cursor of the previous page")]
+CursorQuery = Annotated[str | None, Query(description="next_cursor of the previous page", pattern="^[A-Za-z0-9_-]+$")]
 LimitQuery = Annotated[int, Query(ge=1, le=200)]
 
 
@@ -135,7 +137,7 @@ def _department_or_404(caller: Principal, department_id: str) -> None:
         raise NotFound("No such department queue", "未找到该部门的工作队列")
 
 
-@router.get("/departments/{department_id}/queue", response_model=QueuePage)
+@router.get("/departments/{department_id}/queue", response_model=QueuePage, responses=responses(401, 404))
 async def department_queue(
     department_id: str, db: DatabaseDep, caller: CallerDep, status: StatusQuery = None,
     overdue: OverdueQuery = None, due_before: DueBeforeQuery = None, cursor: CursorQuery = None,
@@ -149,7 +151,7 @@ async def department_queue(
                       department=department_id)
 
 
-@router.get("/departments/{department_id}/cooperating", response_model=QueuePage)
+@router.get("/departments/{department_id}/cooperating", response_model=QueuePage, responses=responses(401, 404))
 async def cooperating_queue(
     department_id: str, db: DatabaseDep, caller: CallerDep, status: StatusQuery = None,
     overdue: OverdueQuery = None, due_before: DueBeforeQuery = None, cursor: CursorQuery = None,
@@ -162,7 +164,7 @@ async def cooperating_queue(
                       cooperating_department=department_id)
 
 
-@router.get("/triage", response_model=QueuePage)
+@router.get("/triage", response_model=QueuePage, responses=responses(401, 404))
 async def triage_queue(
     db: DatabaseDep, caller: CallerDep, cursor: CursorQuery = None, limit: LimitQuery = 50,
 ) -> QueuePage:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.problems import responses
+
 from .domain.classifier import Classifier
 
 router = APIRouter(tags=["router"])
@@ -63,7 +65,7 @@ def _classifier(request: Request) -> Classifier:
     return classifier
 
 
-@router.post("/v1/classify", response_model=ClassifyResponse)
+@router.post("/v1/classify", response_model=ClassifyResponse, responses=responses(400, 413, 422, 503))
 def classify(body: ClassifyRequest, request: Request) -> ClassifyResponse:
     classifier = _classifier(request)
     unknown = [d for d in body.exclude if d not in classifier.catalog]

@@ -17,9 +17,9 @@ from shared import clock
 from shared.auth import Principal, Role, principal_dependency
 from shared.calendar import SHANGHAI
 from shared.db import Database
-from shared.problems import problem
+from shared.problems import problem, responses
 
-router = APIRouter(prefix="/v1/sla", tags=["deadlines"])
+router = APIRouter(prefix="/v1/sla", tags=["deadlines"], responses=responses(401, 403, 404, 422, 503))
 
 _STAFF = frozenset({Role.dispatcher, Role.handler, Role.supervisor, Role.admin})
 _SUPERVISORS = frozenset({Role.supervisor, Role.admin})
@@ -126,7 +126,7 @@ async def get_deadlines(complaint_id: str, caller: StaffDep, db: DatabaseDep) ->
     return await _deadlines(db, complaint_id, clocks)
 
 
-@router.post("/complaints/{complaint_id}/difficult", response_model=Deadlines)
+@router.post("/complaints/{complaint_id}/difficult", response_model=Deadlines, responses=responses(400, 409, 413))
 async def mark_difficult(
     complaint_id: str, body: DifficultIn, caller: StaffDep, db: DatabaseDep, handlers: HandlersDep
 ) -> Deadlines | JSONResponse:
@@ -145,7 +145,7 @@ async def mark_difficult(
     return await get_deadlines(complaint_id, caller, db)
 
 
-@router.post("/complaints/{complaint_id}/extensions", response_model=Deadlines)
+@router.post("/complaints/{complaint_id}/extensions", response_model=Deadlines, responses=responses(400, 409, 413))
 async def extend(
     complaint_id: str,
     body: ExtensionIn,

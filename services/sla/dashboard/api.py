@@ -33,6 +33,7 @@ from shared.auth import InvalidToken, Principal, Role, verify_token
 from shared.calendar import SHANGHAI, WorkingCalendar
 from shared.catalog import load_catalog
 from shared.db import Database
+from shared.problems import responses
 from shared.vocabulary import EVENT_NAMES, RATINGS, deadline_text, status_name
 
 HERE = Path(__file__).resolve().parent
@@ -297,7 +298,7 @@ def _overdue_row(item: dict[str, Any]) -> str:
 # -- the router -----------------------------------------------------------------------------------------------------
 
 
-router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+router = APIRouter(prefix="/dashboard", tags=["dashboard"], responses=responses(401, 403, 422, 503))
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
@@ -388,7 +389,7 @@ async def overdue(request: Request, ctx: Ctx, department: str | None = None) -> 
     return JSONResponse([_overdue_item(i) for i in items])
 
 
-@router.get("/api/complaints/{complaint_id}")
+@router.get("/api/complaints/{complaint_id}", responses=responses(404))
 async def complaint(request: Request, ctx: Ctx, complaint_id: str) -> JSONResponse:
     """One complaint's figures and its timeline, from the events the SLA service consumed."""
     _api_principal(ctx, request)
