@@ -56,7 +56,7 @@ def expected_table(truths: list[Truth], now: datetime) -> dict[str, dict[str, st
         due_soon = [t for t in open_ if t.due_at is not None and now <= t.due_at <= soon]
         answered = [t for t in mine if t.answered_at is not None]
         on_time = [t for t in answered if t.answered_at <= t.due_at]
-        rated = [t for t in answered if t.rated_at is not None]
+        rated = [t for t in answered if t.rated_at is not None and t.rated_at >= t.answered_at]  # not re-answered
         ratings = [t for t in mine if t.rated_at is not None]  # every first rating falls in the month shown
         happy = [t for t in ratings if t.rating in ("satisfied", "basically_satisfied")]
         first = [t for t in truths if t.first_department == dept and t.routed_count >= 1]

@@ -428,12 +428,13 @@ def _complaint_view(ctx: DashboardContext, row: Any, events: list[Any]) -> dict[
     names = ctx.names
     now = clock.now()
     overdue_hours = (now - row.due_at).total_seconds() / 3600 if figures.is_overdue(row, now) else 0.0
+    department = figures.holder(row)
     return {
         "complaint_id": row.complaint_id,
         "tracking_number": row.tracking_number,
         "title": row.title,
-        "department": row.department,
-        "department_name": names.get(row.department or "", figures.UNPLACED_NAME),
+        "department": department,
+        "department_name": names.get(department or "", figures.UNPLACED_NAME),
         "policy": row.policy,
         "policy_name": POLICY_LABELS.get(row.policy or "", row.policy or ""),
         "status": row.status,

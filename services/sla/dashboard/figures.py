@@ -10,23 +10,33 @@ first day to 00:00 of the day after its last day, that end excluded; ``now`` is 
 - **按时办结率 (on-time completion)** = answered on time / answered. On time iff the last answer is at or before the
   deadline in force (``answered_at <= due_at``). A deadline is the instant 00:00 of the day after the period's last
   day (the period ends at 24:00, Civil Code art. 203), so an answer exactly at that instant is on time and one a
-  minute later is late. A reopened complaint's deadline restarts, and its new answer is judged against it.
+  minute later is late. A reopened complaint's deadline restarts, and its new answer is judged against it — also
+  when another department gives it (re-routing keeps the complaint's deadline).
 - **办结率 (completion)** = of the complaints received in the period, those answered now / received.
-- **回访率 (follow-up)** = answered complaints the filer has rated (回访 done) / answered.
-- **回访满意率 (satisfaction)** = of the complaints whose first rating falls in the period, those rated 满意 or
-  基本满意 / all of them. The first rating judges the first answer: a 不满意 counts against the department even when
-  the reopened complaint is later answered to the filer's satisfaction.
+- **回访率 (follow-up)** = answered complaints whose last answer the filer has rated (a rating at or after it) /
+  answered. A rating of an earlier answer, undone by the reopening it caused, does not follow up the new one.
+- **回访满意率 (satisfaction)** = of the ratings that judge a department's answer and fall in the period, those 满意 or
+  基本满意 / all of them. A rating judges the answer of the department that answered last before it. A complaint's
+  first rating of a department's answers is the one that judges that department: a 不满意 counts against it even
+  when it answers the reopened complaint to the filer's satisfaction. When the reopened complaint is returned and
+  another department answers it, the filer's rating of that answer judges the other department.
 - **平均办理时长 (average handling time)** = mean of (last answer − receipt) over the answered complaints, in hours.
 - **改派率 (re-route rate)** = complaints received in the period and routed more than once / received and routed,
-  counted for the department that was given the complaint first.
+  counted for the department that was given the complaint first (routed: placed by the router or a dispatcher; a
+  complaint returned and waiting for the dispatcher is re-routed once the dispatcher places it). Its denominator is
+  the complaints a department was given first, whoever holds them now.
 - **在办 (open)**: not answered, not closed, not a duplicate — now, whatever the period.
 - **即将到期 (due within one working day)**: open, not yet overdue, and ``due_at`` at or before the end (24:00) of
   the next working day after today.
 - **超期 (overdue)**: open and ``due_at < now``; 最长超期 is the largest ``now − due_at`` among them.
 
-Answered, received and open figures count for the lead department held now (for an answered complaint: the one that
-answered it); complaints not placed yet count under :data:`UNPLACED` (待分派). A rate whose denominator is zero is
-``None`` (shown as "—").
+Each figure counts for the department it is about. A complaint — received, answered (with on time, completion,
+follow-up and handling time), open, due soon, overdue — counts for the department that holds it now (:func:`holder`):
+for an answered complaint the one that gave its last answer, else the lead department of intake's status. A complaint
+no department holds — not placed yet, or returned or dispatched and waiting for the router's new decision or for the
+dispatcher (``received``, ``triage``, ``rerouting``) — counts under :data:`UNPLACED` (待分派). A rating counts for the
+department whose answer it judges, a re-routing for the department given the complaint first. The county total adds
+up the departments' counts. A rate whose denominator is zero is ``None`` (shown as "—").
 
 The trend gives for each day of the period: received that day, answered that day (last answer), and overdue at the
 end of that day (or at ``now`` for today): received before it, past its current deadline, and neither answered nor
@@ -47,17 +57,27 @@ UNPLACED_NAME = "待分派"
 SATISFIED_RATINGS = frozenset({"satisfied", "basically_satisfied"})
 
 
+#: Statuses in which no department holds a complaint: it waits for a routing decision or for the dispatcher.
+UNHELD_STATUSES = frozenset({"received", "triage", "rerouting"})
+
+
 class Row(Protocol):
     complaint_id: str
     received_at: datetime | None
+    status: str | None
     department: str | None
     first_department: str | None
     policy: str | None
     due_at: datetime | None
     last_answered_at: datetime | None
     answered: bool
+    answered_department: str | None
     first_rating: str | None
     first_rated_at: datetime | None
+    first_rating_department: str | None
+    rating: str | None
+    rated_at: datetime | None
+    rating_department: str | None
     closed_at: datetime | None
     routed_count: int
     duplicate_of: str | None
@@ -178,6 +198,32 @@ def on_time(row: Row) -> bool:
     return row.last_answered_at is not None and row.due_at is not None and row.last_answered_at <= row.due_at
 
 
+def holder(row: Row) -> str | None:
+    """The department that holds the complaint now: the one that gave the answer in force, else the lead department
+    of its status; None while it waits for a routing decision or for the dispatcher."""
+    if row.answered:
+        return row.answered_department
+    return None if (row.status or "received") in UNHELD_STATUSES else row.department
+
+
+def follow_up_done(row: Row) -> bool:
+    """The filer has rated the answer in force (not only an answer a reopening undid)."""
+    return (row.answered and row.rated_at is not None and row.last_answered_at is not None
+            and row.rated_at >= row.last_answered_at)
+
+
+def judged(row: Row) -> list[tuple[str | None, str, datetime]]:
+    """(department, rating, when) of each rating that judges a department's answer: the first rating, and the
+    latest when it judges another department's answer (a complaint reopens once: it has at most two ratings)."""
+    out = []
+    if row.first_rating and row.first_rated_at is not None:
+        out.append((row.first_rating_department, row.first_rating, row.first_rated_at))
+    if (row.rating and row.rated_at is not None and row.rated_at != row.first_rated_at
+            and row.rating_department != row.first_rating_department):
+        out.append((row.rating_department, row.rating, row.rated_at))
+    return out
+
+
 def _key(department: str | None) -> str:
     return department or UNPLACED
 
@@ -208,7 +254,7 @@ def summarise(
             continue
         if policy and row.policy != policy:
             continue
-        f = fig(row.department)
+        f = fig(holder(row))
         if row.received_at in period:
             f.received += 1
             if row.answered:
@@ -230,10 +276,12 @@ def summarise(
             f.answered += 1
             f.answered_on_time += on_time(row)
             f.handling_hours_total += (row.last_answered_at - row.received_at).total_seconds() / 3600
-            f.rated += row.first_rated_at is not None
-        if row.first_rating and row.first_rated_at in period:
-            f.ratings += 1
-            f.satisfied += row.first_rating in SATISFIED_RATINGS
+            f.rated += follow_up_done(row)
+        for department, rating, rated_at in judged(row):
+            if rated_at in period:
+                judged_dept = fig(department)
+                judged_dept.ratings += 1
+                judged_dept.satisfied += rating in SATISFIED_RATINGS
 
     departments = [f.finish() for f in by_dept.values()]
     total = DepartmentFigures("total", "全县合计")
@@ -316,7 +364,7 @@ def overdue_list(rows: Iterable[Any], *, now: datetime, names: Mapping[str, str]
     for row in rows:
         if not is_overdue(row, now) or (policy and row.policy != policy):
             continue
-        key = _key(row.department)
+        key = _key(holder(row))
         if department and key != department:
             continue
         items.append(OverdueItem(

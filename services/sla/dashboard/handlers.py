@@ -3,6 +3,12 @@
 They run as their own consumer group (``sla-dashboard``) on the intake, router and SLA topics, inside the idempotent
 consumer wrapper: a redelivered event changes nothing. Each handler upserts the complaint's row (events of one
 complaint may arrive in any order across topics), updates only what its event knows, and appends one timeline entry.
+
+The status follows intake's. Intake's events carry the status they leave; the router's decisions carry none, and
+intake applies each one to the status it finds (``services/intake/lifecycle.py``). A decision answers one request:
+the filing, a return (退回) or a dispatch. The router's decision on a return may be consumed here before or after the
+return itself, so the row counts both (:func:`follow_routing`): once the decisions seen answer every request seen,
+the latest one moves the status as it moved intake's.
 """
 
 from __future__ import annotations
@@ -138,6 +144,25 @@ async def _write_rows(uow: UnitOfWork) -> None:
         await execute_many(uow.session, UPDATE_REPORT, rows)
 
 
+#: The statuses intake applies a routing decision to (``route`` and ``triage`` in ``services/intake/lifecycle.py``);
+#: a decision finding the complaint in any other status changes nothing there, so nothing here either.
+ROUTES_FROM = frozenset({"received", "triage", "rerouting", "routed"})
+TRIAGES_FROM = frozenset({"received", "triage", "rerouting"})
+
+
+def follow_routing(row: ProjectionRow) -> None:
+    """Move the status as intake moved it on the router's latest decision, once that decision is the answer to the
+    latest request seen (the filing, plus every return and dispatch): until then intake still waits for it."""
+    decisions = row.routed_count + row.triage_count
+    if decisions == 0 or decisions < 1 + row.returned_count + row.dispatched_count:
+        return
+    status = row.status or "received"
+    if row.triage and status in TRIAGES_FROM:
+        row.status = "triage"
+    elif not row.triage and status in ROUTES_FROM:
+        row.status = "routed"
+
+
 def _first(current: datetime | None, value: datetime) -> datetime:
     return value if current is None or value < current else current
 
@@ -151,11 +176,13 @@ def _timeline(uow: UnitOfWork, envelope: Envelope, at: datetime, *, actor: str |
     })
 
 
-def _rate(row: ProjectionRow, rating: str, at: datetime) -> None:
+def _rate(row: ProjectionRow, rating: str, at: datetime, department: str | None) -> None:
+    """A rating judges the answer of ``department``: the lead department when it was given, the one that answered."""
+    department = department and department[:32]
     if row.first_rated_at is None or at < row.first_rated_at:
-        row.first_rating, row.first_rated_at = rating[:24], at
+        row.first_rating, row.first_rated_at, row.first_rating_department = rating[:24], at, department
     if row.rated_at is None or at >= row.rated_at:
-        row.rating, row.rated_at = rating[:24], at
+        row.rating, row.rated_at, row.rating_department = rating[:24], at, department
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -229,8 +256,9 @@ class DashboardHandlers:
             if row.last_answered_at is None or at >= row.last_answered_at:
                 row.last_answered_at = at
                 row.answered = True
+                row.answered_department = event.department and event.department[:32]
         elif isinstance(event, ComplaintRatedV1):
-            _rate(row, event.rating, at)
+            _rate(row, event.rating, at, event.department)
             detail["rating"] = event.rating
         elif isinstance(event, ComplaintReopenedV1):
             row.reopened_count += 1
@@ -242,7 +270,7 @@ class DashboardHandlers:
         elif isinstance(event, ComplaintClosedV1):
             row.closed_at = at
             if event.rating and row.rating is None:
-                _rate(row, event.rating, at)
+                _rate(row, event.rating, at, event.department)
             detail["rating"] = event.rating
         elif isinstance(event, ComplaintDuplicateLinkedV1):
             row.duplicate_of = event.original_id[:36]
@@ -252,10 +280,11 @@ class DashboardHandlers:
             detail.update(returned_by=event.returned_by, reason=mask_contacts(event.reason),
                           suggested_department=event.suggested_department)
         elif isinstance(event, ComplaintDispatchedV1):
-            row.triage = False
+            row.dispatched_count += 1
             detail.update(also=event.also, financial_service=event.financial_service)
         elif isinstance(event, ComplaintCooperatingAddedV1):
             detail["cooperating"] = event.cooperating
+        follow_routing(row)
         _timeline(uow, envelope, at, actor=event.actor, department=event.department,  # type: ignore[attr-defined]
                   status=event.status, **detail)  # type: ignore[attr-defined]
 
@@ -270,20 +299,18 @@ class DashboardHandlers:
         row.triage = False
         row.received_at = row.received_at or event.received_at
         row.policy = row.policy or event.sla_policy[:40]
-        if row.status in (None, "received", "triage"):
-            row.status = "routed"
+        follow_routing(row)
         _timeline(uow, envelope, event.routed_at, actor=event.decided_by, department=event.department,
                   also=event.also, confidence=round(event.confidence, 3), attempt=event.attempt,
                   sla_policy=event.sla_policy)
 
     async def on_triage(self, event: ComplaintTriageRequiredV1, envelope: Envelope, uow: UnitOfWork) -> None:
         row = await _row(uow, event.complaint_id)
-        if row.routed_count == 0:
-            row.triage = True
+        row.triage_count += 1
+        row.triage = True
         row.received_at = row.received_at or event.received_at
         row.policy = row.policy or event.sla_policy[:40]
-        if row.status in (None, "received"):
-            row.status = "triage"
+        follow_routing(row)
         _timeline(uow, envelope, envelope.time, actor="router", confidence=round(event.confidence, 3),
                   ranked=[r.department for r in event.ranked[:3]])
 

@@ -2,7 +2,8 @@
 
 Built only from event payloads consumed on the three topics (intake, router, sla) by the ``sla-dashboard`` consumer
 group — never from another service's tables. Events of one complaint may arrive in any order across topics, so every
-handler upserts the complaint's row and sets only the columns its event knows about.
+handler upserts the complaint's row and sets only the columns its event knows about. The status is intake's: the last
+intake event's, moved on by the router's decisions as intake moves it (``handlers.follow_routing``).
 
 Nothing here holds filer contact data: the events never carry it, and free texts that reach the timeline (reasons)
 pass through :func:`mask_contacts` anyway.
@@ -46,16 +47,20 @@ class ReportComplaint(SQLModel, table=True):
     channel: str | None = Field(default=None, max_length=20)
     township: str | None = Field(default=None, max_length=40)
     received_at: datetime | None = _aware(nullable=True)
-    #: Lifecycle status as the last intake event said.
+    #: Lifecycle status as intake has it: the last intake event's, or the router's decision that intake applied since.
     status: str | None = Field(default=None, max_length=24)
-    #: The department the router (or a dispatcher) placed it with first, and the lead department now.
+    #: The department the router (or a dispatcher) placed it with first, and the latest placement. Whether a
+    #: department holds it now depends on the status too (``figures.holder``).
     first_department: str | None = Field(default=None, max_length=32)
     department: str | None = Field(default=None, max_length=32, index=True)
-    #: True while it waits in the dispatcher's triage queue.
+    #: True when the router's latest decision sent it to the dispatcher's triage queue.
     triage: bool = False
-    #: Routing decisions received (the first plus every re-routing).
+    #: Routing decisions received: placements (the first plus every re-routing) and those sent to triage.
     routed_count: int = 0
+    triage_count: int = 0
+    #: What asked for a routing decision after the filing: handlers' returns (退回) and dispatchers' dispatches.
     returned_count: int = 0
+    dispatched_count: int = 0
     #: The SLA policy applied (from sla.clock_opened; the router's class until then) and its resolution milestone.
     policy: str | None = Field(default=None, max_length=40, index=True)
     milestone: str | None = Field(default=None, max_length=40)
@@ -67,15 +72,20 @@ class ReportComplaint(SQLModel, table=True):
     contacted_at: datetime | None = _aware(nullable=True)
     first_answered_at: datetime | None = _aware(nullable=True)
     last_answered_at: datetime | None = _aware(nullable=True)
+    #: The department that gave the last answer.
+    answered_department: str | None = Field(default=None, max_length=32)
     #: True from an answer until a reopening (and after closing): the complaint is 办结 for the figures.
     answered: bool = False
     reopened_count: int = 0
     last_reopened_at: datetime | None = _aware(nullable=True)
-    #: The filer's first 回访 rating (it judges the first answer, even when a reopening follows) and the latest.
+    #: The filer's first 回访 rating (it judges the first answer, even when a reopening follows) and the latest, each
+    #: with the department whose answer it rated. Intake reopens a complaint once, so there are at most two.
     first_rating: str | None = Field(default=None, max_length=24)
     first_rated_at: datetime | None = _aware(nullable=True)
+    first_rating_department: str | None = Field(default=None, max_length=32)
     rating: str | None = Field(default=None, max_length=24)
     rated_at: datetime | None = _aware(nullable=True)
+    rating_department: str | None = Field(default=None, max_length=32)
     closed_at: datetime | None = _aware(nullable=True)
     warned_at: datetime | None = _aware(nullable=True)
     breached_at: datetime | None = _aware(nullable=True)

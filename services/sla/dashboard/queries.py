@@ -11,7 +11,7 @@ from shared.db import Database
 
 async def rows_for(db: Database, period: Period, policy: str | None = None) -> list[ReportComplaint]:
     """Every complaint that can count in ``period`` or is open now: received before the period's end, and open,
-    or received, answered or first rated since the period's start."""
+    or received, answered or rated since the period's start."""
     query = select(ReportComplaint).where(
         ReportComplaint.duplicate_of.is_(None),
         or_(ReportComplaint.received_at.is_(None), ReportComplaint.received_at < period.end),
@@ -21,6 +21,7 @@ async def rows_for(db: Database, period: Period, policy: str | None = None) -> l
             ReportComplaint.last_answered_at >= period.start,
             ReportComplaint.received_at >= period.start,
             ReportComplaint.first_rated_at >= period.start,
+            ReportComplaint.rated_at >= period.start,
         ),
     )
     if policy:
