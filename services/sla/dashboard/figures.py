@@ -3,7 +3,7 @@
 Definitions (a *period* is a range of local dates in Asia/Shanghai, both ends included: it runs from 00:00 of its
 first day to 00:00 of the day after its last day, that end excluded; ``now`` is passed in):
 
-- **received (受理量)**: complaints whose ``received_at`` falls in the period. Duplicates (重复件, linked to an
+- **received (登记量)**: complaints whose ``received_at`` falls in the period. Duplicates (重复件, linked to an
   earlier complaint) are left out of every figure.
 - **answered (办结量)**: complaints answered now (an answer not followed by a reopening) whose last answer falls in
   the period.

@@ -24,7 +24,6 @@ from shared.sqltypes import UtcDateTime
 SATISFIED = "satisfied"
 BASICALLY_SATISFIED = "basically_satisfied"
 DISSATISFIED = "dissatisfied"
-RATING_LABELS = {SATISFIED: "满意", BASICALLY_SATISFIED: "基本满意", DISSATISFIED: "不满意"}
 
 
 def _aware(**kwargs: Any) -> Any:
