@@ -51,7 +51,8 @@ load-generator:
 bench: install-test load-generator
 	$(BIN)/python -m bench
 
-## A realistic month through the real APIs (simulated clock), then the dashboard at http://127.0.0.1:8000/dashboard.
+## A realistic month through the real APIs (simulated clock), then the dashboard at http://$HOST:$PORT/dashboard
+## (127.0.0.1:8000 unless set, as for `up`).
 demo: install
 	$(BIN)/python -m services.demo $(DEMO_ARGS)
 

@@ -1,14 +1,23 @@
 """A realistic month for the supervisors' dashboard: ``python -m services.demo`` (``make demo``).
 
 Runs the whole product in this process (a fresh embedded database directory, or with ``--configured`` the database
-and broker of the environment), shifts :mod:`shared.clock` back ``--days`` days and walks forward through the month:
-enterprises file complaints through ``POST /v1/complaints`` (Chinese texts generated from templates per department, so
-the router spreads them across the catalog), handlers work them through the lifecycle endpoints (claim, accept,
-contact, answer — most on time, some late, a few returned as misrouted or forgotten), the dispatcher places what the
-router sent to triage, and filers rate the answers (some 不满意, which reopens the complaint). Everything goes through
-HTTP on ``--host``/``--port``; the routing, deadlines, escalations and the dashboard's figures are the product's own.
-Afterwards the product keeps serving (the dashboard at ``/dashboard``, a supervisor token is printed) unless
-``--exit`` is given.
+and broker of the environment), shifts :mod:`shared.clock` back and walks forward to the present through the last
+``--days`` days: enterprises file complaints through ``POST /v1/complaints`` (Chinese texts generated from templates
+per department, so the router spreads them across the catalog), handlers work them through the lifecycle endpoints
+(claim, accept, contact, answer — most on time, some late, a few returned as misrouted or forgotten), the dispatcher
+places what the router sent to triage, and filers rate the answers (some 不满意, which reopens the complaint).
+
+Deadlines run for days (10 days, 5 working days, counted from receipt), longer than a short demo: in a walk of
+``--days 10`` no complaint could be overdue yet nor answered late. So whatever ``--days``, a few complaints
+(:data:`SHOWCASE`) are filed further back, early enough that their deadlines and a late answer after them pass before
+the present: some left unanswered (overdue at the end), some answered late, some returned by their first department
+and re-routed, some reopened after a 不满意 rating. Handlers plan on-time and late answers around the deadline the SLA
+service sets, computed with the same policies, policy set and calendar (:class:`Deadlines`).
+
+Everything goes through HTTP on the address of the environment's settings (``HOST``/``PORT``, default
+127.0.0.1:8000; ``--host``/``--port`` override them); the routing, deadlines, escalations and the dashboard's figures
+are the product's own. Afterwards the product keeps serving (the dashboard at ``/dashboard``, a supervisor token is
+printed) unless ``--exit`` is given.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import random
 import shutil
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +38,12 @@ import httpx
 import uvicorn
 from stdnum.cn import uscc
 
+from services.sla.domain.deadlines import milestone_deadlines
+from services.sla.domain.policies import SLA_CLASSES, load_policies
 from services.standalone import build_app
 from shared import clock
 from shared.auth import issue_token
-from shared.calendar import SHANGHAI
+from shared.calendar import SHANGHAI, WorkingCalendar
 from shared.catalog import load_catalog
 from shared.logs import setup_logging
 from shared.settings import AllInOneSettings
@@ -106,11 +117,44 @@ FIRM_WORDS = ("禾丰", "青山", "白沙", "瑞达", "恒通", "金穗", "宏�
 FIRM_KINDS = ("食品有限公司", "陶瓷厂", "机械制造有限公司", "建筑工程有限公司", "农业开发有限公司", "商贸有限公司",
               "纺织有限公司", "物流有限公司")
 REOPEN_REASONS = ("答复没有解决实际问题", "只是电话说了一下，问题还在", "答复内容与事实不符")
+DEPARTMENTS = list(TEMPLATES)
+WEIGHTS = [4 if d in ("market", "housing", "natural_resources", "tax", "power", "hrss") else
+           3 if d in ("financial", "gov_service", "finance") else 1 for d in DEPARTMENTS]
+#: A late answer comes this many hours (uniform) after the deadline.
+LATE_HOURS = (6.0, 96.0)
+#: Complaints every demo has, whatever its length, filed far enough back that their deadlines pass before the end:
+#: (fate, returned as misrouted by the first department, the filer's rating of the first answer), one a day back
+#: from the last day early enough, once more per 50 complaints a day. Forgotten ones are overdue at the end; the
+#: late ones are not reopened, so that they stay answered late.
+SHOWCASE = (
+    ("forgotten", False, None), ("late", False, "基本满意"), ("on_time", True, "满意"), ("on_time", False, "不满意"),
+    ("forgotten", False, None), ("late", False, "满意"),
+)
 
 
 def credit_code(n: int) -> str:
     body = f"91{330000 + n % 99999:06d}{(600000000 + n) % 1000000000:09d}"[:17]
     return body + uscc.calc_check_digit(body)
+
+
+class Deadlines:
+    """The answer deadline the SLA service sets, from the same policies, policy set and calendar (the product's
+    settings): handlers plan their answers around it, and the showcase is filed early enough for it to pass."""
+
+    def __init__(self, settings: AllInOneSettings) -> None:
+        self.policies = load_policies(settings.sla_policies_path)
+        self.policy_set = settings.sla_policy_set
+        self.calendar = WorkingCalendar.load(settings.calendar_overrides_path)
+
+    def due(self, sla_class: str, since: datetime) -> datetime:
+        """When a complaint of ``sla_class`` received (or reopened) at ``since`` must be answered."""
+        policy = self.policies.policy_for(sla_class, self.policy_set)
+        return max(due.due_at for milestone, due in milestone_deadlines(policy, since, self.calendar)
+                   if milestone.stops_on == "answered")
+
+    def latest(self, since: datetime) -> datetime:
+        """The latest answer deadline of any SLA class for a complaint received at ``since``."""
+        return max(self.due(sla_class, since) for sla_class in SLA_CLASSES)
 
 
 @dataclass
@@ -122,6 +166,10 @@ class Case:
     received_at: datetime
     fate: str  # on_time | late | forgotten
     returns: bool
+    #: The filer's rating of the first answer when planned (the showcase); otherwise drawn when rating.
+    first_rating: str | None = None
+    #: When the deadline running now started: the receipt intake recorded, then the reopening.
+    since: datetime | None = None
     id: str = ""
     access_token: str = ""
     reopened: bool = False
@@ -138,24 +186,30 @@ class Task:
 
 
 class Demo:
-    def __init__(self, client: httpx.AsyncClient, secret: str, rng: random.Random, start: datetime, days: int,
+    """The walk: planned at construction (the filings up to now), run with :meth:`run`."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: AllInOneSettings, rng: random.Random, days: int,
                  per_day: int) -> None:
         self.client = client
-        self.secret = secret
+        self.secret = settings.auth_secret
+        self.deadlines = Deadlines(settings)
         self.rng = rng
-        self.start = start
-        self.end = start + timedelta(days=days)
+        #: The walk ends in the present.
+        self.end = datetime.now(timezone.utc)
         self.per_day = per_day
         self.days = days
         self.tasks: list[Task] = []
+        self.cases: list[Case] = []
         self.seq = 0
         self.places = [t.name for t in _townships()]
-        real = datetime.now(timezone.utc)
-        self.tokens = {d.id: self._token(role="handler", department=d.id, name=f"{d.name[-5:]}承办人", now=real)
+        self.tokens = {d.id: self._token(role="handler", department=d.id, name=f"{d.name[-5:]}承办人", now=self.end)
                        for d in load_catalog().departments}
-        self.staff = self._token(role="supervisor", name="演示督办", now=real)
-        self.dispatcher = self._token(role="dispatcher", name="演示派单员", now=real)
+        self.staff = self._token(role="supervisor", name="演示督办", now=self.end)
+        self.dispatcher = self._token(role="dispatcher", name="演示派单员", now=self.end)
         self.stats: dict[str, int] = {}
+        self.plan()
+        #: The walk starts at the first filing.
+        self.start = self.tasks[0].at
 
     def _token(self, **kw: Any) -> str:
         return issue_token(self.secret, ttl=timedelta(days=90), **kw)
@@ -171,22 +225,37 @@ class Demo:
     # -- planning ---------------------------------------------------------------------------------------------------
 
     def plan(self) -> None:
-        departments = list(TEMPLATES)
-        weights = [4 if d in ("market", "housing", "natural_resources", "tax", "power", "hrss") else
-                   3 if d in ("financial", "gov_service", "finance") else 1 for d in departments]
-        n = 0
+        """Schedule the filings: the :data:`SHOWCASE`, then the ``--days`` of ordinary traffic up to now."""
+        last = self._showcase_day()
+        for _ in range(1 + self.per_day // 50):
+            for i, (fate, returns, first_rating) in enumerate(SHOWCASE):
+                self._file_on(last - timedelta(days=i), fate, returns, first_rating)
+        first = self.end - timedelta(days=self.days)
         for day in range(self.days):
-            date = (self.start + timedelta(days=day)).astimezone(SHANGHAI).date()
-            weekend = date.weekday() >= 5
+            on = (first + timedelta(days=day)).astimezone(SHANGHAI).date()
+            weekend = on.weekday() >= 5
             count = max(1, int(self.per_day * (0.35 if weekend else 1.0) * self.rng.uniform(0.8, 1.2)))
             for _ in range(count):
-                n += 1
-                minute = self.rng.randrange(8 * 60, 20 * 60)
-                at = datetime.combine(date, time(minute // 60, minute % 60), tzinfo=SHANGHAI)
                 u = self.rng.random()
                 fate = "forgotten" if u < 0.03 else "late" if u < 0.18 else "on_time"
-                case = Case(n, self.rng.choices(departments, weights)[0], at, fate, self.rng.random() < 0.05)
-                self.schedule(at, "file", case)
+                self._file_on(on, fate, self.rng.random() < 0.05)
+
+    def _showcase_day(self) -> date:
+        """The last day on which a complaint, whatever its SLA class, is due early enough for a late answer (at most
+        :data:`LATE_HOURS` after the deadline, then moved into office hours) to come before the end."""
+        margin = timedelta(hours=LATE_HOURS[1] + 24)
+        day = self.end.astimezone(SHANGHAI).date()
+        while True:
+            day -= timedelta(days=1)
+            if self.deadlines.latest(datetime.combine(day, time(12), tzinfo=SHANGHAI)) + margin <= self.end:
+                return day
+
+    def _file_on(self, day: date, fate: str, returns: bool, first_rating: str | None = None) -> None:
+        minute = self.rng.randrange(8 * 60, 20 * 60)
+        at = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=SHANGHAI)
+        case = Case(len(self.cases) + 1, self.rng.choices(DEPARTMENTS, WEIGHTS)[0], at, fate, returns, first_rating)
+        self.cases.append(case)
+        self.schedule(at, "file", case)
 
     def _work_time(self, after: datetime, hours: float) -> datetime:
         """``hours`` later, moved into office hours (08:30–17:30)."""
@@ -222,6 +291,7 @@ class Demo:
             return
         body = response.json()
         case.id, case.access_token = body["id"], body["access_token"]
+        case.since = datetime.fromisoformat(body["received_at"])
         self.count("filed")
         self.schedule(self._work_time(case.received_at, self.rng.uniform(1, 20)), "work", case)
 
@@ -279,14 +349,13 @@ class Demo:
             await self._act(case, "contact", token, etag, {"note": "已电话联系企业了解情况"})
         if case.fate == "forgotten" and not case.reopened:
             return
-        received = case.received_at if not case.reopened else clock.now()
-        limit = 7 if view.get("sla_policy") == "financial_service" else 10
+        due = self.deadlines.due(view.get("sla_policy") or "standard", case.since)
         if case.fate == "late" and not case.reopened:
-            hours = limit * 24 + self.rng.uniform(6, 96)
-        else:
-            hours = self.rng.uniform(20, (limit - 1) * 24)
-        at = max(self._work_time(received, hours), clock.now() + timedelta(hours=2))
-        self.schedule(at, "answer", case)
+            at = self._work_time(due, self.rng.uniform(*LATE_HOURS))
+        else:  # done by the morning of the last day at the latest
+            span = (due - case.since).total_seconds() / 3600
+            at = self._work_time(case.since, self.rng.uniform(20, max(20, span - 24)))
+        self.schedule(max(at, clock.now() + timedelta(hours=2)), "answer", case)
 
     async def answer(self, case: Case) -> None:
         view, etag = await self._view(case)
@@ -301,28 +370,42 @@ class Demo:
             "已约谈相关责任人，问题已整改，后续将加强跟踪。"
         if await self._act(case, "answer", token, etag, {"text": text}):
             case.answers += 1
-            if self.rng.random() < 0.8:
+            if (case.first_rating and case.answers == 1) or self.rng.random() < 0.8:
                 self.schedule(self._work_time(clock.now(), self.rng.uniform(6, 60)), "rate", case)
 
     async def rate(self, case: Case) -> None:
         view, etag = await self._view(case, case.access_token)
         if view["status"] != "answered":
             return
-        u = self.rng.random()
-        rating = "不满意" if u < (0.13 if case.fate != "late" else 0.35) else "基本满意" if u < 0.45 else "满意"
+        if case.first_rating and not case.reopened:
+            rating = case.first_rating
+        else:
+            u = self.rng.random()
+            rating = "不满意" if u < (0.13 if case.fate != "late" else 0.35) else "基本满意" if u < 0.45 else "满意"
         body: dict[str, Any] = {"rating": rating}
         if rating == "不满意":
             body["reason"] = self.rng.choice(REOPEN_REASONS)
         if await self._act(case, "rating", case.access_token, etag, body) and rating == "不满意" and not case.reopened:
-            case.reopened = True
+            case.reopened, case.since = True, clock.now()
             self.schedule(self._work_time(clock.now(), self.rng.uniform(2, 24)), "work", case)
 
     # -- the walk ---------------------------------------------------------------------------------------------------
 
+    def rewind(self) -> None:
+        """Set the simulated clock to the walk's start."""
+        clock.set_offset(self.start - datetime.now(timezone.utc))
+
     async def run(self, concurrency: int = 12) -> None:
-        self.plan()
-        total = sum(1 for t in self.tasks if t.kind == "file")
-        log.info("demo: %d complaints over %d days", total, self.days)
+        """Walk from the first filing to the end, then give the clock back its real time."""
+        log.info("demo: %d complaints over %d days, from %s on (the showcase)", len(self.cases), self.days,
+                 self.start.astimezone(SHANGHAI).date())
+        self.rewind()
+        try:
+            await self._walk(concurrency)
+        finally:
+            clock.set_offset(timedelta(0))
+
+    async def _walk(self, concurrency: int) -> None:
         day = None
         while self.tasks:
             # One simulated hour at a time: its tasks run concurrently (one task per complaint at most).
@@ -350,7 +433,6 @@ class Demo:
                         self.count(f"{task.kind}_failed")
 
             await asyncio.gather(*(one(t) for t in batch))
-        clock.set_offset(timedelta(0))
 
 
 def _townships():
@@ -359,32 +441,41 @@ def _townships():
     return load_gazetteer().townships
 
 
+def settings_for(args: argparse.Namespace) -> AllInOneSettings:
+    """The product's settings for the demo: the environment's (``HOST``, ``PORT`` …), ``--host``/``--port`` over
+    them, and unless ``--configured`` the embedded default in ``--data-dir``."""
+    # Handlers wait for intake to follow the routing: consumers batch for a fraction of a second, not the default
+    # second meant for load.
+    overrides: dict[str, Any] = dict(filing_rate_per_minute=0, timer_interval_s=0.2, outbox_poll_interval_s=0.05,
+                                     consumer_linger_s=0.05)
+    overrides.update({name: getattr(args, name) for name in ("host", "port") if getattr(args, name) is not None})
+    if not args.configured:
+        data = Path(args.data_dir)
+        overrides.update(database_url=f"sqlite+aiosqlite:///{data}/{{service}}.db",
+                         embedded_bus_path=str(data / "bus.db"), kafka_bootstrap_servers="")
+    return AllInOneSettings(**overrides)
+
+
 async def main_async(args: argparse.Namespace) -> int:
-    overrides: dict[str, Any] = dict(filing_rate_per_minute=0, host=args.host, port=args.port,
-                                     timer_interval_s=0.2, outbox_poll_interval_s=0.05)
     if not args.configured:
         data = Path(args.data_dir)
         if data.exists():
             shutil.rmtree(data)
         data.mkdir(parents=True)
-        overrides.update(database_url=f"sqlite+aiosqlite:///{data}/{{service}}.db",
-                         embedded_bus_path=str(data / "bus.db"), kafka_bootstrap_servers="")
-    settings = AllInOneSettings(**overrides)
+    settings = settings_for(args)
     setup_logging(settings.log_level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    rng = random.Random(args.seed)
-    start = datetime.now(timezone.utc) - timedelta(days=args.days)
-    clock.set_offset(start - datetime.now(timezone.utc))
-    server = uvicorn.Server(uvicorn.Config(build_app(settings), host=args.host, port=args.port,
-                                           log_level="warning", timeout_graceful_shutdown=3))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            return 1
-        await asyncio.sleep(0.05)
-    url = f"http://{args.host}:{args.port}"
+    url = f"http://{settings.host}:{settings.port}"
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-        demo = Demo(client, settings.auth_secret, rng, start, args.days, args.per_day)
+        demo = Demo(client, settings, random.Random(args.seed), args.days, args.per_day)
+        demo.rewind()  # the services start in the simulated past
+        server = uvicorn.Server(uvicorn.Config(build_app(settings), host=settings.host, port=settings.port,
+                                               log_level="warning", timeout_graceful_shutdown=3))
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            if serving.done():
+                return 1
+            await asyncio.sleep(0.05)
         await demo.run()
     await asyncio.sleep(3)  # let the last events reach the SLA service's projection
     token = issue_token(settings.auth_secret, role="supervisor", name="王督办", ttl=timedelta(days=30))
@@ -396,7 +487,7 @@ async def main_async(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=30, help="simulated days (default 30)")
     parser.add_argument("--per-day", type=int, default=100, help="complaints per working day (default 100)")
@@ -404,11 +495,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default="./var/demo", help="fresh embedded database directory (wiped first)")
     parser.add_argument("--configured", action="store_true",
                         help="use DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS of the environment instead of --data-dir")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", help="listen address (default: HOST of the environment, else 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="listen port (default: PORT of the environment, else 8000)")
     parser.add_argument("--exit", action="store_true", help="stop after the walk instead of serving")
-    args = parser.parse_args(argv)
-    return asyncio.run(main_async(args))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    return asyncio.run(main_async(build_parser().parse_args(argv)))
 
 
 if __name__ == "__main__":
