@@ -205,6 +205,8 @@ class Demo:
         self.tokens = {d.id: self._token(role="handler", department=d.id, name=f"{d.name[-5:]}承办人", now=self.end)
                        for d in load_catalog().departments}
         self.staff = self._token(role="supervisor", name="演示督办", now=self.end)
+        #: Phone complaints are filed by a hotline operator (only an operator's token may use the hotline channel).
+        self.operator = self._token(role="operator", name="演示话务员", now=self.end)
         self.dispatcher = self._token(role="dispatcher", name="演示派单员", now=self.end)
         self.stats: dict[str, int] = {}
         self.plan()
@@ -283,10 +285,14 @@ class Demo:
         }
 
     async def file(self, case: Case) -> None:
-        response = await self.client.post("/v1/complaints", json=self._filing(case),
-                                           headers={"Idempotency-Key": f"demo-{case.n}"})
+        filing = self._filing(case)
+        headers = {"Idempotency-Key": f"demo-{case.n}"}
+        if filing["channel"] == "hotline":
+            headers["Authorization"] = f"Bearer {self.operator}"
+        response = await self.client.post("/v1/complaints", json=filing, headers=headers)
         if response.status_code != 201:
-            log.warning("filing %s refused: %s %s", case.n, response.status_code, response.text[:200])
+            log.warning("filing %s refused: %s %s", case.n, response.status_code,
+                        [e.get("code") for e in response.json().get("errors", [])] if response.content else "")
             self.count("filing_refused")
             return
         body = response.json()

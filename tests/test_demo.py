@@ -24,6 +24,8 @@ async def test_a_short_demo_shows_lateness_returns_and_reopenings(tmp_path):
     async with running_app(settings) as (app, client):
         walk = demo.Demo(client, settings, random.Random(args.seed), args.days, args.per_day)
         await walk.run()
+        assert walk.stats.get("filing_refused", 0) == 0  # phone complaints too: an operator files them
+        assert walk.stats["filed"] == len(walk.cases)
         found: dict[str, bool] = {}
 
         async def shown() -> bool:
