@@ -132,7 +132,8 @@ SHOWCASE = (
 )
 
 
-def credit_code(n: int) -> str:
+def credit_code(n: int = 0) -> str:
+    """A valid 统一社会信用代码 (GB 32100) that differs by ``n``."""
     body = f"91{330000 + n % 99999:06d}{(600000000 + n) % 1000000000:09d}"[:17]
     return body + uscc.calc_check_digit(body)
 
