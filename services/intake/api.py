@@ -41,12 +41,6 @@ router = APIRouter(prefix="/v1", tags=["complaints"])
 _FILER_SIDE = {Relation.filer, Relation.operator}
 
 
-def _client_key(request: Request, caller: Principal | None) -> str:
-    if caller is not None and caller.is_staff:
-        return f"sub:{caller.role.value}:{caller.name}"
-    return f"ip:{request.client.host if request.client else 'unknown'}"
-
-
 @router.post("/complaints", status_code=201, response_model=ComplaintCreated)
 async def create_complaint(
     request: Request,
@@ -54,11 +48,11 @@ async def create_complaint(
     call: FilingCallDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> JSONResponse:
-    """File a complaint. Open to anyone (limited per client); the answer carries an ``access_token`` with which the
-    filer — or an anonymous hotline caller — follows the complaint."""
+    """File a complaint. Open to anyone (limited per IP address; staff per token subject); the answer carries an
+    ``access_token`` with which the filer — or an anonymous hotline caller — follows the complaint."""
     desk, caller = call.desk, call.caller
     now = clock.now()
-    wait = desk.limit.take(_client_key(request, caller), now)
+    wait = await desk.limit.take(request.client.host if request.client else None, caller, now)
     if wait:
         metrics.REJECTED.labels("rate_limited").inc()
         raise TooManyRequests(wait)
