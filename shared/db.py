@@ -331,7 +331,7 @@ class UnitOfWork:
     async def read(self, statement: Select, params: dict[str, Any]) -> list[Any]:
         """The rows of the query ``statement`` with ``params``, as tuples. A one-statement unit of work on PostgreSQL
         runs it through the driver, prepared once; the selected columns must be ones the driver returns as they are
-        stored (text, numbers)."""
+        stored (text, numbers, instants)."""
         if self._driver is None:
             return list((await self.session.execute(statement, params)).all())
         compiled = _driver_statement(statement, tuple(params), self._db.engine.dialect)
@@ -339,6 +339,21 @@ class UnitOfWork:
             return [tuple(record) for record in await self._driver.fetch(compiled.sql, *compiled.values(params))]
         except Exception as exc:
             raise _as_sqlalchemy_error(exc, compiled.sql, self._driver) from exc
+
+    async def read_each(self, statement: Select | Insert, params: list[dict[str, Any]]) -> list[Any]:
+        """``read`` once per set of ``params``: all their rows, in order. A one-statement unit of work on PostgreSQL
+        sends them in one round trip (the driver's ``fetchmany``), atomic together; there ``statement`` may also be a
+        write with RETURNING, such as the filing limit's UPSERT, run once for each filing of a batch."""
+        if not params:
+            return []
+        if self._driver is None:
+            return [row for one in params for row in await self.read(statement, one)]
+        compiled = _driver_statement(statement, tuple(params[0]), self._db.engine.dialect)
+        try:
+            records = await self._driver.fetchmany(compiled.sql, [compiled.values(one) for one in params])
+        except Exception as exc:
+            raise _as_sqlalchemy_error(exc, compiled.sql, self._driver) from exc
+        return [tuple(record) for record in records]
 
     def emit(self, data: EventData, *, event_id: str | None = None, time: datetime | None = None) -> Envelope:
         """Queue an event for the outbox; it is written with the next ``commit()`` and published after it.

@@ -102,6 +102,8 @@ def field_error(code: str, en: str, zh: str, **context: Any) -> PydanticCustomEr
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
+    if len(loc) > 2 and loc[0] in {"query", "header"}:  # one value of a repeated parameter: the parameter
+        loc = loc[:2]
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header"}:
         parts = parts[1:] or [parts[0]]

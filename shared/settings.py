@@ -86,10 +86,15 @@ class IntakeSettings(CommonSettings):
     filing_writers: int = 1
     #: How long a handler's claim on a complaint lasts; after it lapses a colleague may take the complaint over.
     claim_lease_minutes: int = 30
-    #: Public filing limit per client (IP address, or the token's subject for staff): sustained rate and burst.
-    #: ``0`` per minute turns the limit off.
-    filing_rate_per_minute: float = 30.0
-    filing_burst: int = 20
+    #: Public filing limit per IP address (anonymous filings, and those with a filer's token): sustained rate and
+    #: burst. ``0`` per minute turns the limit off.
+    filing_rate_per_minute: float = Field(30.0, ge=0)
+    filing_burst: int = Field(20, ge=0)
+    #: Staff filing limit per token subject (an operator filing for callers): one operator taking calls stays far
+    #: below it — the burst covers an hour's backlog typed in at once, the rate outpaces anyone typing — while a
+    #: runaway script or a leaked token is stopped. ``0`` per minute turns the limit off.
+    staff_filing_rate_per_minute: float = Field(10.0, ge=0)
+    staff_filing_burst: int = Field(60, ge=0)
     #: Validity of the per-complaint access token returned at filing.
     filer_token_days: int = 365
     #: An answered complaint the filer does not rate within this many days is closed.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from shared.settings import AllInOneSettings
 from tests.support import Broker, fresh_postgres
@@ -26,11 +28,12 @@ def embedded_settings(tmp: Path, **overrides) -> AllInOneSettings:
 
 
 @contextlib.asynccontextmanager
-async def running_app(settings: AllInOneSettings):
-    """The whole product in this process (lifespan started), with an HTTP client bound to it."""
+async def running_app(settings: AllInOneSettings, build: Callable[[AllInOneSettings], FastAPI] | None = None):
+    """The whole product in this process — or what ``build`` makes of the settings, such as one service alone —
+    with its lifespan started and an HTTP client bound to it."""
     from services.standalone import build_app
 
-    app = build_app(settings)
+    app = (build or build_app)(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://complaints.test") as client:

@@ -50,12 +50,6 @@ HOTLINE_NEEDS_OPERATOR = {
 }
 
 
-def _client_key(request: Request, caller: Principal | None) -> str:
-    if caller is not None and caller.is_staff:
-        return f"sub:{caller.role.value}:{caller.name}"
-    return f"ip:{request.client.host if request.client else 'unknown'}"
-
-
 @router.post("/complaints", status_code=201, response_model=ComplaintCreated, responses=responses(400, 401, 413, 429))
 async def create_complaint(
     request: Request,
@@ -63,14 +57,14 @@ async def create_complaint(
     call: FilingCallDep,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> JSONResponse:
-    """File a complaint. Open to anyone (limited per client); the answer carries an ``access_token`` with which the
-    filer — or an anonymous hotline caller — follows the complaint."""
+    """File a complaint. Open to anyone (limited per IP address; staff per token subject); the answer carries an
+    ``access_token`` with which the filer — or an anonymous hotline caller — follows the complaint."""
     desk, caller = call.desk, call.caller
     if body.channel is Channel.hotline and (caller is None or caller.role is not Role.operator):
         metrics.REJECTED.labels("channel_not_allowed").inc()
         return JSONResponse(status_code=422, content=error_body([HOTLINE_NEEDS_OPERATOR]))
     now = clock.now()
-    wait = desk.limit.take(_client_key(request, caller), now)
+    wait = await desk.limit.take(request.client.host if request.client else None, caller, now)
     if wait:
         metrics.REJECTED.labels("rate_limited").inc()
         raise TooManyRequests(wait)

@@ -1,5 +1,5 @@
 """Intake's composition root: its database, runtime (outbox relay, consumer of routing and SLA events, the loop closing
-unrated answered complaints) and routes."""
+unrated answered complaints), routes, and the app of a replica running intake alone."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from services.intake import api, commands, service, work
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
 from services.intake.models import OUTBOX, SERVICE
-from services.intake.ratelimit import TokenBuckets
+from services.intake.ratelimit import FilingLimit, MemoryBuckets, SharedBuckets
 from shared import clock
+from shared.bus import make_bus
 from shared.bus.base import Bus
 from shared.db import Database
 from shared.events import (
@@ -29,6 +30,7 @@ from shared.events import (
     SlaEscalatedV1,
     SlaWarningV1,
 )
+from shared.http import create_app
 from shared.limits import BodySizeLimit
 from shared.runtime import ServiceRuntime
 from shared.settings import IntakeSettings
@@ -81,6 +83,13 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     runtime.context["filing_writer"] = writer
     for n in range(settings.filing_writers):
         runtime.add_loop(f"filing-writer-{n}", writer.run)
+    if db.dialect == "postgresql":  # where replicas file: the buckets are shared (see ratelimit)
+        shared = SharedBuckets(db)
+        runtime.context["filing_limit"] = FilingLimit.from_settings(settings, shared)
+        runtime.add_loop("filing-limit", shared.run)
+        runtime.add_loop("filing-bucket-sweep", shared.sweep)
+    else:
+        runtime.context["filing_limit"] = FilingLimit.from_settings(settings, MemoryBuckets())
     return runtime
 
 
@@ -88,9 +97,15 @@ ROUTERS = (api.router, work.router)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:
-    """What intake adds to whichever app hosts it: its settings, the filing limit, its lifecycle errors,
-    and the body size limit."""
+    """What intake adds to whichever app hosts it: its settings, its lifecycle errors and the body size limit."""
     app.state.intake_settings = settings
-    app.state.intake_filing_limit = TokenBuckets(settings.filing_rate_per_minute, settings.filing_burst)
     app.add_exception_handler(IntakeError, intake_error_handler)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+
+def build_app(settings: IntakeSettings) -> FastAPI:
+    """Intake alone, as each of its replicas runs it (scale-out)."""
+    bus = make_bus(settings, client_id="intake")
+    app = create_app("投诉受理 Complaint intake", bus, [build_runtime(settings, bus)], ROUTERS)
+    configure(app, settings)
+    return app

@@ -10,7 +10,7 @@ from fastapi import Depends, Header, Request
 from services.intake.commands import Policy
 from services.intake.errors import PreconditionRequired
 from services.intake.filing import FilingWriter
-from services.intake.ratelimit import TokenBuckets
+from services.intake.ratelimit import FilingLimit
 from shared.auth import Principal, principal_dependency
 from shared.db import Database
 from shared.settings import IntakeSettings
@@ -35,7 +35,7 @@ class FilingDesk:
     db: Database
     settings: IntakeSettings
     writer: FilingWriter
-    limit: TokenBuckets
+    limit: FilingLimit
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ async def get_filing_call(request: Request) -> FilingCall:
     if desk is None:
         runtime = state.runtimes["intake"]
         desk = state.intake_filing_desk = FilingDesk(
-            runtime.db, state.intake_settings, runtime.context["filing_writer"], state.intake_filing_limit
+            runtime.db, state.intake_settings, runtime.context["filing_writer"], runtime.context["filing_limit"]
         )
     return FilingCall(desk, await _optional_caller(request))
 

@@ -51,6 +51,17 @@ def new_tracking_number(now: datetime) -> str:
     return f"TS{now.astimezone(SHANGHAI):%Y%m%d}-{suffix}"
 
 
+async def next_batch(queue: asyncio.Queue, most: int) -> list:
+    """The next item of ``queue`` and, up to ``most`` in all, those that arrived with it. One turn of the event loop
+    lets the requests it has already read reach the queue: under load they join this batch (one round trip for many
+    filings); when idle this costs nothing."""
+    batch = [await queue.get()]
+    await asyncio.sleep(0)
+    while len(batch) < most and not queue.empty():
+        batch.append(queue.get_nowait())
+    return batch
+
+
 @dataclass(frozen=True)
 class DuplicateRule:
     """A complaint by the same enterprise (credit code) with nearly the same title + text within ``window`` repeats
@@ -126,13 +137,7 @@ class FilingWriter:
 
     async def run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            # One turn of the event loop lets the requests it has already read reach the queue: under load they
-            # join this batch (one transaction for many filings); when idle this costs nothing.
-            await asyncio.sleep(0)
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            await self._write_batch(batch)
+            await self._write_batch(await next_batch(self._queue, self._max_batch))
 
     async def _write_batch(self, batch: list[NewFiling]) -> None:
         try:

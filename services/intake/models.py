@@ -1,6 +1,6 @@
 """Intake's own tables: the complaint record, the filer's contact data (kept apart from the complaint body), the
 complaint history, the correspondence on a complaint (questions, supplements, answers, notes), the cooperating
-departments, and intake's outbox / processed-event tables.
+departments, the filing limit's buckets, and intake's outbox / processed-event tables.
 """
 
 from __future__ import annotations
@@ -129,6 +129,19 @@ class Cooperation(SQLModel, table=True):
     department: str = Field(primary_key=True, max_length=32, index=True)
     added_at: datetime = _aware(nullable=False)
     added_by: str = Field(max_length=80)
+
+
+class FilingBucket(SQLModel, table=True):
+    """One client's filing budget, shared by every intake replica (``services/intake/ratelimit.py``)."""
+
+    __tablename__ = "intake_filing_bucket"
+
+    #: A keyed digest of the client (an IP address, or a staff token's role and subject), never the client itself.
+    key: str = Field(primary_key=True, max_length=32)
+    #: When the bucket is full again; a missing row is a full bucket.
+    full_at: datetime = _aware(nullable=False)
+    #: Whether the last filing that came took a token (False: it was refused).
+    taken: bool
 
 
 OUTBOX = outbox_tables(SERVICE, SQLModel.metadata)

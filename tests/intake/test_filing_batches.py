@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import func, select
 
 from services.intake.models import OUTBOX, Complaint
+from tests.conftest import embedded_settings, running_app
 from tests.support import complaint_body, credit_code
+
+
+@pytest.fixture
+async def unlimited(tmp_path):
+    """The product with the filing limit off: these tests flood filing on purpose."""
+    async with running_app(embedded_settings(tmp_path, filing_rate_per_minute=0)) as (app, client):
+        yield app, client
 
 
 def body(n: int, **overrides):
@@ -25,9 +34,8 @@ async def rows(app) -> tuple[int, int]:
                 await conn.scalar(select(func.count()).select_from(OUTBOX.outbox)))
 
 
-async def test_concurrent_filings_each_get_their_own_complaint(embedded):
-    app, client = embedded
-    app.state.intake_filing_limit.rate = 0  # this test floods filing on purpose
+async def test_concurrent_filings_each_get_their_own_complaint(unlimited):
+    app, client = unlimited
     responses = await asyncio.gather(*[client.post("/v1/complaints", json=body(n)) for n in range(60)])
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 60
@@ -35,9 +43,8 @@ async def test_concurrent_filings_each_get_their_own_complaint(embedded):
     assert await rows(app) == (60, 60)
 
 
-async def test_repeats_in_one_batch_are_linked_to_the_first(embedded):
-    app, client = embedded
-    app.state.intake_filing_limit.rate = 0
+async def test_repeats_in_one_batch_are_linked_to_the_first(unlimited):
+    app, client = unlimited
     same = body(7)
     responses = await asyncio.gather(*[client.post("/v1/complaints", json=same) for _ in range(3)],
                                      *[client.post("/v1/complaints", json=body(n)) for n in range(20, 30)])
@@ -48,9 +55,8 @@ async def test_repeats_in_one_batch_are_linked_to_the_first(embedded):
     assert all(r["duplicate_of"] == originals[0]["id"] for r in repeats if r is not originals[0])
 
 
-async def test_a_raced_idempotency_key_is_isolated_and_replayed(embedded):
-    app, client = embedded
-    app.state.intake_filing_limit.rate = 0
+async def test_a_raced_idempotency_key_is_isolated_and_replayed(unlimited):
+    app, client = unlimited
     keyed = body(99)
     headers = {"Idempotency-Key": "raced-key-1"}
     responses = await asyncio.gather(

@@ -7,7 +7,6 @@ import pytest
 from services.intake.duplicates import find_original, similarity
 from services.intake.lifecycle import Action, IllegalTransition, Status, api_actions, transition
 from services.intake.queue import decode_cursor, encode_cursor
-from services.intake.ratelimit import TokenBuckets
 
 S, A = Status, Action
 
@@ -74,16 +73,3 @@ def test_cursor_round_trip():
     at = datetime(2026, 11, 24, 16, 0, tzinfo=timezone.utc)
     assert decode_cursor(encode_cursor(at, "abc")) == (at, "abc")
     assert decode_cursor(encode_cursor(None, "abc")) == (None, "abc")
-
-
-def test_token_bucket():
-    from datetime import datetime, timedelta, timezone
-
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    buckets = TokenBuckets(rate_per_minute=6, burst=2)
-    assert buckets.take("x", now) == 0
-    assert buckets.take("x", now) == 0
-    assert buckets.take("x", now) == 10
-    assert buckets.take("y", now) == 0
-    assert buckets.take("x", now + timedelta(seconds=10)) == 0
-    assert TokenBuckets(0, 1).take("x", now) == 0

@@ -1,5 +1,5 @@
 """Each service's migrations build exactly the tables its models describe (columns, types, indexes — partial ones
-included), on SQLite and PostgreSQL; and intake's newest revision downgrades and upgrades again."""
+included), on SQLite and PostgreSQL; and intake's latest revisions downgrade and upgrade again."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from services.intake.app import MIGRATIONS as INTAKE
@@ -54,17 +54,22 @@ def _indexes(sync_connection) -> set[str]:
     return {index["name"] for index in inspect(sync_connection).get_indexes("intake_complaint")}
 
 
-async def test_intake_filer_index_revision_downgrades_and_upgrades(engine):
+async def _intake_downgraded(engine, revision: str) -> None:
+    """Intake's tables migrated to the newest revision, then down to ``revision``."""
     await migrations.upgrade(engine, INTAKE, "intake_alembic_version")
     config = migrations.alembic_config(Path(INTAKE), engine.url.render_as_string(hide_password=False),
                                        "intake_alembic_version")
 
     def down(sync_connection) -> None:
         config.attributes["connection"] = sync_connection
-        command.downgrade(config, "0002")
+        command.downgrade(config, revision)
 
     async with engine.begin() as conn:
         await conn.run_sync(down)
+
+
+async def test_intake_filer_index_revision_downgrades_and_upgrades(engine):
+    await _intake_downgraded(engine, "0002")
     async with engine.connect() as conn:
         before = await conn.run_sync(_indexes)
     assert {"ix_intake_complaint_credit_code", "ix_intake_complaint_original_id"} <= before
@@ -76,3 +81,16 @@ async def test_intake_filer_index_revision_downgrades_and_upgrades(engine):
         assert await conn.run_sync(_differences, "intake") == []
     assert {"ix_intake_complaint_filer", "ix_intake_complaint_original_id"} <= after
     assert "ix_intake_complaint_credit_code" not in after
+
+
+async def test_intake_filing_bucket_revision_downgrades_and_upgrades(engine):
+    await _intake_downgraded(engine, "0003")
+    async with engine.connect() as conn:
+        assert "intake_filing_bucket" not in await conn.run_sync(lambda c: inspect(c).get_table_names())
+    await migrations.upgrade(engine, INTAKE, "intake_alembic_version")
+    async with engine.connect() as conn:
+        assert "intake_filing_bucket" in await conn.run_sync(lambda c: inspect(c).get_table_names())
+        assert await conn.run_sync(_differences, "intake") == []
+        if engine.dialect.name == "postgresql":  # unlogged: a take's commit waits for no WAL flush
+            persistence = "SELECT relpersistence::text FROM pg_class WHERE relname = 'intake_filing_bucket'"
+            assert await conn.scalar(text(persistence)) == "u"

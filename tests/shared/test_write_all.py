@@ -1,7 +1,8 @@
 """Rows queued in a unit of work and its outbox events are written at commit — on PostgreSQL as one statement for all
 the INSERTs (``shared.db.write_all``), and for a one-statement unit of work without any transaction block. Whatever
 the statement, the rows must come back exactly as queued, a violated constraint must keep nothing of the unit, and an
-UPDATE of a table inserted into in the same unit must see the row."""
+UPDATE of a table inserted into in the same unit must see the row. A statement read once per set of parameters gives
+their rows in order."""
 
 from __future__ import annotations
 
@@ -119,6 +120,18 @@ async def test_a_violated_constraint_keeps_nothing_of_the_unit(db, one_statement
         lines = await uow.session.scalar(select(func.count()).select_from(HistoryEntry))
         events = await uow.session.scalar(select(func.count()).select_from(db.outbox.outbox))
     assert (ids, lines, events) == (["c-1"], 0, 0)
+
+
+@pytest.mark.parametrize("one_statement", [False, True], ids=["transaction", "one-statement"])
+async def test_reading_each_set_of_parameters_gives_their_rows_in_order(db, one_statement):
+    async with db.unit_of_work() as uow:
+        uow.write_later_all(INSERT_COMPLAINT, [complaint("c-1"), complaint("c-2", title="断水")])
+        await uow.commit()
+    by_id = select(COMPLAINT.c.id, COMPLAINT.c.title).where(COMPLAINT.c.id == bindparam("cid"))
+    async with db.unit_of_work(one_statement=one_statement) as uow:
+        rows = await uow.read_each(by_id, [{"cid": "c-2"}, {"cid": "none"}, {"cid": "c-1"}, {"cid": "c-2"}])
+        assert await uow.read_each(by_id, []) == []
+    assert rows == [("c-2", "断水"), ("c-1", "停电"), ("c-2", "断水")]
 
 
 async def test_an_update_of_a_table_inserted_into_sees_the_inserted_row(db):
