@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 #: Chinese text of pydantic's built-in error types (validators raise ``field_error`` with their own).
 _ZH: dict[str, str] = {
@@ -145,7 +146,7 @@ async def validation_exception_handler(_request: Request, exc: RequestValidation
     return JSONResponse(status_code=422, content=error_body(describe(list(exc.errors()))))
 
 
-async def http_exception_handler(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def http_exception_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     """An ``HTTPException`` (raised by a service, or by the framework for an unknown path or method) in the one shape:
     a dict detail's keys go to the top level, a string detail becomes the message."""
     code, en, zh = _STATUS_TEXT.get(exc.status_code, ("error", "The request was refused", "请求被拒绝"))
@@ -155,7 +156,10 @@ async def http_exception_handler(_request: Request, exc: StarletteHTTPException)
         body.update(detail)
     elif isinstance(detail, str) and detail and detail != _default_phrase(exc.status_code):
         body["message"] = detail
-    return JSONResponse(status_code=exc.status_code, content=body, headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return JSONResponse(status_code=exc.status_code, content=body, headers=headers or None)
 
 
 def _default_phrase(status: int) -> str:
@@ -163,6 +167,15 @@ def _default_phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return ""
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (the framework names only the first route's)."""
+    return [method for method in _METHODS if any(
+        route.matches({**request.scope, "method": method})[0] is Match.FULL for route in request.app.router.routes)]
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def install(app: FastAPI) -> None:

@@ -152,3 +152,13 @@ async def test_deadlines_read_as_people_count_them(client):
     drill = (await supervisor.get(f"/dashboard/api/complaints/{cid}")).json()
     assert drill["due_at"].endswith("24:00 前")
     assert any("24:00 前" in line["detail"] for line in drill["timeline"] if line["kind"] == "clock_opened")
+
+
+async def test_a_405_names_every_method_the_path_serves(client):
+    for method, url, allowed in (("PUT", "/v1/complaints/x/contact", "GET, POST"),
+                                 ("OPTIONS", "/v1/complaints/x/contact", "GET, POST"),
+                                 ("DELETE", "/v1/complaints", "POST"), ("POST", "/v1/triage", "GET")):
+        response = await client.client.request(method, url)
+        assert response.status_code == 405, (method, url)
+        assert response.headers["allow"] == allowed, (method, url)
+        assert response.json()["error"] == "method_not_allowed"
