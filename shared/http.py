@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared.bus.base import Bus
+from shared.db import without_values
 from shared.events import ALL_TOPICS
 from shared import problems
 from shared.problems import problem
@@ -38,9 +39,10 @@ async def start_bus(bus: Bus, attempts: int = 60) -> None:
 
 
 async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    """A lost database connection (a restart, a fail-over) is a 503 the caller may retry, not a 500."""
+    """A lost database connection (a restart, a fail-over) is a 503 the caller may retry, not a 500. The log names the
+    statement and the driver's error, never the statement's values."""
     if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
-        log.warning("database unavailable: %s", exc)
+        log.warning("database unavailable: %s", without_values(exc))
         return problem(503, "database_unavailable", "The database is unavailable, please retry",
                        "数据库暂不可用，请稍后重试", headers={"Retry-After": "1"})
     raise exc

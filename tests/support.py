@@ -110,6 +110,24 @@ async def fresh_postgres():
             await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+async def refuse_new_rows(url: str, table: str) -> None:
+    """From now on the database at ``url`` refuses every new row of ``table`` — a trigger on SQLite, a CHECK constraint
+    on PostgreSQL, both named ``refused_by_the_test`` — as a database refuses a statement in service."""
+    from shared.db import create_engine
+
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                await conn.exec_driver_sql(f"CREATE TRIGGER refused_by_the_test BEFORE INSERT ON {table} "
+                                           "BEGIN SELECT RAISE(ABORT, 'refused_by_the_test'); END")
+            else:
+                await conn.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT refused_by_the_test CHECK (false) "
+                                           "NOT VALID")
+    finally:
+        await engine.dispose()
+
+
 # --- the broker ----------------------------------------------------------------------------------------------------
 
 
