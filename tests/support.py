@@ -247,9 +247,9 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 def chrome(profile: Path, *, offline: bool = False):
-    """Debian's headless Chromium under Selenium (nothing is downloaded). ``offline``: no host name resolves, as on a
-    county intranet without internet access, and the browser keeps a log of every request it makes
-    (``driver.get_log("performance")``)."""
+    """Debian's headless Chromium under Selenium (nothing is downloaded). ``offline``: nothing but 127.0.0.1 (where the
+    product listens) can be reached by name, as on a county intranet without internet access — no request leaves the
+    machine — and the browser keeps a log of every request it makes (``driver.get_log("performance")``)."""
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         unavailable("Debian's chromium and chromium-driver are not installed (apt-get install -y chromium "
                     "chromium-driver)")
@@ -264,7 +264,7 @@ def chrome(profile: Path, *, offline: bool = False):
                 "--no-first-run", "--lang=zh-CN", "--window-size=1600,1400", f"--user-data-dir={profile}"):
         options.add_argument(arg)
     if offline:
-        options.add_argument("--host-resolver-rules=MAP * ~NOTFOUND")
+        options.add_argument("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
         options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
 
