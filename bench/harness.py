@@ -6,6 +6,7 @@ import itertools
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,8 @@ sys.path.insert(0, str(ROOT))
 from tests.support import Broker, complaint_body, credit_code, free_port, wait_port  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
+#: The benchmarks run the services on PostgreSQL and Kafka, which start only with a signing secret: one per run.
+os.environ.setdefault("AUTH_SECRET", secrets.token_urlsafe(48))
 
 FILING = complaint_body(
     "一周停了四次电",

@@ -2,7 +2,8 @@
 
 A token is a JWT signed with ``auth_secret`` (HS256) carrying ``sub`` (the user's name), ``role``, ``department``
 (handlers only: the one department they work for), ``complaint`` (filer tokens only: the one complaint they may follow)
-and ``exp``. Staff tokens come from the command line::
+and ``exp``. Staff tokens come from the command line, run where the services run — with the same ``AUTH_SECRET``, or
+on the embedded default in the same checkout, whose generated secret (``./var/auth_secret``) it finds::
 
     python -m shared.auth issue --role handler --department power --name 张三 [--days 30]
 

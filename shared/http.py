@@ -1,5 +1,6 @@
 """The FastAPI application shell every process uses: lifespan for the bus and the hosted service runtimes,
-liveness (``/healthz``), readiness (``/readyz``: database and broker reachable) and ``/metrics``.
+liveness (``/healthz``), readiness (``/readyz``: database and broker reachable), ``/metrics``, and the API
+documentation (``/docs``, ``/redoc``) served with its own scripts, so it works on a network without internet access.
 """
 
 from __future__ import annotations
@@ -9,20 +10,29 @@ import gc
 import logging
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import fastapi_standalone_docs
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared.bus.base import Bus
+from shared.db import without_values
 from shared.events import ALL_TOPICS
 from shared import problems
 from shared.problems import problem
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger("complaints.http")
+
+#: Swagger UI, ReDoc and FastAPI's icon as the package ``fastapi-standalone-docs`` ships them (its ReDoc asks for its
+#: logo beside the page, ``/redoc/logo-mini.svg``, instead of from a CDN).
+DOCS_ASSETS = Path(fastapi_standalone_docs.__file__).resolve().parent / "static"
 
 
 class Readiness(BaseModel):
@@ -46,12 +56,40 @@ async def start_bus(bus: Bus, attempts: int = 60) -> None:
 
 
 async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    """A lost database connection (a restart, a fail-over) is a 503 the caller may retry, not a 500."""
+    """A lost database connection (a restart, a fail-over) is a 503 the caller may retry, not a 500. The log names the
+    statement and the driver's error, never the statement's values."""
     if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
-        log.warning("database unavailable: %s", exc)
+        log.warning("database unavailable: %s", without_values(exc))
         return problem(503, "database_unavailable", "The database is unavailable, please retry",
                        "数据库暂不可用，请稍后重试", headers={"Retry-After": "1"})
     raise exc
+
+
+def serve_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` (ReDoc) with every script, style sheet and icon they load served by
+    ``app`` itself (``/docs/…``, ``/redoc/…``), not by a CDN: a county intranet without internet still has its API
+    documentation. FastAPI's own pages are turned off (``docs_url=None``, ``redoc_url=None``) for these."""
+    app.mount("/docs/icon", StaticFiles(directory=DOCS_ASSETS / "fastapi"), name="docs-icon")
+    app.mount("/docs", StaticFiles(directory=DOCS_ASSETS / "swagger"), name="swagger-ui")
+    app.mount("/redoc", StaticFiles(directory=DOCS_ASSETS / "redoc"), name="redoc")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=root + app.openapi_url, title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{root}/docs/swagger-ui-bundle.js", swagger_css_url=f"{root}/docs/swagger-ui.css",
+            swagger_favicon_url=f"{root}/docs/icon/favicon.png", swagger_ui_parameters=app.swagger_ui_parameters,
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_redoc_html(
+            openapi_url=root + app.openapi_url, title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{root}/redoc/redoc.standalone.js", redoc_favicon_url=f"{root}/docs/icon/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 def create_app(
@@ -79,7 +117,9 @@ def create_app(
                 await runtime.stop()
             await bus.stop()
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan)
+    app = FastAPI(title=title, description=description, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  swagger_ui_oauth2_redirect_url=None)
+    serve_docs(app)
     app.add_exception_handler(DBAPIError, database_unavailable)
     problems.install(app)
     app.state.bus = bus

@@ -1,13 +1,39 @@
 """Settings for every service, read from environment variables and an optional ``.env`` file (pydantic-settings).
 
-``CommonSettings`` holds what all three services need (database, broker, logging); each service subclasses it with
-its own fields, so one process can build all three from the same environment.
+``CommonSettings`` holds what all three services need (database, broker, logging, the secret that signs bearer
+tokens); each service subclasses it with its own fields, so one process can build all three from the same environment.
+
+Settings that would let anyone forge a token are refused when they are built, before anything starts: outside the
+embedded default a missing, published or short ``AUTH_SECRET`` stops the process (``UnsafeSettings``); the embedded
+default without one generates its own at first start and keeps it in ``AUTH_SECRET_FILE`` (``./var/auth_secret``).
 """
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Fewer bytes than this make an HS256 key that can be searched for (RFC 7518 §3.2 asks for at least 256 bits).
+MIN_SECRET_BYTES = 32
+#: Secrets that were ever published with this project (the old default of ``AUTH_SECRET``): never accepted.
+PUBLISHED_SECRETS = frozenset({"development-only-secret-change-me"})
+#: What every refusal of a secret tells the operator to do.
+HOW_TO_SET = (
+    "set AUTH_SECRET to a random value of at least 32 bytes, the same for every service "
+    "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+)
+
+
+class UnsafeSettings(SystemExit):
+    """Settings a service must not start with. Raised while the settings are built, before anything opens; as a
+    ``SystemExit`` it ends an entry point with its message alone (exit status 1)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"refusing to start: {message}")
 
 
 def normalise_database_url(url: str) -> str:
@@ -50,9 +76,12 @@ class CommonSettings(BaseSettings):
     #: far less per event, which leaves the cores to the routing path under load.
     consumer_linger_s: float = 1.0
     log_level: str = "INFO"
-    #: Secret that signs bearer tokens (HS256 JWT); every service verifies tokens with it. The default is for the
-    #: embedded default on a laptop only: set your own in any shared deployment.
-    auth_secret: str = "development-only-secret-change-me"
+    #: Secret that signs bearer tokens (HS256 JWT), at least 32 bytes; every service verifies tokens with it. Unset on
+    #: the embedded default, it is generated at first start and kept in ``auth_secret_file``; anywhere else (PostgreSQL
+    #: or Kafka configured) the services refuse to start without it.
+    auth_secret: str = Field("", repr=False)
+    #: Where the embedded default keeps the secret it generated (readable by its owner only).
+    auth_secret_file: str = "./var/auth_secret"
     #: Added to the process's scheduling niceness at start (0–19; higher yields the CPU to other processes). For a
     #: service off the routing path (the SLA service) that shares cores with intake and the router.
     process_niceness: int = Field(0, ge=0, le=19)
@@ -69,12 +98,73 @@ class CommonSettings(BaseSettings):
     def _async_driver(cls, value: str) -> str:
         return normalise_database_url(value)
 
+    @model_validator(mode="after")
+    def _signing_secret(self) -> "CommonSettings":
+        if self.auth_secret:
+            if weakness := _weakness(self.auth_secret):
+                raise UnsafeSettings(f"AUTH_SECRET {weakness}: {HOW_TO_SET}")
+        elif self.is_embedded_default:
+            self.auth_secret = embedded_secret(Path(self.auth_secret_file))
+        else:
+            raise UnsafeSettings(
+                "AUTH_SECRET is not set. With PostgreSQL or Kafka configured nothing generates one: " + HOW_TO_SET
+            )
+        return self
+
     @property
     def uses_kafka(self) -> bool:
         return bool(self.kafka_bootstrap_servers.strip())
 
+    @property
+    def is_embedded_default(self) -> bool:
+        """SQLite and the embedded bus: the one-process product of ``make up`` on one machine."""
+        return not self.uses_kafka and self.database_url.startswith("sqlite")
+
     def database_url_for(self, service: str) -> str:
         return self.database_url.replace("{service}", service)
+
+
+def _weakness(secret: str) -> str | None:
+    """Why ``secret`` would let others sign tokens, or None."""
+    if secret in PUBLISHED_SECRETS:
+        return "is the development value once published with this project"
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        return f"is shorter than {MIN_SECRET_BYTES} bytes"
+    return None
+
+
+def embedded_secret(path: Path) -> str:
+    """The embedded default's signing secret: the one kept at ``path``, or a new random one written there (mode 0600)
+    when there is none yet. Two processes starting together end up with the same secret: the file appears whole, by
+    a hard link, and whoever comes second reads the first one's."""
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(secret + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            return _read_secret(path)
+    finally:
+        draft.unlink(missing_ok=True)
+    return secret
+
+
+def _read_secret(path: Path) -> str:
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # a copy that others could read: owner-only again
+    secret = path.read_text(encoding="utf-8").strip()
+    if weakness := _weakness(secret):
+        raise UnsafeSettings(f"the secret kept in {path} (AUTH_SECRET_FILE) {weakness}: delete the file to have a "
+                             f"new one generated (tokens signed with it stop working), or {HOW_TO_SET}")
+    return secret
 
 
 class IntakeSettings(CommonSettings):

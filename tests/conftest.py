@@ -1,8 +1,13 @@
-"""Fixtures shared by the whole suite: the single-process app on the embedded default, PostgreSQL, the broker."""
+"""Fixtures shared by the whole suite: the single-process app on the embedded default, PostgreSQL, the broker.
+
+The suite signs and verifies tokens with one explicit secret (``tests.support.AUTH_SECRET``), put in the environment
+here before any settings are built; a test of what happens without one removes it itself.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +16,9 @@ import pytest
 from fastapi import FastAPI
 
 from shared.settings import AllInOneSettings
-from tests.support import Broker, fresh_postgres
+from tests.support import AUTH_SECRET, Broker, fresh_postgres
+
+os.environ["AUTH_SECRET"] = AUTH_SECRET
 
 
 def embedded_settings(tmp: Path, **overrides) -> AllInOneSettings:

@@ -1,6 +1,7 @@
-"""Test helpers: real components (PostgreSQL, a Kafka-protocol broker), the app's lifespan, valid filer data.
+"""Test helpers: real components (PostgreSQL, a Kafka-protocol broker, the product under uvicorn, headless Chromium),
+the app's lifespan, valid filer data, the suite's signing secret.
 
-Tests that need PostgreSQL or the broker skip on a machine without them, but fail when ``CI`` is set.
+Tests that need PostgreSQL, the broker or Chromium skip on a machine without them, but fail when ``CI`` is set.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -23,6 +25,9 @@ from services.demo import credit_code  # noqa: F401 - the tests take valid credi
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = bool(os.environ.get("CI"))
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+#: The one secret the suite signs and verifies tokens with (``tests/conftest.py`` puts it in ``AUTH_SECRET``, so
+#: every settings object and every process a test starts uses it).
+AUTH_SECRET = "test-suite-signing-secret-not-for-any-deployment"
 
 
 def unavailable(reason: str) -> None:
@@ -97,6 +102,24 @@ async def fresh_postgres():
     finally:
         with contextlib.suppress(Exception):
             await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def refuse_new_rows(url: str, table: str) -> None:
+    """From now on the database at ``url`` refuses every new row of ``table`` — a trigger on SQLite, a CHECK constraint
+    on PostgreSQL, both named ``refused_by_the_test`` — as a database refuses a statement in service."""
+    from shared.db import create_engine
+
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                await conn.exec_driver_sql(f"CREATE TRIGGER refused_by_the_test BEFORE INSERT ON {table} "
+                                           "BEGIN SELECT RAISE(ABORT, 'refused_by_the_test'); END")
+            else:
+                await conn.exec_driver_sql(f"ALTER TABLE {table} ADD CONSTRAINT refused_by_the_test CHECK (false) "
+                                           "NOT VALID")
+    finally:
+        await engine.dispose()
 
 
 # --- the broker ----------------------------------------------------------------------------------------------------
@@ -177,6 +200,67 @@ def stop_process(proc: subprocess.Popen, *, kill: bool = False) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)
+
+
+# --- the product under uvicorn, and a browser -----------------------------------------------------------------------
+
+
+class Server:
+    """The whole product under uvicorn on a free loopback port, in a background thread. ``config`` goes to uvicorn
+    (``log_config=None`` leaves logging as the test set it up, so uvicorn's records reach ``caplog``)."""
+
+    def __init__(self, settings, **config: Any) -> None:
+        import uvicorn
+
+        from services.standalone import build_app
+
+        self.port = free_port()
+        config = {"log_level": "warning", "timeout_graceful_shutdown": 2, **config}
+        self.server = uvicorn.Server(uvicorn.Config(build_app(settings), host="127.0.0.1", port=self.port, **config))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "Server":
+        self.thread.start()
+        wait_port(self.port, timeout=60)
+        deadline = time.monotonic() + 60
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def chrome(profile: Path, *, offline: bool = False):
+    """Debian's headless Chromium under Selenium (nothing is downloaded). ``offline``: nothing but 127.0.0.1 (where the
+    product listens) can be reached by name, as on a county intranet without internet access — no request leaves the
+    machine — and the browser keeps a log of every request it makes (``driver.get_log("performance")``)."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        unavailable("Debian's chromium and chromium-driver are not installed (apt-get install -y chromium "
+                    "chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--lang=zh-CN", "--window-size=1600,1400", f"--user-data-dir={profile}"):
+        options.add_argument(arg)
+    if offline:
+        options.add_argument("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
 
 
 # --- events as a consumer receives them ----------------------------------------------------------------------------

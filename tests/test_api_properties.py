@@ -13,7 +13,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from tests.conftest import embedded_settings
-from tests.dashboard.test_browser import Server
+from tests.support import Server
 from tests.intake.helpers import staff_token
 
 #: Examples per operation and caller: enough to reach every parameter's edges, small enough for CI.

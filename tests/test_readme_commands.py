@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from shared.auth import Role, verify_token
-from shared.settings import CommonSettings
+from tests.support import AUTH_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -38,13 +38,12 @@ def test_token_commands_run_as_typed():
     token_lines = [c for c in COMMANDS if "-m shared.auth issue" in c]
     assert len(token_lines) >= 4
     env = {k: v for k, v in os.environ.items() if k != "CLOCK_OFFSET_SECONDS"}
-    secret = CommonSettings().auth_secret
     for line in token_lines:
         script = f"{line}\necho \"$H\"" if line.startswith("H=") else line
         done = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, (line, done.stderr)
         token = done.stdout.strip().removeprefix("Authorization: Bearer ")
-        assert verify_token(secret, token).role in set(Role), line
+        assert verify_token(AUTH_SECRET, token).role in set(Role), line
 
 
 def test_the_deadline_command_runs_as_typed():

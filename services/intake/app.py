@@ -4,7 +4,6 @@ unrated answered complaints), routes, and the app of a replica running intake al
 from __future__ import annotations
 
 import asyncio
-import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,20 +36,8 @@ from shared.settings import IntakeSettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-#: Loggers that trace SQL statements with their bound values: intake's values include the filer's contact data, which
-#: must never reach a log, so these stay quiet below WARNING whatever the process's log level.
-STATEMENT_TRACERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool")
-
-
-def _quiet_statement_tracers() -> None:
-    for name in STATEMENT_TRACERS:
-        logger = logging.getLogger(name)
-        if logger.level < logging.WARNING:
-            logger.setLevel(logging.WARNING)
-
 
 def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
-    _quiet_statement_tracers()
     db = Database(settings.database_url_for(SERVICE), OUTBOX)
     runtime = ServiceRuntime(SERVICE, db, bus, settings, MIGRATIONS)
     runtime.add_consumer(

@@ -13,8 +13,6 @@ import asyncio
 import re
 import shutil
 import tempfile
-import threading
-import time as _time
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -26,10 +24,8 @@ from shared.catalog import load_catalog
 from tests.conftest import embedded_settings
 from tests.dashboard.dataset import Truth, generate
 from tests.dashboard.helpers import Feed, deliver, projection_db
-from tests.support import ROOT, free_port, unavailable, wait_port
+from tests.support import ROOT, Server, chrome
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 OUTPUT = ROOT / "test-output"
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 FIELDS = ("received", "open", "due_soon", "overdue", "answered", "on_time_rate", "completion_rate", "avg_handling",
@@ -70,57 +66,6 @@ def expected_table(truths: list[Truth], now: datetime) -> dict[str, dict[str, st
             "reroute_rate": pct(sum(1 for t in first if t.routed_count >= 2), len(first)),
         }
     return out
-
-
-# -- the browser and the server -------------------------------------------------------------------------------------
-
-
-def chrome(tmp: Path):
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        unavailable("Debian's chromium and chromium-driver are not installed (apt-get install -y chromium "
-                    "chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--lang=zh-CN", "--window-size=1600,1400", f"--user-data-dir={tmp}"):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-
-
-class Server:
-    """The whole product under uvicorn on a free loopback port, in a background thread."""
-
-    def __init__(self, settings) -> None:
-        import uvicorn
-
-        from services.standalone import build_app
-
-        self.port = free_port()
-        config = uvicorn.Config(build_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
-                                timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "Server":
-        self.thread.start()
-        wait_port(self.port, timeout=60)
-        deadline = _time.monotonic() + 60
-        while not self.server.started and _time.monotonic() < deadline:
-            _time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(15)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
 
 def pinned_now() -> datetime:

@@ -8,11 +8,11 @@ from typing import Any
 import httpx
 
 from shared.auth import issue_token
-from shared.settings import CommonSettings
+from tests.support import AUTH_SECRET
 
 
 def staff_token(role: str, name: str, department: str | None = None, secret: str | None = None) -> str:
-    return issue_token(secret or CommonSettings().auth_secret, role=role, name=name, department=department)
+    return issue_token(secret or AUTH_SECRET, role=role, name=name, department=department)
 
 
 def bearer(token: str) -> dict[str, str]:

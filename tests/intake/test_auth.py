@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 
 from shared import auth
 from shared.auth import InvalidToken, Principal, Role, issue_token, verify_token
-from shared.settings import CommonSettings
+from tests.support import AUTH_SECRET
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 
@@ -19,7 +19,7 @@ SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 def test_cli_issues_a_handler_token(capsys):
     assert auth.main(["issue", "--role", "handler", "--department", "power", "--name", "张三", "--days", "1"]) == 0
     token = capsys.readouterr().out.strip()
-    principal = verify_token(CommonSettings().auth_secret, token)
+    principal = verify_token(AUTH_SECRET, token)
     assert principal == Principal(name="张三", role=Role.handler, department="power")
     assert principal.actor == "handler:power:张三"
 
