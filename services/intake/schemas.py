@@ -1,22 +1,25 @@
 """Request and response bodies of the intake API, with the validation rules for each field.
 
-The enterprise credit code is checked by ``stdnum.cn.uscc`` (GB 32100, including its check character) and the
-contact mobile by ``phonenumbers``; responses never include the filer's contact data unmasked.
+Every text of every request body is text a person can read (``RequestBody``: no control or invisible characters, one
+line unless the field holds several). The enterprise credit code is checked by ``stdnum.cn.uscc`` (GB 32100,
+including its check character) and the contact mobile by ``phonenumbers``; responses never include the filer's
+contact data unmasked.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 from shared.problems import field_error
 from shared.catalog import load_catalog, load_gazetteer
+from shared.text import code_points, one_newline, unreadable, without
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -29,6 +32,42 @@ class Channel(str, Enum):
     hotline = "hotline"
 
 
+def readable(value: str, *, multiline: bool = False) -> str:
+    """The one rule for text people type (``shared.text``): control and invisible characters are refused — in a text
+    of one line line breaks too; a text of several lines keeps newlines and tabs, its line ends as ``\\n``. A text of
+    nothing but such characters (and spaces) is blank."""
+    if multiline:
+        value = one_newline(value)
+    refused = unreadable(value, multiline=multiline)
+    if not refused:
+        return value
+    if not without(value, refused).strip():
+        raise field_error("blank", "Must not be blank: it holds only invisible or control characters",
+                          "不能为空：内容只有不可见字符或控制字符")
+    listed = code_points(refused)
+    if multiline:
+        raise field_error("control_characters", f"Remove the control or invisible characters ({listed})",
+                          f"请删除其中的控制字符或不可见字符（{listed}）")
+    raise field_error("control_characters",
+                      f"Remove the control or invisible characters and line breaks ({listed}): this field is one line",
+                      f"请删除其中的控制字符、不可见字符或换行（{listed}），此项只能填一行")
+
+
+class RequestBody(BaseModel):
+    """Every request body of the API: unknown fields are refused, and each text field is ``readable`` — one line,
+    unless the model names it in ``multiline``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: The fields holding a text of several lines (the complaint's text, answers, notes, reasons).
+    multiline: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _readable(cls, value: Any, info: ValidationInfo) -> Any:
+        return readable(value, multiline=info.field_name in cls.multiline) if isinstance(value, str) else value
+
+
 def _not_blank(value: str, what_en: str, what_zh: str) -> str:
     value = value.strip()
     if not value:
@@ -39,9 +78,7 @@ def _not_blank(value: str, what_en: str, what_zh: str) -> str:
 _MOBILE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
-class FilerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FilerIn(RequestBody):
     enterprise_name: str = Field(min_length=1, max_length=200, description="企业名称")
     credit_code: str = Field(min_length=1, max_length=40, description="统一社会信用代码 (GB 32100)")
     contact_name: str = Field(min_length=1, max_length=60, description="联系人")
@@ -92,8 +129,8 @@ class FilerIn(BaseModel):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-class ComplaintCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ComplaintCreate(RequestBody):
+    multiline = frozenset({"text"})
 
     title: str = Field(min_length=1, max_length=TITLE_MAX, description="诉求标题")
     text: str = Field(min_length=1, max_length=TEXT_MAX, description="诉求内容")
@@ -240,19 +277,17 @@ class QueuePage(BaseModel):
 NOTE_MAX = 5_000
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 def _text(value: str, en: str, zh: str) -> str:
     return _not_blank(value, en, zh)
 
 
-class ContactBody(_Body):
+class ContactBody(RequestBody):
+    multiline = frozenset({"note"})
     note: str | None = Field(default=None, max_length=NOTE_MAX, description="通话情况（可选）")
 
 
-class QuestionBody(_Body):
+class QuestionBody(RequestBody):
+    multiline = frozenset({"question"})
     question: str = Field(min_length=1, max_length=NOTE_MAX, description="请诉求人补充的问题")
 
     @field_validator("question")
@@ -261,7 +296,8 @@ class QuestionBody(_Body):
         return _text(v, "Question", "问题")
 
 
-class TextBody(_Body):
+class TextBody(RequestBody):
+    multiline = frozenset({"text"})
     text: str = Field(min_length=1, max_length=TEXT_MAX, description="内容")
 
     @field_validator("text")
@@ -270,7 +306,8 @@ class TextBody(_Body):
         return _text(v, "Text", "内容")
 
 
-class ReturnBody(_Body):
+class ReturnBody(RequestBody):
+    multiline = frozenset({"reason"})
     reason: str = Field(min_length=1, max_length=NOTE_MAX, description="退回理由")
     suggested_department: str | None = Field(default=None, description="建议承办部门（目录中的部门编号，可选）")
 
@@ -285,7 +322,7 @@ class ReturnBody(_Body):
         return _department(v) if v else None
 
 
-class CooperatingBody(_Body):
+class CooperatingBody(RequestBody):
     department: str = Field(description="协办部门（目录中的部门编号）")
 
     @field_validator("department")
@@ -294,7 +331,7 @@ class CooperatingBody(_Body):
         return _department(v)
 
 
-class DispatchBody(_Body):
+class DispatchBody(RequestBody):
     department: str = Field(description="承办部门（目录中的部门编号）")
     also: list[str] = Field(default_factory=list, max_length=5, description="协办部门")
     financial_service: bool | None = Field(default=None, description="是否金融服务类（默认沿用分派结果）")
@@ -325,7 +362,8 @@ class Rating(str, Enum):
 _RATING_ZH = {"满意": "satisfied", "基本满意": "basically_satisfied", "不满意": "dissatisfied"}
 
 
-class RatingBody(_Body):
+class RatingBody(RequestBody):
+    multiline = frozenset({"reason"})
     rating: Rating = Field(description="满意 / 基本满意 / 不满意 (or satisfied / basically_satisfied / dissatisfied)")
     reason: str | None = Field(default=None, max_length=NOTE_MAX, description="不满意的理由（不满意时必填）")
 
