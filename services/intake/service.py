@@ -172,7 +172,7 @@ async def on_routed(event: ComplaintRoutedV1, envelope, uow: UnitOfWork) -> None
         "lease_until": None, "candidates": None,
     })
     complaint.status, complaint.version, complaint.cooperating = status.value, complaint.version + 1, cooperating
-    _record_later(uow, event.complaint_id, envelope.time, event.decided_by[:80], "routed", {
+    _record_later(uow, event.complaint_id, envelope.time, event.decided_by, "routed", {
         "department": event.department, "also": list(event.also), "confidence": event.confidence,
         "financial_service": event.financial_service, "township": event.township, "attempt": event.attempt,
         "status": status.value, "version": complaint.version,
