@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
+from pydantic import AfterValidator
 
 from services.intake import metrics
 from services.intake.access import Relation, next_actions, relation
@@ -29,9 +30,10 @@ from services.intake.schemas import (
     ContactView,
     HistoryItem,
     MessageItem,
+    check_idempotency_key,
     mask_mobile,
 )
-from services.intake.service import IdempotencyConflict, file_complaint
+from services.intake.service import IdempotencyConflict, IdempotencyKey, file_complaint
 from services.intake.views import complaint_view, history_items, message_items
 from shared import clock
 from shared.auth import Principal, Role, issue_token
@@ -50,6 +52,10 @@ HOTLINE_NEEDS_OPERATOR = {
 }
 
 
+#: The ``Idempotency-Key`` header, checked as a field of the request (``422`` on ``Idempotency-Key``).
+IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key"), AfterValidator(check_idempotency_key)]
+
+
 def _client_key(request: Request, caller: Principal | None) -> str:
     if caller is not None and caller.is_staff:
         return f"sub:{caller.role.value}:{caller.name}"
@@ -61,23 +67,25 @@ async def create_complaint(
     request: Request,
     body: ComplaintCreate,
     call: FilingCallDep,
-    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """File a complaint. Open to anyone (limited per client); the answer carries an ``access_token`` with which the
-    filer — or an anonymous hotline caller — follows the complaint."""
+    filer — or an anonymous hotline caller — follows the complaint. A retry with the same ``Idempotency-Key`` by the
+    same client within ``IDEMPOTENCY_KEY_HOURS`` answers with the complaint filed first."""
     desk, caller = call.desk, call.caller
     if body.channel is Channel.hotline and (caller is None or caller.role is not Role.operator):
         metrics.REJECTED.labels("channel_not_allowed").inc()
         return JSONResponse(status_code=422, content=error_body([HOTLINE_NEEDS_OPERATOR]))
     now = clock.now()
-    wait = desk.limit.take(_client_key(request, caller), now)
+    client = _client_key(request, caller)
+    wait = desk.limit.take(client, now)
     if wait:
         metrics.REJECTED.labels("rate_limited").inc()
         raise TooManyRequests(wait)
     filed_by = caller.actor if caller is not None and caller.role is Role.operator else None
+    key = IdempotencyKey.of(idempotency_key, client, desk.settings, now) if idempotency_key else None
     try:
-        filed = await file_complaint(desk.db, desk.writer, body, idempotency_key=idempotency_key, now=now,
-                                     filed_by=filed_by)
+        filed = await file_complaint(desk.db, desk.writer, body, key=key, now=now, filed_by=filed_by)
     except IdempotencyConflict:
         metrics.REJECTED.labels("idempotency_conflict").inc()
         return JSONResponse(status_code=422, content=error_body([{

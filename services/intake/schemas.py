@@ -167,6 +167,26 @@ def _check_township(v: str | None) -> str | None:
     return v.strip()
 
 
+IDEMPOTENCY_KEY_MAX = 128
+
+
+def check_idempotency_key(value: str | None) -> str | None:
+    """The ``Idempotency-Key`` header: 1 to 128 printable ASCII characters (a UUID, say), or none at all."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise field_error("blank", "An Idempotency-Key must not be empty; send none to file without one",
+                          "幂等键不能为空；不需要时请不要发送该请求头")
+    if len(value) > IDEMPOTENCY_KEY_MAX:
+        raise field_error("string_too_long", f"An Idempotency-Key has at most {IDEMPOTENCY_KEY_MAX} characters",
+                          f"幂等键最多 {IDEMPOTENCY_KEY_MAX} 个字符")
+    if not (value.isascii() and value.isprintable()):
+        raise field_error("idempotency_key_characters",
+                          "An Idempotency-Key is made of printable ASCII characters (letters, digits, punctuation)",
+                          "幂等键只能由可打印的 ASCII 字符（字母、数字、标点）组成")
+    return value
+
+
 def mask_mobile(e164: str) -> str:
     """+8613812345678 → 138****5678."""
     digits = e164[3:] if e164.startswith("+86") else e164.lstrip("+")
