@@ -32,6 +32,7 @@ from services.intake.schemas import (
     MessageItem,
     check_idempotency_key,
     mask_mobile,
+    show_mobile,
 )
 from services.intake.service import IdempotencyConflict, IdempotencyKey, file_complaint
 from services.intake.views import complaint_view, history_items, message_items
@@ -169,8 +170,8 @@ async def get_messages(complaint_id: str, db: DatabaseDep, caller: CallerDep) ->
 
 @router.get("/complaints/{complaint_id}/contact", response_model=ContactView)
 async def get_contact(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> ContactView:
-    """The filer's contact data, unmasked: the lead department's handlers and supervisors only; each read is recorded
-    in the history (``contact_viewed``)."""
+    """The filer's contact data, unmasked (the number in the national format): the lead department's handlers and
+    supervisors only; each read is recorded in the history (``contact_viewed``)."""
     row = await read_contact(db, caller, complaint_id, clock.now())
-    return ContactView(contact_name=row.contact_name, mobile=row.mobile)
+    return ContactView(contact_name=row.contact_name, mobile=show_mobile(row.mobile))
 

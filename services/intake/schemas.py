@@ -2,12 +2,13 @@
 
 Every text of every request body is text a person can read (``RequestBody``: no control or invisible characters, one
 line unless the field holds several). The enterprise credit code is checked by ``stdnum.cn.uscc`` (GB 32100,
-including its check character) and the contact mobile by ``phonenumbers``; responses never include the filer's
-contact data unmasked.
+including its check character) and the contact number by ``phonenumbers`` (a mobile, or for a hotline filing a landline
+with its area code); responses never include the filer's contact data unmasked.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import Enum
 from typing import Any, ClassVar
@@ -76,13 +77,19 @@ def _not_blank(value: str, what_en: str, what_zh: str) -> str:
 
 
 _MOBILE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
+#: What a caller on the hotline may leave: a mobile, or a landline with its area code (an operator calls back).
+_HOTLINE_TYPES = _MOBILE_TYPES | {phonenumbers.PhoneNumberType.FIXED_LINE}
+#: ``FilerIn``'s validation context: whether the filing is the hotline's (``ComplaintCreate`` sets it).
+HOTLINE = "hotline"
 
 
 class FilerIn(RequestBody):
     enterprise_name: str = Field(min_length=1, max_length=200, description="企业名称")
     credit_code: str = Field(min_length=1, max_length=40, description="统一社会信用代码 (GB 32100)")
     contact_name: str = Field(min_length=1, max_length=60, description="联系人")
-    mobile: str = Field(min_length=1, max_length=30, description="联系人手机号")
+    #: Named ``mobile`` for compatibility: for a hotline filing it may be a landline with its area code.
+    mobile: str = Field(min_length=1, max_length=30,
+                        description="联系人手机号（热线登记时也可为带区号的固定电话，如 0571-88888888）")
 
     @field_validator("enterprise_name")
     @classmethod
@@ -118,15 +125,24 @@ class FilerIn(RequestBody):
 
     @field_validator("mobile")
     @classmethod
-    def _mobile(cls, v: str) -> str:
+    def _mobile(cls, v: str, info: ValidationInfo) -> str:
+        """A mobile (the filer is told by SMS) — or, on the hotline, a landline with its area code; stored as E.164."""
         try:
             number = phonenumbers.parse(v, "CN")
         except phonenumbers.NumberParseException:
             number = None
         # A number of one of these types is valid too (an invalid one has type UNKNOWN): one look-up, not two.
-        if number is None or phonenumbers.number_type(number) not in _MOBILE_TYPES:
-            raise field_error("mobile_invalid", "Not a valid mobile phone number", "手机号码无效")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        kind = phonenumbers.number_type(number) if number is not None else None
+        hotline = bool(info.context and info.context.get(HOTLINE))
+        if kind in (_HOTLINE_TYPES if hotline else _MOBILE_TYPES):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if hotline:
+            raise field_error("mobile_invalid", "Not a valid phone number: give a mobile, or a landline with its area "
+                              "code (0571-88888888)", "电话号码无效：请填写手机号码，或带区号的固定电话（如 0571-88888888）")
+        if kind is phonenumbers.PhoneNumberType.FIXED_LINE:
+            raise field_error("mobile_invalid", "Give a mobile number: the filer is told by SMS (a landline is taken "
+                              "only for hotline filings)", "请填写手机号码，以便短信通知（固定电话仅限热线登记）")
+        raise field_error("mobile_invalid", "Not a valid mobile phone number", "手机号码无效")
 
 
 class ComplaintCreate(RequestBody):
@@ -153,6 +169,14 @@ class ComplaintCreate(RequestBody):
     @classmethod
     def _township(cls, v: str | None) -> str | None:
         return _check_township(v)
+
+    @field_validator("filer", mode="before")
+    @classmethod
+    def _filer(cls, v: Any, info: ValidationInfo) -> Any:
+        """The filer's number depends on the channel (validated before it): the filer is validated knowing it."""
+        if not isinstance(v, dict):
+            return v
+        return FilerIn.model_validate(v, context={HOTLINE: info.data.get("channel") is Channel.hotline})
 
 
 def _check_township(v: str | None) -> str | None:
@@ -187,10 +211,28 @@ def check_idempotency_key(value: str | None) -> str | None:
     return value
 
 
+#: A Chinese mobile number after +86; any other number there is a landline (a hotline caller's).
+_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
 def mask_mobile(e164: str) -> str:
-    """+8613812345678 → 138****5678."""
+    """The filer's number as views and lists show it: +8613812345678 → 138****5678; a landline keeps its area code,
+    +8657188888888 → 0571-8888****. A mobile, nearly every row, is masked without parsing it."""
     digits = e164[3:] if e164.startswith("+86") else e164.lstrip("+")
+    if e164.startswith("+86") and not _CN_MOBILE.fullmatch(digits):
+        area = phonenumbers.length_of_geographical_area_code(phonenumbers.parse(e164))
+        if area and len(digits) > area + 4:
+            return f"0{digits[:area]}-{digits[area:-4]}****"
     return digits[:3] + "****" + digits[-4:] if len(digits) >= 7 else "****"
+
+
+def show_mobile(e164: str) -> str:
+    """The filer's number whole, as a person dials it: phonenumbers' national format for a Chinese number
+    (138 1234 5678, 0571 8888 8888), the international one for a number abroad."""
+    number = phonenumbers.parse(e164)
+    shape = phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 86 else \
+        phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, shape)
 
 
 class ComplaintCreated(BaseModel):
