@@ -28,6 +28,8 @@ def unreadable(value: str, *, multiline: bool = False) -> list[str]:
     Most texts are cleared by ``str.isprintable`` (in C) once what they may hold is set aside (newlines, common
     spaces); only a text with something else it flags (a refused character, a rarer space, a private-use character)
     is looked at character by character."""
+    if value.isprintable():
+        return []
     plain = value
     for fine in MULTILINE_KEEPS + _COMMON_SPACES if multiline else _COMMON_SPACES:
         plain = plain.replace(fine, "")  # in C, as isprintable(); translate() would look up every character
