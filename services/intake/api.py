@@ -54,7 +54,9 @@ HOTLINE_NEEDS_OPERATOR = {
 
 
 #: The ``Idempotency-Key`` header, checked as a field of the request (``422`` on ``Idempotency-Key``).
-IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key"), AfterValidator(check_idempotency_key)]
+IdempotencyKeyHeader = Annotated[str | None, Header(
+    alias="Idempotency-Key", description="幂等键：1–128 个可打印 ASCII 字符；同一客户端在 IDEMPOTENCY_KEY_HOURS 内以相同键"
+    "重试相同内容，返回首次登记的诉求"), AfterValidator(check_idempotency_key)]
 
 
 def _client_key(request: Request, caller: Principal | None) -> str:

@@ -34,9 +34,9 @@ class Channel(str, Enum):
 
 
 def readable(value: str, *, multiline: bool = False) -> str:
-    """The one rule for text people type (``shared.text``): control and invisible characters are refused — in a text
-    of one line line breaks too; a text of several lines keeps newlines and tabs, its line ends as ``\\n``. A text of
-    nothing but such characters (and spaces) is blank."""
+    """The one rule for text people type (``shared.text``): control and invisible characters are refused, and so are
+    line breaks in a text of one line; a text of several lines keeps newlines and tabs, its line ends as ``\\n``. A
+    text of nothing but such characters (and spaces) is blank."""
     if multiline:
         value = one_newline(value)
     refused = unreadable(value, multiline=multiline)
