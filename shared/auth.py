@@ -2,8 +2,10 @@
 
 A token is a JWT signed with ``auth_secret`` (HS256) carrying ``sub`` (the user's name), ``role``, ``department``
 (handlers only: the one department they work for), ``complaint`` (filer tokens only: the one complaint they may follow)
-and ``exp``. Staff tokens come from the command line, run where the services run — with the same ``AUTH_SECRET``, or
-on the embedded default in the same checkout, whose generated secret (``./var/auth_secret``) it finds::
+and ``exp``. A name has at most ``NAME_MAX`` characters a person can read (``check_name``), so that the actor built
+from it (``handler:power:张三``) is always stored and compared whole: a token with any other name is never issued and
+never accepted. Staff tokens come from the command line, run where the services run — with the same ``AUTH_SECRET``,
+or on the embedded default in the same checkout, whose generated secret (``./var/auth_secret``) it finds::
 
     python -m shared.auth issue --role handler --department power --name 张三 [--days 30]
 
@@ -26,6 +28,7 @@ from fastapi import HTTPException, Request
 
 from shared import clock
 from shared.catalog import load_catalog
+from shared.text import code_points, unreadable
 
 ALGORITHM = "HS256"
 ISSUER = "complaintline"
@@ -41,6 +44,29 @@ class Role(str, Enum):
 
 
 STAFF_ROLES = frozenset({Role.operator, Role.dispatcher, Role.handler, Role.supervisor, Role.admin})
+
+#: The longest name a token carries. The actor built from it (``handler:<department>:<name>``, 66 characters at
+#: most with today's catalog) fits whole the 80-character columns that record who filed, claimed or did something.
+NAME_MAX = 40
+
+
+class InvalidName(ValueError):
+    """A name no token may carry."""
+
+
+def check_name(name: str) -> str:
+    """``name`` when a token may carry it: 1 to ``NAME_MAX`` characters, none of them control or invisible
+    (``shared.text``), no space around it: what a person reads of a name is the whole of it."""
+    if not name.strip():
+        raise InvalidName("the name must not be blank")
+    if len(name) > NAME_MAX:
+        raise InvalidName(f"the name has {len(name)} characters, at most {NAME_MAX} are allowed")
+    refused = unreadable(name)
+    if refused:
+        raise InvalidName(f"the name holds control or invisible characters ({code_points(refused)})")
+    if name != name.strip():
+        raise InvalidName("the name must not start or end with a space")
+    return name
 
 
 @dataclass(frozen=True)
@@ -58,8 +84,8 @@ class Principal:
         if self.role is Role.filer:
             return "filer"
         if self.role is Role.handler:
-            return f"handler:{self.department}:{self.name}"[:80]
-        return f"{self.role.value}:{self.name}"[:80]
+            return f"handler:{self.department}:{self.name}"
+        return f"{self.role.value}:{self.name}"
 
     @property
     def is_staff(self) -> bool:
@@ -81,6 +107,7 @@ def issue_token(
     now: datetime | None = None,
 ) -> str:
     role = Role(role)
+    check_name(name)
     _check_claims(role, department, complaint)
     issued = now or clock.now()
     claims: dict[str, Any] = {
@@ -107,13 +134,14 @@ def verify_token(secret: str, token: str, *, now: datetime | None = None) -> Pri
         )
         if int(claims["exp"]) + LEEWAY_S < (now or clock.now()).timestamp():
             raise InvalidToken("expired")
+        name = check_name(str(claims["sub"]))
         role = Role(claims.get("role"))
         department = claims.get("department")
         complaint = claims.get("complaint")
         _check_claims(role, department, complaint)
     except (jwt.PyJWTError, ValueError) as exc:
         raise InvalidToken(str(exc)) from None
-    return Principal(name=str(claims["sub"]), role=role, department=department, complaint=complaint)
+    return Principal(name=name, role=role, department=department, complaint=complaint)
 
 
 def _check_claims(role: Role, department: str | None, complaint: str | None) -> None:
@@ -187,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     issue = commands.add_parser("issue", help="print a signed token")
     issue.add_argument("--role", required=True, choices=[r.value for r in Role if r is not Role.filer])
-    issue.add_argument("--name", required=True, help="the user's name (token subject)")
+    issue.add_argument("--name", required=True, help=f"the user's name (token subject), at most {NAME_MAX} characters")
     issue.add_argument("--department", help="department id of the catalog (handlers only)")
     issue.add_argument("--days", type=float, default=30.0, help="validity in days (default 30)")
     args = parser.parse_args(argv)
@@ -201,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
             settings.auth_secret, role=args.role, name=args.name, department=args.department,
             ttl=timedelta(days=args.days),
         )
+    except InvalidName as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except ValueError as exc:
         ids = ", ".join(load_catalog().ids)
         print(f"error: {exc} (departments: {ids})", file=sys.stderr)

@@ -187,6 +187,9 @@ class IntakeSettings(CommonSettings):
     staff_filing_burst: int = Field(60, ge=0)
     #: Validity of the per-complaint access token returned at filing.
     filer_token_days: int = 365
+    #: How long an Idempotency-Key answers with the complaint its client filed with it; after that the same key files
+    #: a new complaint.
+    idempotency_key_hours: float = Field(24.0, gt=0)
     #: An answered complaint the filer does not rate within this many days is closed.
     rating_window_days: int = 7
     #: A complaint by the same enterprise with nearly the same text within this window is a duplicate (重复件).

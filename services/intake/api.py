@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
+from pydantic import AfterValidator
 
 from services.intake import metrics
 from services.intake.access import Relation, next_actions, relation
@@ -29,9 +30,11 @@ from services.intake.schemas import (
     ContactView,
     HistoryItem,
     MessageItem,
+    check_idempotency_key,
     mask_mobile,
+    show_mobile,
 )
-from services.intake.service import IdempotencyConflict, file_complaint
+from services.intake.service import IdempotencyConflict, IdempotencyKey, file_complaint
 from services.intake.views import complaint_view, history_items, message_items
 from shared import clock
 from shared.auth import Principal, Role, issue_token
@@ -50,15 +53,30 @@ HOTLINE_NEEDS_OPERATOR = {
 }
 
 
+#: The ``Idempotency-Key`` header, checked as a field of the request (``422`` on ``Idempotency-Key``).
+IdempotencyKeyHeader = Annotated[str | None, Header(
+    alias="Idempotency-Key", description="幂等键：1–128 个可打印 ASCII 字符；同一客户端在 IDEMPOTENCY_KEY_HOURS 内以相同键"
+    "重试相同内容，返回首次登记的诉求"), AfterValidator(check_idempotency_key)]
+
+
+def _client_key(request: Request, caller: Principal | None) -> str:
+    """Whose idempotency keys these are: a staff member (role, department and name), else the client's address."""
+    if caller is not None and caller.is_staff:
+        return f"sub:{caller.actor}"
+    return f"ip:{request.client.host if request.client else 'unknown'}"
+
+
 @router.post("/complaints", status_code=201, response_model=ComplaintCreated, responses=responses(400, 401, 413, 429))
 async def create_complaint(
     request: Request,
     body: ComplaintCreate,
     call: FilingCallDep,
-    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """File a complaint. Open to anyone (limited per IP address; staff per token subject); the answer carries an
-    ``access_token`` with which the filer — or an anonymous hotline caller — follows the complaint."""
+    ``access_token`` with which the filer — or an anonymous hotline caller — follows the complaint. A retry with the
+    same ``Idempotency-Key`` by the same client within ``IDEMPOTENCY_KEY_HOURS`` answers with the complaint filed
+    first."""
     desk, caller = call.desk, call.caller
     if body.channel is Channel.hotline and (caller is None or caller.role is not Role.operator):
         metrics.REJECTED.labels("channel_not_allowed").inc()
@@ -69,9 +87,10 @@ async def create_complaint(
         metrics.REJECTED.labels("rate_limited").inc()
         raise TooManyRequests(wait)
     filed_by = caller.actor if caller is not None and caller.role is Role.operator else None
+    key = (IdempotencyKey.of(idempotency_key, _client_key(request, caller), desk.settings, now)
+           if idempotency_key else None)
     try:
-        filed = await file_complaint(desk.db, desk.writer, body, idempotency_key=idempotency_key, now=now,
-                                     filed_by=filed_by)
+        filed = await file_complaint(desk.db, desk.writer, body, key=key, now=now, filed_by=filed_by)
     except IdempotencyConflict:
         metrics.REJECTED.labels("idempotency_conflict").inc()
         return JSONResponse(status_code=422, content=error_body([{
@@ -156,8 +175,8 @@ async def get_messages(complaint_id: str, db: DatabaseDep, caller: CallerDep) ->
 
 @router.get("/complaints/{complaint_id}/contact", response_model=ContactView, responses=responses(401, 403, 404))
 async def get_contact(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> ContactView:
-    """The filer's contact data, unmasked: the lead department's handlers and supervisors only; each read is recorded
-    in the history (``contact_viewed``)."""
+    """The filer's contact data, unmasked (the number in the national format): the lead department's handlers and
+    supervisors only; each read is recorded in the history (``contact_viewed``)."""
     row = await read_contact(db, caller, complaint_id, clock.now())
-    return ContactView(contact_name=row.contact_name, mobile=row.mobile)
+    return ContactView(contact_name=row.contact_name, mobile=show_mobile(row.mobile))
 

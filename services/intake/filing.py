@@ -86,7 +86,7 @@ class Accepted:
 @dataclass
 class NewFiling:
     body: ComplaintCreate
-    idempotency_key: str | None
+    idempotency_digest: str | None
     fingerprint: str | None
     now: datetime
     filed_by: str | None
@@ -111,7 +111,7 @@ def _complaint_row(filing: NewFiling) -> dict[str, Any]:
     body, now = filing.body, filing.now
     row = {k: (v() if callable(v) else v) for k, v in _DEFAULTS.items()}
     row.update(
-        id=str(uuid.uuid4()), tracking_number=new_tracking_number(now), idempotency_key=filing.idempotency_key,
+        id=str(uuid.uuid4()), tracking_number=new_tracking_number(now), idempotency_digest=filing.idempotency_digest,
         request_hash=filing.fingerprint, title=body.title, text=body.text, channel=body.channel.value,
         enterprise_name=body.filer.enterprise_name, credit_code=body.filer.credit_code, township=body.township,
         address=body.address, status=Status.received.value, received_at=now, updated_at=now, version=1,
@@ -128,11 +128,11 @@ class FilingWriter:
         self._queue: asyncio.Queue[NewFiling] = asyncio.Queue()
         self._candidates_query = candidates_query(db.dialect == "postgresql")
 
-    async def file(self, body: ComplaintCreate, *, idempotency_key: str | None, fingerprint: str | None, now: datetime,
-                   filed_by: str | None) -> Accepted:
+    async def file(self, body: ComplaintCreate, *, idempotency_digest: str | None, fingerprint: str | None,
+                   now: datetime, filed_by: str | None) -> Accepted:
         """Queue a validated filing and wait until it is committed (or has failed)."""
         answer = asyncio.get_running_loop().create_future()
-        await self._queue.put(NewFiling(body, idempotency_key, fingerprint, now, filed_by, answer))
+        await self._queue.put(NewFiling(body, idempotency_digest, fingerprint, now, filed_by, answer))
         return await answer
 
     async def run(self) -> None:

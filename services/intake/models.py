@@ -28,7 +28,10 @@ class Complaint(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=36)
     tracking_number: str = Field(max_length=24, unique=True)
-    idempotency_key: str | None = Field(default=None, max_length=128, unique=True)
+    #: The filing's Idempotency-Key as its client's (``service.IdempotencyKey``): an HMAC of the client and the key,
+    #: 64 hex characters, never either of them. Cleared when the key's time is over and its client uses it again.
+    idempotency_digest: str | None = Field(default=None, max_length=128, unique=True)
+    #: The body filed with that key (SHA-256 of its canonical JSON): a retry must send the same.
     request_hash: str | None = Field(default=None, max_length=64)
     title: str = Field(max_length=200)
     text: str = Field(sa_column=Column(Text, nullable=False))

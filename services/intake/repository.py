@@ -29,10 +29,6 @@ class ComplaintRepository:
         (a consumer applies a batch of events in one transaction)."""
         return await self.session.get(Complaint, complaint_id, populate_existing=True)
 
-    async def by_idempotency_key(self, key: str) -> Complaint | None:
-        result = await self.session.scalars(select(Complaint).where(Complaint.idempotency_key == key))
-        return result.first()
-
     async def contact(self, complaint_id: str) -> FilerContact | None:
         return await self.session.get(FilerContact, complaint_id)
 

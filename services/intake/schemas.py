@@ -1,22 +1,26 @@
 """Request and response bodies of the intake API, with the validation rules for each field.
 
-The enterprise credit code is checked by ``stdnum.cn.uscc`` (GB 32100, including its check character) and the
-contact mobile by ``phonenumbers``; responses never include the filer's contact data unmasked.
+Every text of every request body is text a person can read (``RequestBody``: no control or invisible characters, one
+line unless the field holds several). The enterprise credit code is checked by ``stdnum.cn.uscc`` (GB 32100,
+including its check character) and the contact number by ``phonenumbers`` (a mobile, or for a hotline filing a landline
+with its area code); responses never include the filer's contact data unmasked.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 from shared.problems import field_error
 from shared.catalog import load_catalog, load_gazetteer
+from shared.text import code_points, one_newline, unreadable, without
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -29,6 +33,42 @@ class Channel(str, Enum):
     hotline = "hotline"
 
 
+def readable(value: str, *, multiline: bool = False) -> str:
+    """The one rule for text people type (``shared.text``): control and invisible characters are refused, and so are
+    line breaks in a text of one line; a text of several lines keeps newlines and tabs, its line ends as ``\\n``. A
+    text of nothing but such characters (and spaces) is blank."""
+    if multiline:
+        value = one_newline(value)
+    refused = unreadable(value, multiline=multiline)
+    if not refused:
+        return value
+    if not without(value, refused).strip():
+        raise field_error("blank", "Must not be blank: it holds only invisible or control characters",
+                          "不能为空：内容只有不可见字符或控制字符")
+    listed = code_points(refused)
+    if multiline:
+        raise field_error("control_characters", f"Remove the control or invisible characters ({listed})",
+                          f"请删除其中的控制字符或不可见字符（{listed}）")
+    raise field_error("control_characters",
+                      f"Remove the control or invisible characters and line breaks ({listed}): this field is one line",
+                      f"请删除其中的控制字符、不可见字符或换行（{listed}），此项只能填一行")
+
+
+class RequestBody(BaseModel):
+    """Every request body of the API: unknown fields are refused, and each text field is ``readable`` — one line,
+    unless the model names it in ``multiline``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: The fields holding a text of several lines (the complaint's text, answers, notes, reasons).
+    multiline: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _readable(cls, value: Any, info: ValidationInfo) -> Any:
+        return readable(value, multiline=info.field_name in cls.multiline) if isinstance(value, str) else value
+
+
 def _not_blank(value: str, what_en: str, what_zh: str) -> str:
     value = value.strip()
     if not value:
@@ -37,15 +77,19 @@ def _not_blank(value: str, what_en: str, what_zh: str) -> str:
 
 
 _MOBILE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
+#: What a caller on the hotline may leave: a mobile, or a landline with its area code (an operator calls back).
+_HOTLINE_TYPES = _MOBILE_TYPES | {phonenumbers.PhoneNumberType.FIXED_LINE}
+#: ``FilerIn``'s validation context: whether the filing is the hotline's (``ComplaintCreate`` sets it).
+HOTLINE = "hotline"
 
 
-class FilerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FilerIn(RequestBody):
     enterprise_name: str = Field(min_length=1, max_length=200, description="企业名称")
     credit_code: str = Field(min_length=1, max_length=40, description="统一社会信用代码 (GB 32100)")
     contact_name: str = Field(min_length=1, max_length=60, description="联系人")
-    mobile: str = Field(min_length=1, max_length=30, description="联系人手机号")
+    #: Named ``mobile`` for compatibility: for a hotline filing it may be a landline with its area code.
+    mobile: str = Field(min_length=1, max_length=30,
+                        description="联系人手机号（热线登记时也可为带区号的固定电话，如 0571-88888888）")
 
     @field_validator("enterprise_name")
     @classmethod
@@ -81,19 +125,28 @@ class FilerIn(BaseModel):
 
     @field_validator("mobile")
     @classmethod
-    def _mobile(cls, v: str) -> str:
+    def _mobile(cls, v: str, info: ValidationInfo) -> str:
+        """A mobile (the filer is told by SMS) — or, on the hotline, a landline with its area code; stored as E.164."""
         try:
             number = phonenumbers.parse(v, "CN")
         except phonenumbers.NumberParseException:
             number = None
         # A number of one of these types is valid too (an invalid one has type UNKNOWN): one look-up, not two.
-        if number is None or phonenumbers.number_type(number) not in _MOBILE_TYPES:
-            raise field_error("mobile_invalid", "Not a valid mobile phone number", "手机号码无效")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        kind = phonenumbers.number_type(number) if number is not None else None
+        hotline = bool(info.context and info.context.get(HOTLINE))
+        if kind in (_HOTLINE_TYPES if hotline else _MOBILE_TYPES):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if hotline:
+            raise field_error("mobile_invalid", "Not a valid phone number: give a mobile, or a landline with its area "
+                              "code (0571-88888888)", "电话号码无效：请填写手机号码，或带区号的固定电话（如 0571-88888888）")
+        if kind is phonenumbers.PhoneNumberType.FIXED_LINE:
+            raise field_error("mobile_invalid", "Give a mobile number: the filer is told by SMS (a landline is taken "
+                              "only for hotline filings)", "请填写手机号码，以便短信通知（固定电话仅限热线登记）")
+        raise field_error("mobile_invalid", "Not a valid mobile phone number", "手机号码无效")
 
 
-class ComplaintCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ComplaintCreate(RequestBody):
+    multiline = frozenset({"text"})
 
     title: str = Field(min_length=1, max_length=TITLE_MAX, description="诉求标题")
     text: str = Field(min_length=1, max_length=TEXT_MAX, description="诉求内容")
@@ -117,6 +170,14 @@ class ComplaintCreate(BaseModel):
     def _township(cls, v: str | None) -> str | None:
         return _check_township(v)
 
+    @field_validator("filer", mode="before")
+    @classmethod
+    def _filer(cls, v: Any, info: ValidationInfo) -> Any:
+        """The filer's number depends on the channel (validated before it): the filer is validated knowing it."""
+        if not isinstance(v, dict):
+            return v
+        return FilerIn.model_validate(v, context={HOTLINE: info.data.get("channel") is Channel.hotline})
+
 
 def _check_township(v: str | None) -> str | None:
     if v is None or not v.strip():
@@ -130,10 +191,48 @@ def _check_township(v: str | None) -> str | None:
     return v.strip()
 
 
+IDEMPOTENCY_KEY_MAX = 128
+
+
+def check_idempotency_key(value: str | None) -> str | None:
+    """The ``Idempotency-Key`` header: 1 to 128 printable ASCII characters (a UUID, say), or none at all."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise field_error("blank", "An Idempotency-Key must not be empty; send none to file without one",
+                          "幂等键不能为空；不需要时请不要发送该请求头")
+    if len(value) > IDEMPOTENCY_KEY_MAX:
+        raise field_error("string_too_long", f"An Idempotency-Key has at most {IDEMPOTENCY_KEY_MAX} characters",
+                          f"幂等键最多 {IDEMPOTENCY_KEY_MAX} 个字符")
+    if not (value.isascii() and value.isprintable()):
+        raise field_error("idempotency_key_characters",
+                          "An Idempotency-Key is made of printable ASCII characters (letters, digits, punctuation)",
+                          "幂等键只能由可打印的 ASCII 字符（字母、数字、标点）组成")
+    return value
+
+
+#: A Chinese mobile number after +86; any other number there is a landline (a hotline caller's).
+_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
 def mask_mobile(e164: str) -> str:
-    """+8613812345678 → 138****5678."""
+    """The filer's number as views and lists show it: +8613812345678 → 138****5678; a landline keeps its area code,
+    +8657188888888 → 0571-8888****. A mobile, nearly every row, is masked without parsing it."""
     digits = e164[3:] if e164.startswith("+86") else e164.lstrip("+")
+    if e164.startswith("+86") and not _CN_MOBILE.fullmatch(digits):
+        area = phonenumbers.length_of_geographical_area_code(phonenumbers.parse(e164))
+        if area and len(digits) > area + 4:
+            return f"0{digits[:area]}-{digits[area:-4]}****"
     return digits[:3] + "****" + digits[-4:] if len(digits) >= 7 else "****"
+
+
+def show_mobile(e164: str) -> str:
+    """The filer's number whole, as a person dials it: phonenumbers' national format for a Chinese number
+    (138 1234 5678, 0571 8888 8888), the international one for a number abroad."""
+    number = phonenumbers.parse(e164)
+    shape = phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 86 else \
+        phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, shape)
 
 
 class ComplaintCreated(BaseModel):
@@ -244,19 +343,17 @@ class QueuePage(BaseModel):
 NOTE_MAX = 5_000
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 def _text(value: str, en: str, zh: str) -> str:
     return _not_blank(value, en, zh)
 
 
-class ContactBody(_Body):
+class ContactBody(RequestBody):
+    multiline = frozenset({"note"})
     note: str | None = Field(default=None, max_length=NOTE_MAX, description="通话情况（可选）")
 
 
-class QuestionBody(_Body):
+class QuestionBody(RequestBody):
+    multiline = frozenset({"question"})
     question: str = Field(min_length=1, max_length=NOTE_MAX, description="请诉求人补充的问题")
 
     @field_validator("question")
@@ -265,7 +362,8 @@ class QuestionBody(_Body):
         return _text(v, "Question", "问题")
 
 
-class TextBody(_Body):
+class TextBody(RequestBody):
+    multiline = frozenset({"text"})
     text: str = Field(min_length=1, max_length=TEXT_MAX, description="内容")
 
     @field_validator("text")
@@ -274,7 +372,8 @@ class TextBody(_Body):
         return _text(v, "Text", "内容")
 
 
-class ReturnBody(_Body):
+class ReturnBody(RequestBody):
+    multiline = frozenset({"reason"})
     reason: str = Field(min_length=1, max_length=NOTE_MAX, description="退回理由")
     suggested_department: str | None = Field(default=None, description="建议承办部门（目录中的部门编号，可选）")
 
@@ -289,7 +388,7 @@ class ReturnBody(_Body):
         return _department(v) if v else None
 
 
-class CooperatingBody(_Body):
+class CooperatingBody(RequestBody):
     department: str = Field(description="协办部门（目录中的部门编号）")
 
     @field_validator("department")
@@ -298,7 +397,7 @@ class CooperatingBody(_Body):
         return _department(v)
 
 
-class DispatchBody(_Body):
+class DispatchBody(RequestBody):
     department: str = Field(description="承办部门（目录中的部门编号）")
     also: list[str] = Field(default_factory=list, max_length=5, description="协办部门")
     financial_service: bool | None = Field(default=None, description="是否金融服务类（默认沿用分派结果）")
@@ -329,7 +428,8 @@ class Rating(str, Enum):
 _RATING_ZH = {"满意": "satisfied", "基本满意": "basically_satisfied", "不满意": "dissatisfied"}
 
 
-class RatingBody(_Body):
+class RatingBody(RequestBody):
+    multiline = frozenset({"reason"})
     rating: Rating = Field(description="满意 / 基本满意 / 不满意 (or satisfied / basically_satisfied / dissatisfied)")
     reason: str | None = Field(default=None, max_length=NOTE_MAX, description="不满意的理由（不满意时必填）")
 

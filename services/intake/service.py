@@ -1,4 +1,5 @@
-"""Intake's commands: filing a complaint (with duplicate detection), and following the routing and SLA events about it.
+"""Intake's commands: filing a complaint (with duplicate detection and Idempotency-Keys), and following the routing
+and SLA events about it.
 
 Each command runs inside one unit of work and emits its events through the outbox. The lifecycle commands people
 issue on a complaint live in ``commands.py``.
@@ -7,9 +8,10 @@ issue on a complaint live in ``commands.py``.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, literal_column, select, update
@@ -20,6 +22,7 @@ from services.intake.lifecycle import Action, IllegalTransition, transition
 from services.intake.repository import COMPLAINT, COOPERATION, INSERT_HISTORY, ComplaintRepository
 from services.intake.schemas import ComplaintCreate
 from shared.db import Database, UnitOfWork
+from shared.settings import IntakeSettings
 from shared.events import (
     ComplaintRoutedV1,
     ComplaintTriageRequiredV1,
@@ -37,6 +40,25 @@ def request_fingerprint(body: ComplaintCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """An Idempotency-Key as its client's: it names a complaint only for the client that sent it (the token's subject
+    for staff, the address for the public) and only for ``IDEMPOTENCY_KEY_HOURS``.
+
+    What is stored and looked up is ``digest``, an HMAC (keyed with the signing secret) of the client and the key:
+    one column with a unique index, one indexed read, and neither a name nor an address kept readable."""
+
+    digest: str
+    #: Filings with this key before this instant no longer answer for it.
+    since: datetime
+
+    @classmethod
+    def of(cls, key: str, client: str, settings: IntakeSettings, now: datetime) -> "IdempotencyKey":
+        """``key`` (a validated header: printable ASCII) as the one of ``client`` (a client key without newlines)."""
+        digest = hmac.new(settings.auth_secret.encode(), f"{client}\n{key}".encode(), hashlib.sha256).hexdigest()
+        return cls(digest, now - timedelta(hours=settings.idempotency_key_hours))
+
+
 class IdempotencyConflict(Exception):
     """The Idempotency-Key was already used for a different request body."""
 
@@ -48,38 +70,53 @@ class Filed:
 
 
 async def file_complaint(
-    db: Database, writer: FilingWriter, body: ComplaintCreate, *, idempotency_key: str | None, now: datetime,
+    db: Database, writer: FilingWriter, body: ComplaintCreate, *, key: IdempotencyKey | None, now: datetime,
     filed_by: str | None = None,
 ) -> Filed:
-    """File a validated complaint (through the batching writer); a retry with the same Idempotency-Key answers with
-    the complaint it filed first."""
-    fingerprint = request_fingerprint(body) if idempotency_key else None
-    if idempotency_key:
-        existing = await _replay(db, idempotency_key, fingerprint)
+    """File a validated complaint (through the batching writer); a retry with the same Idempotency-Key by the same
+    client answers with the complaint it filed first."""
+    fingerprint = request_fingerprint(body) if key else None
+    if key:
+        existing = await _replay(db, key, fingerprint)
         if existing is not None:
             return Filed(existing, replayed=True)
     try:
-        accepted = await writer.file(body, idempotency_key=idempotency_key, fingerprint=fingerprint, now=now,
-                                     filed_by=filed_by)
+        accepted = await writer.file(body, idempotency_digest=key.digest if key else None, fingerprint=fingerprint,
+                                     now=now, filed_by=filed_by)
         return Filed(accepted, replayed=False)
     except IntegrityError:
         # A concurrent retry with the same key won the race; answer with its complaint.
-        if idempotency_key:
-            existing = await _replay(db, idempotency_key, fingerprint)
+        if key:
+            existing = await _replay(db, key, fingerprint)
             if existing is not None:
                 return Filed(existing, replayed=True)
         raise
 
 
-async def _replay(db: Database, key: str, fingerprint: str) -> Accepted | None:
-    async with db.unit_of_work() as uow:
-        existing = await ComplaintRepository(uow.session).by_idempotency_key(key)
-    if existing is None:
+#: The complaint a client's key names: one read of the digest's unique index (prepared once on PostgreSQL).
+_BY_KEY = select(
+    COMPLAINT.c.id, COMPLAINT.c.tracking_number, COMPLAINT.c.status, COMPLAINT.c.channel, COMPLAINT.c.received_at,
+    COMPLAINT.c.original_id, COMPLAINT.c.request_hash,
+).where(COMPLAINT.c.idempotency_digest == bindparam("digest"))
+#: A key whose time is over names its complaint no more: the client may file a new one with it.
+_RELEASE = (update(COMPLAINT).where(COMPLAINT.c.id == bindparam("complaint_id"))
+            .values(idempotency_digest=None, request_hash=None))
+
+
+async def _replay(db: Database, key: IdempotencyKey, fingerprint: str) -> Accepted | None:
+    async with db.unit_of_work(one_statement=True) as uow:
+        rows = await uow.read(_BY_KEY, {"digest": key.digest})
+    if not rows:
         return None
-    if existing.request_hash != fingerprint:
-        raise IdempotencyConflict(key)
-    return Accepted(existing.id, existing.tracking_number, existing.status, existing.channel, existing.received_at,
-                    existing.original_id)
+    complaint_id, tracking_number, status, channel, received_at, original_id, request_hash = rows[0]
+    if received_at < key.since:
+        async with db.unit_of_work() as uow:
+            await uow.session.execute(_RELEASE, {"complaint_id": complaint_id})
+            await uow.commit()
+        return None
+    if request_hash != fingerprint:
+        raise IdempotencyConflict()
+    return Accepted(complaint_id, tracking_number, status, channel, received_at, original_id)
 
 
 # --- following other services' events ------------------------------------------------------------------------------
@@ -172,7 +209,7 @@ async def on_routed(event: ComplaintRoutedV1, envelope, uow: UnitOfWork) -> None
         "lease_until": None, "candidates": None,
     })
     complaint.status, complaint.version, complaint.cooperating = status.value, complaint.version + 1, cooperating
-    _record_later(uow, event.complaint_id, envelope.time, event.decided_by[:80], "routed", {
+    _record_later(uow, event.complaint_id, envelope.time, event.decided_by, "routed", {
         "department": event.department, "also": list(event.also), "confidence": event.confidence,
         "financial_service": event.financial_service, "township": event.township, "attempt": event.attempt,
         "status": status.value, "version": complaint.version,

@@ -1,5 +1,6 @@
-"""Filer contact data stays in intake's contact table: a full walk with a distinctive name and mobile, then a scan of
-every log record, every message on the bus, /metrics, and the other services' databases and the bus file."""
+"""Filer contact data stays in intake's contact table: a full walk with a distinctive name and mobile, and a hotline
+caller's landline, then a scan of every log record, every message on the bus, /metrics, and the other services'
+databases and the bus file."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import logging
 from pathlib import Path
 
 from tests.conftest import embedded_settings, running_app
-from tests.intake.helpers import Actor, FilerClient, staff_token
+from tests.intake.helpers import Actor, FilerClient, bearer, staff_token
 from tests.intake.test_lifecycle_walk import POWER, walk_to_closed
 from tests.pipeline.helpers import bus_events
 
 NAME = "欧阳密保"
 MOBILE = "13912340987"
-FORMS = [NAME, MOBILE, "+86" + MOBILE, "139 1234 0987", "139-1234-0987", "8613912340987"]
+LANDLINE = "057187654321"
+FORMS = [NAME, MOBILE, "+86" + MOBILE, "139 1234 0987", "139-1234-0987", "8613912340987",
+         LANDLINE, "+86" + LANDLINE[1:], "0571 8765 4321", "0571-87654321", "86" + LANDLINE[1:]]
 
 
 def _leaks(text: str) -> list[str]:
@@ -28,13 +31,20 @@ async def test_contact_data_never_reaches_logs_bus_metrics_or_other_services(tmp
         client = FilerClient(client)
         cid, seen = await walk_to_closed(app, client, body)
         supervisor = Actor(client, staff_token("supervisor", "周督办"))
-        assert (await supervisor.get(f"/v1/complaints/{cid}/contact")).json()["mobile"] == "+86" + MOBILE
+        assert (await supervisor.get(f"/v1/complaints/{cid}/contact")).json()["mobile"] == "139 1234 0987"
         readers = [h["actor"] for h in (await supervisor.get(f"/v1/complaints/{cid}/history")).json()
                    if h["action"] == "contact_viewed"]
         assert readers == ["handler:power:张三", "supervisor:周督办"]
 
         shown = (await supervisor.get(f"/v1/complaints/{cid}")).text
         assert _leaks(shown) == [] and "139****0987" in shown
+        by_phone = {**body, "channel": "hotline", "filer": {**body["filer"], "mobile": "0571-87654321"}}
+        called = await client.post("/v1/complaints", json=by_phone,
+                                   headers=bearer(staff_token("operator", "话务员01")))
+        shown = (await supervisor.get(f"/v1/complaints/{called.json()['id']}")).text
+        assert _leaks(shown) == [] and "0571-8765****" in shown
+        contact = (await supervisor.get(f"/v1/complaints/{called.json()['id']}/contact")).json()
+        assert contact["mobile"] == "0571 8765 4321"
         queue = (await supervisor.get("/v1/departments/power/queue?status=closed")).text
         assert _leaks(queue) == [] and "139****0987" in queue
         history = (await supervisor.get(f"/v1/complaints/{cid}/history")).text
@@ -56,4 +66,4 @@ async def test_contact_data_never_reaches_logs_bus_metrics_or_other_services(tmp
             for form in FORMS:
                 assert form.encode() not in raw, (path.name, form)
     intake_db = b"".join(p.read_bytes() for p in tmp_path.glob("intake.db*"))
-    assert ("+86" + MOBILE).encode() in intake_db
+    assert ("+86" + MOBILE).encode() in intake_db and ("+86" + LANDLINE[1:]).encode() in intake_db

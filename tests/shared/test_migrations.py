@@ -94,3 +94,41 @@ async def test_intake_filing_bucket_revision_downgrades_and_upgrades(engine):
         if engine.dialect.name == "postgresql":  # unlogged: a take's commit waits for no WAL flush
             persistence = "SELECT relpersistence::text FROM pg_class WHERE relname = 'intake_filing_bucket'"
             assert await conn.scalar(text(persistence)) == "u"
+
+
+def _to(config, revision: str, *, down: bool = False):
+    def run(sync_connection) -> None:
+        config.attributes["connection"] = sync_connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+    return run
+
+
+def _columns(sync_connection) -> set[str]:
+    return {column["name"] for column in inspect(sync_connection).get_columns("intake_complaint")}
+
+
+async def test_intake_idempotency_revision_keeps_the_rows_and_releases_keys_of_no_client(engine):
+    """0005 renames the key column (no table rebuild, which would trip over the rows referencing a complaint) and
+    releases the keys stored before, which name no client."""
+    config = migrations.alembic_config(Path(INTAKE), engine.url.render_as_string(hide_password=False),
+                                       "intake_alembic_version")
+    async with engine.begin() as conn:
+        await conn.run_sync(_to(config, "0003"))
+        await conn.execute(text(
+            "INSERT INTO intake_complaint (id, tracking_number, idempotency_key, request_hash, title, text, channel,"
+            " enterprise_name, credit_code, status, also, overdue, received_at, updated_at, version)"
+            " VALUES ('c-1', 'T-1', 'old-key', 'hash', '停电', '停电四次', 'api', '某厂', '91350100M000100Y43',"
+            " 'received', '[]', FALSE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"))
+        await conn.execute(text("INSERT INTO intake_filer_contact VALUES ('c-1', '王先生', '+8613812345678')"))
+    await migrations.upgrade(engine, INTAKE, "intake_alembic_version")
+    async with engine.connect() as conn:
+        assert await conn.run_sync(_differences, "intake") == []
+        row = (await conn.execute(text("SELECT id, idempotency_digest, request_hash FROM intake_complaint"))).one()
+        assert tuple(row) == ("c-1", None, None)
+        assert await conn.scalar(text("SELECT count(*) FROM intake_filer_contact")) == 1
+    async with engine.begin() as conn:
+        await conn.run_sync(_to(config, "0004", down=True))
+    async with engine.connect() as conn:
+        assert {"idempotency_key", "request_hash"} <= await conn.run_sync(_columns)
+        assert await conn.scalar(text("SELECT count(*) FROM intake_complaint")) == 1

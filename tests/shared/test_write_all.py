@@ -55,7 +55,7 @@ async def db(request, tmp_path):
 
 def complaint(cid: str, **values) -> dict:
     row = {k: (v() if callable(v) else v) for k, v in _complaint_defaults().items()}
-    row.update(id=cid, tracking_number=f"T-{cid}", idempotency_key=None, request_hash=None, title="停电",
+    row.update(id=cid, tracking_number=f"T-{cid}", idempotency_digest=None, request_hash=None, title="停电",
                text="工业园区一周停电四次", channel="api", enterprise_name="青山县某陶瓷厂",
                credit_code="91350100M000100Y43", township=None, address=None, status="received", received_at=T0,
                updated_at=T0, version=1, filed_by=None, original_id=None, due_at=None)
