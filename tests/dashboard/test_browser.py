@@ -209,6 +209,9 @@ async def _run(driver, tmp_path: Path) -> None:
                                             and len(d.find_elements(By.CSS_SELECTOR, "#timeline li")) >= 3)
             timeline = driver.find_element(By.ID, "timeline").text
             assert "登记" in timeline and "超期" in timeline
+            # who acted, in words: the filer, the router, the SLA service — no actor or channel codes
+            assert "诉求人" in timeline and "系统自动分派" in timeline and "时限监控" in timeline, timeline
+            assert not re.search(r"[a-z]", timeline), timeline
             assert driver.find_element(By.ID, "detail").get_attribute("data-complaint") == complaint_id
             source = driver.page_source
             assert not MOBILE.search(source), "contact data on the page"

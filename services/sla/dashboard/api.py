@@ -8,7 +8,8 @@
   every few seconds).
 
 Only supervisor and admin tokens get in (cookie or ``Authorization: Bearer``). Every number comes from the SLA
-service's own projection (``projection.py``) through ``figures.py``; contact data is never read.
+service's own projection (``projection.py``) through ``figures.py``, every text through ``views.py``; contact data is
+never read.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from services.sla.dashboard import figures, queries
+from services.sla.dashboard import figures, queries, views
+from services.sla.dashboard.views import COLUMNS  # noqa: F401 - the page's columns, read here by the vocabulary test
 from services.sla.models import SERVICE
 from shared import clock
 from shared.auth import InvalidToken, Principal, Role, verify_token
@@ -34,73 +36,12 @@ from shared.calendar import SHANGHAI, WorkingCalendar
 from shared.catalog import load_catalog
 from shared.db import Database
 from shared.problems import responses
-from shared.vocabulary import EVENT_NAMES, RATINGS, deadline_text, status_name
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "complaintline_dashboard"
 ALLOWED = frozenset({Role.supervisor, Role.admin})
 STATIC = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8"}
 MAX_PERIOD_DAYS = 366
-
-POLICY_LABELS = {
-    "standard": "一般投诉（10日）",
-    "financial_service": "金融服务投诉（5个工作日）",
-    "guizhou": "贵州条例时限",
-    "shanxi": "山西“六最”时限",
-}
-LEVEL_LABELS = {
-    "department_lead": "部门负责人督办",
-    "center_supervision": "营商中心督办",
-    "joint_meeting": "联席会议",
-}
-# -- formatting (one place, so the page and the stream show the same strings) --------------------------------------
-
-
-def fmt_rate(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def fmt_days(hours: float | None) -> str:
-    return "—" if hours is None else f"{hours / 24:.1f} 天"
-
-
-def fmt_overdue(hours: float) -> str:
-    return "—" if hours <= 0 else f"{hours / 24:.1f} 天"
-
-
-def fmt_deadline(value: datetime | None) -> str:
-    return "" if value is None else deadline_text(value, now=clock.now())
-
-
-def fmt_time(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-
-
-def display(f: figures.DepartmentFigures) -> dict[str, str]:
-    return {
-        "received": str(f.received), "open": str(f.open), "due_soon": str(f.due_soon), "overdue": str(f.overdue),
-        "overdue_max": fmt_overdue(f.overdue_max_hours), "answered": str(f.answered),
-        "on_time_rate": fmt_rate(f.on_time_rate), "completion_rate": fmt_rate(f.completion_rate),
-        "avg_handling": fmt_days(f.avg_handling_hours), "follow_up_rate": fmt_rate(f.follow_up_rate),
-        "satisfaction_rate": fmt_rate(f.satisfaction_rate), "reroute_rate": fmt_rate(f.reroute_rate),
-    }
-
-
-#: The table's columns: (field, heading, sort key in the figures).
-COLUMNS = (
-    ("received", "登记", "received"),
-    ("open", "在办", "open"),
-    ("due_soon", "一个工作日内到期", "due_soon"),
-    ("overdue", "超期", "overdue"),
-    ("overdue_max", "最长超期", "overdue_max_hours"),
-    ("answered", "办结", "answered"),
-    ("on_time_rate", "按时办结率", "on_time_rate"),
-    ("completion_rate", "办结率", "completion_rate"),
-    ("avg_handling", "平均办理时长", "avg_handling_hours"),
-    ("follow_up_rate", "回访率", "follow_up_rate"),
-    ("satisfaction_rate", "回访满意率", "satisfaction_rate"),
-    ("reroute_rate", "改派率", "reroute_rate"),
-)
 
 
 @dataclass(eq=False)
@@ -204,25 +145,14 @@ async def snapshot(ctx: DashboardContext, period: figures.Period, policy: str | 
     summary = figures.summarise(rows, now=now, period=period, calendar=ctx.calendar, names=names, policy=policy)
     data = summary.as_dict()
     for item, f in zip(data["departments"], summary.departments):
-        item["display"] = display(f)
-    data["total"]["display"] = display(summary.total)
+        item["display"] = views.display(f)
+    data["total"]["display"] = views.display(summary.total)
     data["now_display"] = now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
     return {
         "summary": data,
         "trend": [p.as_dict() for p in figures.trend(rows, now=now, period=period, policy=policy)],
-        "overdue": [_overdue_item(i) for i in figures.overdue_list(rows, now=now, names=names, policy=policy)],
+        "overdue": [views.overdue_item(i) for i in figures.overdue_list(rows, now=now, names=names, policy=policy)],
     }
-
-
-def _overdue_item(item: figures.OverdueItem) -> dict[str, Any]:
-    data = item.as_dict()
-    data["display"] = {
-        "due_at": fmt_deadline(item.due_at), "received_at": fmt_time(item.received_at),
-        "overdue": fmt_overdue(item.overdue_hours), "level": LEVEL_LABELS.get(item.escalation_level or "", ""),
-        "policy": POLICY_LABELS.get(item.policy or "", item.policy or ""),
-        "status": status_name(item.status),
-    }
-    return data
 
 
 # -- pages ----------------------------------------------------------------------------------------------------------
@@ -246,11 +176,11 @@ def _render_dashboard(ctx: DashboardContext, principal: Principal, period: figur
                       snap: dict[str, Any]) -> str:
     summary = snap["summary"]
     head = "".join(
-        f'<th data-sort="{_e(key)}" scope="col">{_e(label)}</th>' for _, label, key in COLUMNS)
+        f'<th data-sort="{_e(key)}" scope="col">{_e(label)}</th>' for _, label, key in views.COLUMNS)
     rows = []
     for dept in [*summary["departments"], summary["total"]]:
         cells = []
-        for field_name, _, key in COLUMNS:
+        for field_name, _, key in views.COLUMNS:
             value = dept[key]
             classes = []
             if field_name in ("overdue", "overdue_max") and dept["overdue"]:
@@ -264,12 +194,12 @@ def _render_dashboard(ctx: DashboardContext, principal: Principal, period: figur
             f'<tr data-dept="{_e(dept["department"])}"{" class=" + chr(34) + "total" + chr(34) if total else ""}>'
             f'<th scope="row">{_e(dept["name"])}</th>{"".join(cells)}</tr>')
     options = ['<option value="">全部时限政策</option>'] + [
-        f'<option value="{_e(p)}"{" selected" if p == policy else ""}>{_e(POLICY_LABELS.get(p, p))}</option>'
+        f'<option value="{_e(p)}"{" selected" if p == policy else ""}>{_e(views.policy_name(p))}</option>'
         for p in ctx.policy_names]
     overdue_rows = "".join(_overdue_row(item) for item in snap["overdue"]) or (
         '<tr class="empty"><td colspan="7">当前没有超期件</td></tr>')
     return _template("dashboard.html").safe_substitute(
-        user=_e(f"{principal.name}（{'督办' if principal.role is Role.supervisor else '管理员'}）"),
+        user=_e(views.user_name(principal.name, principal.role.value)),
         period_from=_e(period.first.isoformat()), period_to=_e(period.last.isoformat()),
         policy_options="".join(options), refreshed=_e(summary["now_display"]), head=head, rows="".join(rows),
         overdue_rows=overdue_rows, overdue_count=_e(len(snap["overdue"])),
@@ -386,7 +316,7 @@ async def overdue(request: Request, ctx: Ctx, department: str | None = None) -> 
     now = clock.now()
     rows = await queries.open_rows(ctx.db, policy)
     items = figures.overdue_list(rows, now=now, names=ctx.names, policy=policy, department=department)
-    return JSONResponse([_overdue_item(i) for i in items])
+    return JSONResponse([views.overdue_item(i) for i in items])
 
 
 @router.get("/api/complaints/{complaint_id}", responses=responses(404))
@@ -396,7 +326,7 @@ async def complaint(request: Request, ctx: Ctx, complaint_id: str) -> JSONRespon
     row, events = await queries.complaint(ctx.db, complaint_id)
     if row is None:
         raise HTTPException(404, detail={"error": "not_found", "message_zh": "没有这件投诉"})
-    return JSONResponse(_complaint_view(ctx, row, events))
+    return JSONResponse(views.complaint_view(row, events, ctx.names))
 
 
 @router.get("/api/stream")
@@ -420,65 +350,3 @@ async def stream(request: Request, ctx: Ctx) -> StreamingResponse:
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
-
-
-
-
-def _complaint_view(ctx: DashboardContext, row: Any, events: list[Any]) -> dict[str, Any]:
-    names = ctx.names
-    now = clock.now()
-    overdue_hours = (now - row.due_at).total_seconds() / 3600 if figures.is_overdue(row, now) else 0.0
-    department = figures.holder(row)
-    return {
-        "complaint_id": row.complaint_id,
-        "tracking_number": row.tracking_number,
-        "title": row.title,
-        "department": department,
-        "department_name": names.get(department or "", figures.UNPLACED_NAME),
-        "policy": row.policy,
-        "policy_name": POLICY_LABELS.get(row.policy or "", row.policy or ""),
-        "status": row.status,
-        "status_name": status_name(row.status),
-        "received_at": fmt_time(row.received_at),
-        "due_at": fmt_deadline(row.due_at),
-        "answered_at": fmt_time(row.last_answered_at),
-        "overdue": fmt_overdue(overdue_hours),
-        "reopened_count": row.reopened_count,
-        "routed_count": row.routed_count,
-        "rating": RATINGS.get(row.rating or "", ""),
-        "escalation_level": LEVEL_LABELS.get(row.escalation_level or "", ""),
-        "timeline": [
-            {
-                "at": fmt_time(e.at), "kind": e.kind, "label": EVENT_NAMES.get(e.kind, e.kind),
-                "actor": e.actor, "department": names.get(e.department or "", e.department or ""),
-                "detail": _detail_text(e.kind, e.detail, names),
-            }
-            for e in events
-        ],
-    }
-
-
-def _detail_text(kind: str, detail: dict[str, Any], names: dict[str, str]) -> str:
-    parts: list[str] = []
-    if kind == "received":
-        parts.append(f"诉求编号 {detail.get('tracking_number', '')}，渠道 {detail.get('channel', '')}")
-    if "rating" in detail:
-        parts.append(f"评价：{RATINGS.get(detail['rating'], detail['rating'])}")
-    if kind == "routed":
-        parts.append(f"置信度 {detail.get('confidence', '')}，第 {int(detail.get('attempt', 0)) + 1} 次分派")
-    if "returned_by" in detail:
-        parts.append(f"退回部门：{names.get(detail['returned_by'], detail['returned_by'])}")
-    if "suggested_department" in detail:
-        parts.append(f"建议：{names.get(detail['suggested_department'], detail['suggested_department'])}")
-    if "level" in detail:
-        parts.append(LEVEL_LABELS.get(detail["level"], detail["level"]))
-    if "due_at" in detail and kind in ("warning", "breached", "escalated", "deadline_changed", "met", "missed"):
-        parts.append(f"时限 {fmt_deadline(datetime.fromisoformat(detail['due_at']))}")
-    if kind == "clock_opened":
-        for m in detail.get("milestones", []):
-            parts.append(f"时限 {fmt_deadline(datetime.fromisoformat(m['due_at']))}")
-    if "cooperating" in detail:
-        parts.append(f"协办：{names.get(detail['cooperating'], detail['cooperating'])}")
-    if "reason" in detail:
-        parts.append(f"理由：{detail['reason']}")
-    return "；".join(p for p in parts if p)

@@ -228,6 +228,11 @@ def _key(department: str | None) -> str:
     return department or UNPLACED
 
 
+def department_name(key: str | None, names: Mapping[str, str]) -> str:
+    """The name a department's figures go under: the catalog's, 待分派 for :data:`UNPLACED` (or none)."""
+    return UNPLACED_NAME if key in (None, UNPLACED) else names.get(key, key)
+
+
 def summarise(
     rows: Iterable[Row],
     *,
@@ -246,7 +251,7 @@ def summarise(
     def fig(department: str | None) -> DepartmentFigures:
         key = _key(department)
         if key not in by_dept:
-            by_dept[key] = DepartmentFigures(key, UNPLACED_NAME if key == UNPLACED else names.get(key, key))
+            by_dept[key] = DepartmentFigures(key, department_name(key, names))
         return by_dept[key]
 
     for row in rows:
@@ -369,7 +374,7 @@ def overdue_list(rows: Iterable[Any], *, now: datetime, names: Mapping[str, str]
             continue
         items.append(OverdueItem(
             complaint_id=row.complaint_id, tracking_number=row.tracking_number, title=row.title, department=key,
-            department_name=UNPLACED_NAME if key == UNPLACED else names.get(key, key), policy=row.policy,
+            department_name=department_name(key, names), policy=row.policy,
             status=row.status, received_at=row.received_at, due_at=row.due_at,
             overdue_hours=(now - row.due_at).total_seconds() / 3600, escalation_level=row.escalation_level,
             reopened_count=row.reopened_count,

@@ -141,7 +141,7 @@
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (c) {
         var facts = $("detail-facts"); facts.textContent = "";
-        [["诉求编号", c.tracking_number], ["标题", c.title], ["承办部门", c.department_name],
+        [["诉求编号", c.tracking_number], ["标题", c.title], ["渠道", c.channel_name], ["承办部门", c.department_name],
          ["时限政策", c.policy_name], ["状态", c.status_name], ["登记时间", c.received_at], ["办理时限", c.due_at],
          ["已超期", c.overdue], ["督办级别", c.escalation_level], ["重办次数", String(c.reopened_count)],
          ["回访评价", c.rating]].forEach(function (f) {
@@ -152,9 +152,9 @@
         c.timeline.forEach(function (e) {
           var li = el("li", {"data-kind": e.kind});
           li.appendChild(el("time", {}, e.at));
-          li.appendChild(el("strong", {}, " " + e.label + " "));
-          if (e.department) li.appendChild(el("span", {"class": "dept"}, e.department + " "));
-          if (e.actor) li.appendChild(el("span", {"class": "actor"}, e.actor + " "));
+          li.appendChild(el("strong", {}, e.label));
+          if (e.actor) li.appendChild(el("span", {"class": "actor"}, e.actor));
+          if (e.department) li.appendChild(el("span", {"class": "dept"}, e.department));
           if (e.detail) li.appendChild(el("span", {"class": "detail"}, e.detail));
           list.appendChild(li);
         });
