@@ -3,9 +3,9 @@
 - ``GET /dashboard`` — the page (server-rendered Chinese page; ``static/dashboard.js`` refreshes it live);
 - ``GET/POST /dashboard/login`` — enter a staff token (``python -m shared.auth issue --role supervisor …``); the page
   sets an HttpOnly cookie; ``/dashboard/logout`` clears it;
-- ``GET /dashboard/api/summary|trend|overdue`` (``from``, ``to`` as local dates, ``policy``), ``/dashboard/api/
-  complaints/{id}`` (the drill-down timeline), ``/dashboard/api/stream`` (server-sent events: a snapshot of the three
-  every few seconds).
+- ``GET /dashboard/api/summary|trend|overdue|reopened`` (``from``, ``to`` as local dates, ``policy``),
+  ``/dashboard/api/complaints/{id}`` (the drill-down timeline), ``/dashboard/api/stream`` (server-sent events: a
+  snapshot of the four every few seconds).
 
 Only supervisor and admin tokens get in (cookie or ``Authorization: Bearer``). Every number comes from the SLA
 service's own projection (``projection.py``) through ``figures.py``, every text through ``views.py``; contact data is
@@ -138,11 +138,13 @@ def _policy(ctx: DashboardContext, policy: str | None) -> str | None:
 
 
 async def snapshot(ctx: DashboardContext, period: figures.Period, policy: str | None, now: datetime) -> dict[str, Any]:
-    """Summary, trend and overdue list for one period and policy, as the JSON endpoints and the stream give them."""
-    db = ctx.db
-    rows = await queries.rows_for(db, period, policy)
+    """Summary, trend, overdue and reopened lists for one period and policy, as the JSON endpoints and the stream give
+    them."""
+    rows = await queries.rows_for(ctx.db, period, policy)
     names = ctx.names
-    summary = figures.summarise(rows, now=now, period=period, calendar=ctx.calendar, names=names, policy=policy)
+    reopened = await _reopened(ctx, period, policy)
+    summary = figures.summarise(rows, now=now, period=period, calendar=ctx.calendar, names=names, reopened=reopened,
+                                policy=policy)
     data = summary.as_dict()
     for item, f in zip(data["departments"], summary.departments):
         item["display"] = views.display(f)
@@ -152,7 +154,14 @@ async def snapshot(ctx: DashboardContext, period: figures.Period, policy: str | 
         "summary": data,
         "trend": [p.as_dict() for p in figures.trend(rows, now=now, period=period, policy=policy)],
         "overdue": [views.overdue_item(i) for i in figures.overdue_list(rows, now=now, names=names, policy=policy)],
+        "reopened": [views.reopened_item(i) for i in reopened],
     }
+
+
+async def _reopened(ctx: DashboardContext, period: figures.Period, policy: str | None,
+                    department: str | None = None) -> list[figures.ReopenedItem]:
+    return figures.reopened_list(await queries.reopenings(ctx.db, period, policy), period=period, names=ctx.names,
+                                 policy=policy, department=department)
 
 
 # -- pages ----------------------------------------------------------------------------------------------------------
@@ -319,6 +328,15 @@ async def overdue(request: Request, ctx: Ctx, department: str | None = None) -> 
     return JSONResponse([views.overdue_item(i) for i in items])
 
 
+@router.get("/api/reopened")
+async def reopened(request: Request, ctx: Ctx, department: str | None = None) -> JSONResponse:
+    """The period's reopenings (不满意重办), the latest first: the complaint, the department whose answer the filer
+    rated 不满意, when, the filer's reason and the complaint's status now."""
+    _api_principal(ctx, request)
+    period, policy, _now = _params(ctx, request)
+    return JSONResponse([views.reopened_item(i) for i in await _reopened(ctx, period, policy, department)])
+
+
 @router.get("/api/complaints/{complaint_id}", responses=responses(404))
 async def complaint(request: Request, ctx: Ctx, complaint_id: str) -> JSONResponse:
     """One complaint's figures and its timeline, from the events the SLA service consumed."""
@@ -331,7 +349,7 @@ async def complaint(request: Request, ctx: Ctx, complaint_id: str) -> JSONRespon
 
 @router.get("/api/stream")
 async def stream(request: Request, ctx: Ctx) -> StreamingResponse:
-    """Server-sent events: ``snapshot`` (summary, trend, overdue) now and every few seconds."""
+    """Server-sent events: ``snapshot`` (summary, trend, overdue and reopened lists) now and every few seconds."""
     _api_principal(ctx, request)
     period, policy, now = _params(ctx, request)
     live = period.last >= figures.local_date(now)

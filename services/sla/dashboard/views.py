@@ -1,5 +1,5 @@
 """What the dashboard shows, as people read it: the summary table's columns, figures and times as display strings,
-the overdue list, and one complaint's drill-down with its timeline in words — who acted (青山县自然资源和规划局 张三,
+the overdue and reopened lists, and one complaint's drill-down with its timeline in words — who acted (青山县自然资源和规划局 张三,
 系统自动分派, 时限监控 …), through which channel, which milestone and which warning or escalation step.
 
 Every word comes from ``shared.vocabulary``; department names from ``shared.catalog``. The JSON endpoints, the live
@@ -71,11 +71,12 @@ def fmt_time(value: datetime | None) -> str:
 def display(f: figures.DepartmentFigures) -> dict[str, str]:
     """Each column's text for one department's figures."""
     return {
-        "received": str(f.received), "open": str(f.open), "due_soon": str(f.due_soon), "overdue": str(f.overdue),
-        "overdue_max": fmt_overdue(f.overdue_max_hours), "answered": str(f.answered),
-        "on_time_rate": fmt_rate(f.on_time_rate), "completion_rate": fmt_rate(f.completion_rate),
-        "avg_handling": fmt_days(f.avg_handling_hours), "follow_up_rate": fmt_rate(f.follow_up_rate),
-        "satisfaction_rate": fmt_rate(f.satisfaction_rate), "reroute_rate": fmt_rate(f.reroute_rate),
+        "received": str(f.received), "received_answered": str(f.received_answered), "open": str(f.open),
+        "due_soon": str(f.due_soon), "overdue": str(f.overdue), "overdue_max": fmt_overdue(f.overdue_max_hours),
+        "answered": str(f.answered), "on_time_rate": fmt_rate(f.on_time_rate),
+        "completion_rate": fmt_rate(f.completion_rate), "avg_handling": fmt_days(f.avg_handling_hours),
+        "follow_up_rate": fmt_rate(f.follow_up_rate), "satisfaction_rate": fmt_rate(f.satisfaction_rate),
+        "reroute_rate": fmt_rate(f.reroute_rate), "reopened": str(f.reopened),
     }
 
 
@@ -88,7 +89,7 @@ def user_name(name: str, role: str) -> str:
     return f"{name}（{ROLE_NAMES.get(role, role)}）"
 
 
-# -- the overdue list --------------------------------------------------------------------------------------------------
+# -- the lists ---------------------------------------------------------------------------------------------------------
 
 
 def overdue_item(item: figures.OverdueItem) -> dict[str, Any]:
@@ -99,6 +100,13 @@ def overdue_item(item: figures.OverdueItem) -> dict[str, Any]:
         "level": ESCALATION_LEVEL_NAMES.get(item.escalation_level or "", ""),
         "policy": policy_name(item.policy), "status": status_name(item.status),
     }
+    return data
+
+
+def reopened_item(item: figures.ReopenedItem) -> dict[str, Any]:
+    data = item.as_dict()
+    data["display"] = {"reopened_at": fmt_time(item.reopened_at), "status": status_name(item.status),
+                       "policy": policy_name(item.policy)}
     return data
 
 
