@@ -1,6 +1,7 @@
 """The supervisors' dashboard (督办看板) served by the SLA service: HTML pages, JSON endpoints and a live stream.
 
-- ``GET /dashboard`` — the page (server-rendered Chinese page; ``static/dashboard.js`` refreshes it live);
+- ``GET /dashboard`` — the page (a Chinese page from ``templates/``: filters, the column headings with their
+  definitions, and the data as JSON, which ``static/dashboard.js`` renders and keeps live);
 - ``GET/POST /dashboard/login`` — enter a staff token (``python -m shared.auth issue --role supervisor …``); the page
   sets an HttpOnly cookie; ``/dashboard/logout`` clears it;
 - ``GET /dashboard/api/summary|trend|overdue|reopened`` (``from``, ``to`` as local dates, ``policy``),
@@ -9,7 +10,7 @@
 
 Only supervisor and admin tokens get in (cookie or ``Authorization: Bearer``). Every number comes from the SLA
 service's own projection (``projection.py``) through ``figures.py``, every text through ``views.py``; contact data is
-never read.
+never read. HTML lives in the templates only: values are escaped as they are put in (:func:`render`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from shared.db import Database
 from shared.problems import responses
 
 HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
 COOKIE = "complaintline_dashboard"
 ALLOWED = frozenset({Role.supervisor, Role.admin})
 STATIC = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8"}
@@ -167,53 +169,48 @@ async def _reopened(ctx: DashboardContext, period: figures.Period, policy: str |
 # -- pages ----------------------------------------------------------------------------------------------------------
 
 
-def _template(name: str) -> Template:
-    return Template((HERE / "templates" / name).read_text(encoding="utf-8"))
+class Markup(str):
+    """Text rendered from a template: inserted into another template as it is (everything else is escaped)."""
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+def render(name: str, **values: object) -> Markup:
+    """The template ``templates/<name>`` with each ``$placeholder`` replaced by its value, HTML-escaped unless it is
+    :class:`Markup`. A placeholder without a value is an error."""
+    template = Template((TEMPLATES / name).read_text(encoding="utf-8"))
+    return Markup(template.substitute({
+        key: value if isinstance(value, Markup) else html.escape(str(value), quote=True)
+        for key, value in values.items()
+    }))
 
 
 def _login_page(message: str = "", status_code: int = 200) -> HTMLResponse:
-    body = _template("login.html").safe_substitute(
-        message=f'<p class="error" role="alert">{_e(message)}</p>' if message else "")
+    body = render("login.html", message=message, hidden="" if message else "hidden")
     return HTMLResponse(body, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
 def _render_dashboard(ctx: DashboardContext, principal: Principal, period: figures.Period, policy: str | None,
                       snap: dict[str, Any]) -> str:
-    summary = snap["summary"]
-    head = "".join(
-        f'<th data-sort="{_e(key)}" scope="col">{_e(label)}</th>' for _, label, key in views.COLUMNS)
-    rows = []
-    for dept in [*summary["departments"], summary["total"]]:
-        cells = []
-        for field_name, _, key in views.COLUMNS:
-            value = dept[key]
-            classes = []
-            if field_name in ("overdue", "overdue_max") and dept["overdue"]:
-                classes.append("late")
-            cells.append(
-                f'<td data-field="{field_name}" data-value="{_e("" if value is None else value)}"'
-                f'{" class=" + chr(34) + " ".join(classes) + chr(34) if classes else ""}>'
-                f'{_e(dept["display"][field_name])}</td>')
-        total = dept["department"] == "total"
-        rows.append(
-            f'<tr data-dept="{_e(dept["department"])}"{" class=" + chr(34) + "total" + chr(34) if total else ""}>'
-            f'<th scope="row">{_e(dept["name"])}</th>{"".join(cells)}</tr>')
-    options = ['<option value="">全部时限政策</option>'] + [
-        f'<option value="{_e(p)}"{" selected" if p == policy else ""}>{_e(views.policy_name(p))}</option>'
+    """The page: filters, the column headings with their definitions, and the snapshot the script renders."""
+    options = [render("partials/option.html", value="", label="全部时限政策", selected="")] + [
+        render("partials/option.html", value=p, label=views.policy_name(p), selected="selected" if p == policy else "")
         for p in ctx.policy_names]
-    overdue_rows = "".join(_overdue_row(item) for item in snap["overdue"]) or (
-        '<tr class="empty"><td colspan="7">当前没有超期件</td></tr>')
-    return _template("dashboard.html").safe_substitute(
-        user=_e(views.user_name(principal.name, principal.role.value)),
-        period_from=_e(period.first.isoformat()), period_to=_e(period.last.isoformat()),
-        policy_options="".join(options), refreshed=_e(summary["now_display"]), head=head, rows="".join(rows),
-        overdue_rows=overdue_rows, overdue_count=_e(len(snap["overdue"])),
-        snapshot=_script_json(snap),
-        refresh_ms=str(int(ctx.refresh_s * 1000)),
+    groups = [render("partials/group.html", span=len(columns), title=title, label=label)
+              for label, title, columns in views.GROUPS]
+    headings = [render("partials/heading.html", field=field, key=key, title=title, label=label)
+                for _, _, columns in views.GROUPS for field, label, key, title in columns]
+    definitions = [
+        render("partials/definitions.html", label=label, title=title, items=Markup("".join(
+            render("partials/definition.html", label=heading, title=definition)
+            for _, heading, _, definition in columns)))
+        for label, title, columns in views.GROUPS]
+    return render(
+        "dashboard.html",
+        user=views.user_name(principal.name, principal.role.value),
+        period_from=period.first.isoformat(), period_to=period.last.isoformat(),
+        policy_options=Markup("".join(options)), refreshed=snap["summary"]["now_display"],
+        groups=Markup("".join(groups)), headings=Markup("".join(headings)),
+        definitions=Markup("".join(definitions)),
+        snapshot=Markup(_script_json(snap)), refresh_ms=int(ctx.refresh_s * 1000),
     )
 
 
@@ -221,17 +218,6 @@ def _script_json(data: Any) -> str:
     """JSON safe to place inside a <script> element (no closing tag, no comment opener)."""
     return (json.dumps(data, ensure_ascii=False)
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-
-
-def _overdue_row(item: dict[str, Any]) -> str:
-    d = item["display"]
-    return (
-        f'<tr data-complaint="{_e(item["complaint_id"])}">'
-        f'<td><a href="#complaint-{_e(item["complaint_id"])}" class="drill" data-complaint="{_e(item["complaint_id"])}">'
-        f'{_e(item["tracking_number"] or item["complaint_id"][:8])}</a></td>'
-        f'<td>{_e(item["title"] or "")}</td><td>{_e(item["department_name"])}</td><td>{_e(d["policy"])}</td>'
-        f'<td>{_e(d["due_at"])}</td><td class="late">{_e(d["overdue"])}</td><td>{_e(d["level"])}</td></tr>'
-    )
 
 
 # -- the router -----------------------------------------------------------------------------------------------------

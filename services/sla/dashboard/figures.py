@@ -2,7 +2,7 @@
 
 Definitions (a *period* is a range of local dates in Asia/Shanghai, both ends included: it runs from 00:00 of its
 first day to 00:00 of the day after its last day, that end excluded; ``now`` is passed in). Each figure counts one
-population, so that no row reads as more done than filed:
+population, and the page groups its columns by it, so that no row reads as more done than filed:
 
 *Now* — whatever the period:
 

@@ -1,6 +1,7 @@
-"""What the dashboard shows, as people read it: the summary table's columns, figures and times as display strings,
-the overdue and reopened lists, and one complaint's drill-down with its timeline in words — who acted (青山县自然资源和规划局 张三,
-系统自动分派, 时限监控 …), through which channel, which milestone and which warning or escalation step.
+"""What the dashboard shows, as people read it: the summary table's columns (grouped by the population each figure
+counts, with its definition), figures and times as display strings, the overdue and reopened lists, and one
+complaint's drill-down with its timeline in words — who acted (青山县自然资源和规划局 张三, 系统自动分派, 时限监控 …),
+through which channel, which milestone and which warning or escalation step.
 
 Every word comes from ``shared.vocabulary``; department names from ``shared.catalog``. The JSON endpoints, the live
 stream and the page all use these, so they show the same strings.
@@ -31,21 +32,37 @@ from shared.vocabulary import (
 
 # -- the summary table -------------------------------------------------------------------------------------------------
 
-#: The table's columns: (field, heading, sort key in the figures).
-COLUMNS = (
-    ("received", EVENT_NAMES["received"], "received"),
-    ("open", "在办", "open"),
-    ("due_soon", "一个工作日内到期", "due_soon"),
-    ("overdue", "超期", "overdue"),
-    ("overdue_max", "最长超期", "overdue_max_hours"),
-    ("answered", "办结", "answered"),
-    ("on_time_rate", "按时办结率", "on_time_rate"),
-    ("completion_rate", "办结率", "completion_rate"),
-    ("avg_handling", "平均办理时长", "avg_handling_hours"),
-    ("follow_up_rate", "回访率", "follow_up_rate"),
-    ("satisfaction_rate", "回访满意率", "satisfaction_rate"),
-    ("reroute_rate", "改派率", "reroute_rate"),
+#: The summary table's column groups, one per population a figure counts (``figures.py``): (heading, what the group
+#: counts, its columns); each column (field, heading, sort key in the figures, definition). Headings and definitions
+#: are on the page: the definitions as each heading's tooltip.
+GROUPS: tuple[tuple[str, str, tuple[tuple[str, str, str, str], ...]], ...] = (
+    ("当前", "此刻的数，与统计区间无关", (
+        ("open", "在办", "open", "此刻尚未答复、未办结的投诉件数"),
+        ("due_soon", "一个工作日内到期", "due_soon", "在办、未超期，且办理时限在下一个工作日 24:00 前的件数"),
+        ("overdue", "超期", "overdue", "在办且已过办理时限的件数"),
+        ("overdue_max", "最长超期", "overdue_max_hours", "超期件中超过办理时限最久的时长"),
+    )),
+    ("区间内登记", "统计区间内登记的投诉（重复件不计）", (
+        ("received", EVENT_NAMES["received"], "received", "统计区间内登记的投诉件数，计入此刻承办的部门"),
+        ("received_answered", "其中已办结", "received_answered", "区间内登记的投诉中此刻已答复的件数，不会多于登记"),
+        ("completion_rate", "办结率", "completion_rate", "其中已办结 ÷ 登记：区间内登记的投诉中已答复的比例"),
+        ("reroute_rate", "改派率", "reroute_rate",
+         "区间内登记并已分派的投诉中改派过的比例，计入最初分派的部门"),
+    )),
+    ("区间内办结", "答复在统计区间内的投诉，含区间前登记的，故可多于登记", (
+        ("answered", "办结", "answered", "最后一次答复在统计区间内的件数，含区间前登记的"),
+        ("on_time_rate", "按时办结率", "on_time_rate", "区间内办结的投诉中，在办理时限内答复的比例"),
+        ("avg_handling", "平均办理时长", "avg_handling_hours", "区间内办结的投诉从登记到答复的平均天数"),
+        ("follow_up_rate", "回访率", "follow_up_rate", "区间内办结的投诉中，诉求人已评价其答复的比例"),
+    )),
+    ("区间内回访", "诉求人在统计区间内的评价，计入被评价答复的部门", (
+        ("satisfaction_rate", "回访满意率", "satisfaction_rate", "区间内的回访评价中，满意和基本满意的比例"),
+        ("reopened", "重办", "reopened", "区间内诉求人评价不满意、重新办理的件数，计入被评价为不满意的答复部门"),
+    )),
 )
+
+#: The table's columns in order: (field, heading, sort key in the figures).
+COLUMNS = tuple((field, heading, key) for _, _, columns in GROUPS for field, heading, key, _ in columns)
 
 
 def fmt_rate(value: float | None) -> str:
