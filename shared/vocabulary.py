@@ -1,4 +1,6 @@
 """The product's Chinese words for statuses, actions, ratings and timeline entries — one place for all of them.
+Who did something (actors), through which channel, and what the SLA service said (milestones, warnings, escalation
+levels) are named here too, so no page shows a code such as ``handler:power:张三``, ``hotline`` or ``70pct``.
 
 The API's Chinese messages and fields (``status_zh``, history summaries, refusals), the supervisors' dashboard and the
 README use these words and no others, so a handler, a filer and a supervisor read the same word for the same thing:
@@ -12,9 +14,11 @@ Deadlines read as people count them: a period ends at 24:00 of its last day (sto
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from shared.calendar import SHANGHAI
+from shared.catalog import CENTER_ID
 
 #: Each status's name, as every page, queue and message shows it.
 STATUS_NAMES: dict[str, str] = {
@@ -152,3 +156,114 @@ def deadline_text(due: datetime, *, now: datetime | None = None) -> str:
         day, clock_time = local, f"{local:%H:%M}"
     year = f"{day.year}年" if now is not None and now.astimezone(SHANGHAI).year != day.year else ""
     return f"{year}{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）{clock_time} 前"
+
+
+# -- who did it, through which channel, and what the SLA service said (the dashboard's drill-down) -----------------
+
+#: Each filing channel (intake's ``channel``), as people know it.
+CHANNEL_NAMES: dict[str, str] = {
+    "web": "网站",
+    "app": "手机App",
+    "api": "系统对接",
+    "hotline": "12345热线",
+}
+
+#: Each role of a role-qualified actor (``handler:power:张三``, ``dispatcher:李四``, ``filer`` …).
+ROLE_NAMES: dict[str, str] = {
+    "filer": "诉求人",
+    "operator": "话务员",
+    "dispatcher": "派单员",
+    "handler": "承办人",
+    "supervisor": "督办",
+    "admin": "管理员",
+}
+
+#: Actors that are a service of the product, not a person.
+SYSTEM_ACTOR_NAMES: dict[str, str] = {
+    "router": "系统自动分派",
+    "sla": "时限监控",
+    "intake": "系统自动登记",
+    "system": "系统自动办结",
+}
+
+#: Each SLA milestone of ``shared/data/sla_policies.json`` by the lifecycle step that stops it; read "{name}时限".
+MILESTONE_NAMES: dict[str, str] = {
+    "dispatch": "分派",
+    "contact": ACTION_NAMES["contact"],
+    "answer": ACTION_NAMES["answer"],
+    "resolution": "办结",
+}
+
+#: The escalation levels after a breach, lowest first.
+ESCALATION_LEVEL_NAMES: dict[str, str] = {
+    "department_lead": "部门负责人督办",
+    "center_supervision": "营商中心督办",
+    "joint_meeting": "联席会议",
+}
+
+#: Why a deadline moved (``sla.deadline_changed``'s ``cause``).
+DEADLINE_CAUSE_NAMES: dict[str, str] = {
+    "difficult": "认定为疑难",
+    "extension": "延期",
+    "reopened": "不满意重办",
+    "rerouted": "改派",
+}
+
+#: The SLA policies, as the dashboard's filter and lists name them.
+POLICY_NAMES: dict[str, str] = {
+    "standard": "一般投诉（10日）",
+    "financial_service": "金融服务投诉（5个工作日）",
+    "guizhou": "贵州条例时限",
+    "shanxi": "山西“六最”时限",
+}
+
+_SMALL_NUMBERS = ("零", "一", "两", "三", "四", "五", "六", "七", "八", "九")
+
+
+def warning_name(level: str | None) -> str:
+    """An ``sla.warning``'s level in words: ``70pct`` is 时限过七成预警 (when 70% of the period has passed),
+    ``1_working_day`` 剩一个工作日预警 (at the start of the period's last working day), ``2_working_days``
+    剩两个工作日预警 — whatever fractions and days a policy configures."""
+    level = level or ""
+    if level.endswith("pct"):
+        try:
+            percent = float(level[:-3])
+        except ValueError:
+            return EVENT_NAMES["warning"]
+        if percent % 10 == 0 and 0 < percent < 100:
+            return f"时限过{_SMALL_NUMBERS[int(percent) // 10]}成预警"
+        return f"时限过{percent:g}%预警"
+    days, _, unit = level.partition("_")
+    if days.isdigit() and unit in ("working_day", "working_days"):
+        k = int(days)
+        return f"剩{_SMALL_NUMBERS[k] if k < 10 else k}个工作日预警"
+    return EVENT_NAMES["warning"]
+
+
+def sla_step_name(kind: str, level: str | None) -> str:
+    """What an SLA step (``warning``, ``breached``, ``escalated``) says: 时限过七成预警, 超期, 营商中心督办 …"""
+    if kind == "warning":
+        return warning_name(level)
+    if kind == "escalated":
+        return ESCALATION_LEVEL_NAMES.get(level or "", EVENT_NAMES["escalated"])
+    return EVENT_NAMES.get(kind, kind)
+
+
+def actor_name(actor: str | None, department_names: Mapping[str, str]) -> str:
+    """Who an actor is, in words: 青山县自然资源和规划局 张三 for ``handler:natural_resources:张三``, 青山县营商环境服务中心
+    派单员 李四 for ``dispatcher:李四``, 系统自动分派 for ``router``, 时限监控 for ``sla``, 诉求人 for ``filer`` …
+    ``department_names`` maps department ids to their names (``shared.catalog``); an unknown actor stays as it is."""
+    if not actor:
+        return ""
+    if actor in SYSTEM_ACTOR_NAMES:
+        return SYSTEM_ACTOR_NAMES[actor]
+    role, _, rest = actor.partition(":")
+    if role not in ROLE_NAMES:
+        return actor
+    if role == "handler":
+        department, _, name = rest.partition(":")
+        return " ".join(p for p in (department_names.get(department, department), name) if p)
+    words = [ROLE_NAMES[role], rest]
+    if role == "dispatcher":
+        words.insert(0, department_names.get(CENTER_ID, ""))
+    return " ".join(p for p in words if p)

@@ -40,17 +40,17 @@ class Feed:
         self._n += 1
         self.envelopes.append(data.envelope(event_id=f"evt-{self._n:05d}", time=time))
 
-    def received(self, cid: str, at: datetime, title: str = "停电影响生产") -> None:
+    def received(self, cid: str, at: datetime, title: str = "停电影响生产", channel: str = "api") -> None:
         self._add(ev.ComplaintReceivedV1(
-            complaint_id=cid, tracking_number=f"TS-{cid}", title=title, text="正文不进入看板", channel="api",
+            complaint_id=cid, tracking_number=f"TS-{cid}", title=title, text="正文不进入看板", channel=channel,
             enterprise_name="青山县某企业", received_at=at), at)
 
     def routed(self, cid: str, dept: str, received: datetime, at: datetime, policy: str = "standard",
-               attempt: int = 0) -> None:
+               attempt: int = 0, by: str = "router") -> None:
         self._add(ev.ComplaintRoutedV1(
             complaint_id=cid, department=dept, score=1.0, confidence=0.9,
             financial_service=policy == "financial_service", sla_policy=policy, received_at=received, routed_at=at,
-            attempt=attempt), at)
+            attempt=attempt, decided_by=by), at)
 
     def triage(self, cid: str, received: datetime) -> None:
         self._add(ev.ComplaintTriageRequiredV1(
@@ -62,16 +62,22 @@ class Feed:
             complaint_id=cid, department=dept, policy=policy,
             milestones=[ev.SlaMilestoneV1(milestone=milestone_of(policy), due_at=due)]), at or due)
 
-    def transition(self, cls: type, cid: str, dept: str | None, at: datetime, status: str, **extra: Any) -> None:
-        self._add(cls(complaint_id=cid, actor="handler:x:张三", department=dept, status=status, version=1, at=at,
-                      **extra), at)
+    def transition(self, cls: type, cid: str, dept: str | None, at: datetime, status: str, *,
+                   actor: str | None = None, **extra: Any) -> None:
+        """An intake transition; by default a handler of ``dept`` (``handler:<dept>:张三``) acts."""
+        self._add(cls(complaint_id=cid, actor=actor or f"handler:{dept}:张三", department=dept, status=status,
+                      version=1, at=at, **extra), at)
 
     def answered(self, cid: str, dept: str, at: datetime) -> None:
         self.transition(ev.ComplaintAnsweredV1, cid, dept, at, "answered")
 
     def rated(self, cid: str, dept: str, at: datetime, rating: str) -> None:
-        self.transition(ev.ComplaintRatedV1, cid, dept, at, "closed" if rating != "dissatisfied" else "answered",
-                        rating=rating)
+        self.transition(ev.ComplaintRatedV1, cid, dept, at, "closed" if rating != "dissatisfied" else "reopened",
+                        actor="filer", rating=rating)
+
+    def reopened(self, cid: str, dept: str, at: datetime, reason: str = "问题没有解决") -> None:
+        """The filer's 不满意 reopens the complaint (intake emits it with the rating, at the same instant)."""
+        self.transition(ev.ComplaintReopenedV1, cid, dept, at, "reopened", actor="filer", reason=reason)
 
     def step(self, kind: str, cid: str, dept: str, due: datetime, fire: datetime, level: str | None = None,
              policy: str = "standard") -> None:
@@ -79,10 +85,17 @@ class Feed:
             complaint_id=cid, department=dept, policy=policy, milestone=milestone_of(policy), step=0, level=level,
             due_at=due, fire_at=fire), fire)
 
-    def deadline(self, cid: str, due: datetime, previous: datetime, at: datetime, policy: str = "standard") -> None:
+    def deadline(self, cid: str, due: datetime, previous: datetime, at: datetime, policy: str = "standard",
+                 cause: str = "reopened", actor: str = "filer", reason: str = "企业不满意，电话 13812345678") -> None:
         self._add(ev.SlaDeadlineChangedV1(
-            complaint_id=cid, milestone=milestone_of(policy), due_at=due, previous_due_at=previous, cause="reopened",
-            reason="企业不满意，电话 13812345678", actor="filer"), at)
+            complaint_id=cid, milestone=milestone_of(policy), due_at=due, previous_due_at=previous, cause=cause,
+            reason=reason, actor=actor), at)
+
+    def outcome(self, kind: str, cid: str, dept: str, due: datetime, done: datetime, policy: str = "standard") -> None:
+        """``sla.met`` or ``sla.missed`` of the resolution milestone."""
+        cls = ev.SlaMetV1 if kind == "met" else ev.SlaMissedV1
+        self._add(cls(complaint_id=cid, department=dept, policy=policy, milestone=milestone_of(policy), due_at=due,
+                      done_at=done), done)
 
 
 async def projection_db(url: str) -> Database:

@@ -16,6 +16,7 @@ from intake's own view of the complaint.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 import pytest
@@ -34,9 +35,13 @@ FIRE_CHECK = ("厂房消防验收一直办不下来", "我公司新建厂房已�
                                  "来回跑了五趟还是没有结果，影响投产。")
 POWER_CUTS = ("停电没有预告", "我公司位于工业园区，本周已经停电四次，没有任何预告，生产线损失严重，请供电部门尽快处理。")
 
+#: The filer's words when 不满意: supervisors read them on the dashboard; no log may carry them.
+REASON = "答复只说正在协调，停电问题根本没有解决"
+
 #: A department's summary entry with nothing in it.
 EMPTY = dict(received=0, open=0, due_soon=0, overdue=0, overdue_max_hours=0.0, answered=0, answered_on_time=0,
-             received_answered=0, rated=0, ratings=0, satisfied=0, routed=0, rerouted=0, handling_hours_total=0.0,
+             received_answered=0, rated=0, ratings=0, satisfied=0, routed=0, rerouted=0, reopened=0,
+             handling_hours_total=0.0,
              on_time_rate=None, completion_rate=None, follow_up_rate=None, satisfaction_rate=None,
              avg_handling_hours=None, reroute_rate=None)
 
@@ -95,7 +100,7 @@ class Line:
         assert (await handler.act(cid, "return", reason)).json()["status"] == "rerouting"
 
     async def rate(self, cid: str, rating: str) -> None:
-        reason = {"reason": "问题没有解决"} if rating == "不满意" else {}
+        reason = {"reason": REASON} if rating == "不满意" else {}
         await self.filers[cid].act(cid, "rating", {"rating": rating, **reason})
 
     async def dashboard(self, path: str) -> dict:
@@ -129,7 +134,8 @@ def check(summary: dict, expected: dict[str, dict]) -> None:
         assert got == pytest.approx(want), f"{name}: {got} != {want}"
 
 
-async def test_each_figure_counts_for_its_department_and_the_status_is_intakes(tmp_path):
+async def test_each_figure_counts_for_its_department_and_the_status_is_intakes(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
     settings = embedded_settings(tmp_path)
     try:
         async with running_app(settings) as (app, client):
@@ -175,8 +181,9 @@ async def test_each_figure_counts_for_its_department_and_the_status_is_intakes(t
                 return {
                     # B received, answered on time, rated 满意. Ratings: A's 不满意 of power's answer, B's 满意.
                     # Given first: A (re-routed), B, D (re-routed once the dispatcher places it).
+                    # A's 不满意 reopened it: a reopening for power, whose answer it judged.
                     "power": dict(received=1, answered=1, answered_on_time=1, received_answered=1, rated=1,
-                                  ratings=2, satisfied=1, routed=3, rerouted=2 if dispatched else 1,
+                                  ratings=2, satisfied=1, routed=3, rerouted=2 if dispatched else 1, reopened=1,
                                   handling_hours_total=b_hours, on_time_rate=1.0, completion_rate=1.0,
                                   follow_up_rate=1.0, satisfaction_rate=1 / 2, avg_handling_hours=b_hours,
                                   reroute_rate=(2 if dispatched else 1) / 3),
@@ -193,7 +200,8 @@ async def test_each_figure_counts_for_its_department_and_the_status_is_intakes(t
                     **({"market": d_open} if dispatched else {"unplaced": d_open}),
                     "total": dict(received=4, open=2, overdue=2, overdue_max_hours=max(c_late, d_late), answered=2,
                                   answered_on_time=1, received_answered=2, rated=2, ratings=3, satisfied=2,
-                                  routed=4, rerouted=3 if dispatched else 2, handling_hours_total=a_hours + b_hours,
+                                  routed=4, rerouted=3 if dispatched else 2, reopened=1,
+                                  handling_hours_total=a_hours + b_hours,
                                   on_time_rate=1 / 2, completion_rate=2 / 4, follow_up_rate=1.0,
                                   satisfaction_rate=2 / 3, avg_handling_hours=(a_hours + b_hours) / 2,
                                   reroute_rate=(3 if dispatched else 2) / 4),
@@ -208,6 +216,7 @@ async def test_each_figure_counts_for_its_department_and_the_status_is_intakes(t
             await all_agree()
             summary = await line.dashboard("summary")
             check(summary, expected(summary["now"]))
+            await reopened_once(line, views[a])
             shown = {e["department"]: e["display"] for e in summary["departments"]}
             assert (shown["township"]["follow_up_rate"], shown["township"]["satisfaction_rate"],
                     shown["township"]["reroute_rate"]) == ("100.0%", "100.0%", "—")
@@ -224,5 +233,18 @@ async def test_each_figure_counts_for_its_department_and_the_status_is_intakes(t
             await line.agrees(d, "triage_required", "dispatched", "routed", "routed")
             summary = await line.dashboard("summary")
             check(summary, expected(summary["now"], dispatched=True))
+            await reopened_once(line, views[a])
     finally:
         clock.set_offset(timedelta(0))
+    logged = [r.getMessage() for r in caplog.records]
+    assert logged and not [m for m in logged if REASON in m], "the filer's reason reached a log"
+
+
+async def reopened_once(line: Line, view: dict) -> None:
+    """不满意重办 lists A once: power's answer was rated 不满意; with the filer's reason and A's status now."""
+    [item] = await line.dashboard("reopened")
+    assert (item["complaint_id"], item["tracking_number"], item["department"], item["reason"], item["status"]) == (
+        view["id"], view["tracking_number"], "power", REASON, view["status"])
+    assert item["display"]["status"] == "已办结"
+    assert [i["complaint_id"] for i in await line.dashboard("reopened?department=power")] == [view["id"]]
+    assert await line.dashboard("reopened?department=township") == []

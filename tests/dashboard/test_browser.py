@@ -1,6 +1,8 @@
 """The dashboard in real headless Chromium (Debian's chromium + chromedriver, driven by Selenium; nothing is
 downloaded): log in, read the per-department table and compare it with figures computed here from the generated
-data, see a live update arrive without reloading, open an overdue complaint's history, save a screenshot.
+data, read the reopened list, see a live update arrive without reloading, open an overdue complaint's history; at
+1280 px wide the lists fit without scrolling sideways (a long title takes two lines) and every label of the trend
+chart lies inside it, and on a phone nothing runs off the screen; save screenshots (``test-output/``).
 
 Data: a generated month of ~300 complaints (``dataset.py``), fed as events straight into the SLA service's projection
 (the dashboard consumer's own handlers) before the product starts; the whole product then serves on a free loopback
@@ -22,14 +24,14 @@ from shared.auth import issue_token
 from shared.calendar import SHANGHAI, WorkingCalendar
 from shared.catalog import load_catalog
 from tests.conftest import embedded_settings
-from tests.dashboard.dataset import Truth, generate
+from tests.dashboard.dataset import LONG, LONG_TITLE, Truth, generate
 from tests.dashboard.helpers import Feed, deliver, projection_db
 from tests.support import ROOT, Server, chrome
 
 OUTPUT = ROOT / "test-output"
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-FIELDS = ("received", "open", "due_soon", "overdue", "answered", "on_time_rate", "completion_rate", "avg_handling",
-          "follow_up_rate", "satisfaction_rate", "reroute_rate")
+FIELDS = ("received", "received_answered", "open", "due_soon", "overdue", "answered", "on_time_rate",
+          "completion_rate", "avg_handling", "follow_up_rate", "satisfaction_rate", "reroute_rate", "reopened")
 
 
 # -- the figures, computed here from the generated facts (not with figures.py) --------------------------------------
@@ -57,8 +59,10 @@ def expected_table(truths: list[Truth], now: datetime) -> dict[str, dict[str, st
         happy = [t for t in ratings if t.rating in ("satisfied", "basically_satisfied")]
         first = [t for t in truths if t.first_department == dept and t.routed_count >= 1]
         hours = [(t.answered_at - t.received_at).total_seconds() / 3600 for t in answered]
+        reopened = [t for t in truths if t.reopened_at is not None and t.department == dept]
         out[dept or "unplaced"] = {
-            "received": str(len(mine)), "open": str(len(open_)), "due_soon": str(len(due_soon)),
+            "received": str(len(mine)), "received_answered": str(len(answered)), "reopened": str(len(reopened)),
+            "open": str(len(open_)), "due_soon": str(len(due_soon)),
             "overdue": str(len(overdue)), "answered": str(len(answered)),
             "on_time_rate": pct(len(on_time), len(answered)), "completion_rate": pct(len(answered), len(mine)),
             "avg_handling": "—" if not hours else f"{sum(hours) / len(hours) / 24:.1f} 天",
@@ -103,6 +107,8 @@ async def _run(driver, tmp_path: Path) -> None:
         await db.dispose()
     expected = expected_table(truths, now)
     assert any(row["overdue"] != "0" for row in expected.values())
+    reopened = {t.complaint_id: t for t in truths if t.reopened_at is not None}
+    assert reopened
     token = issue_token(settings.auth_secret, role="supervisor", name="王督办", now=datetime.now(timezone.utc))
     names = {d.id: d.name for d in load_catalog().departments}
 
@@ -125,6 +131,16 @@ async def _run(driver, tmp_path: Path) -> None:
             late = driver.find_elements(By.CSS_SELECTOR, '#departments td.late[data-field="overdue"]')
             assert late, "overdue counts are shown in red"
             assert "按时办结率" in driver.page_source and "回访满意率" in driver.page_source
+
+            # 不满意重办: every reopening of the period, under the department whose answer was rated 不满意.
+            rows = driver.find_elements(By.CSS_SELECTOR, "#reopened tbody tr[data-complaint]")
+            assert {r.get_attribute("data-complaint") for r in rows} == set(reopened)
+            for row in rows:
+                truth = reopened[row.get_attribute("data-complaint")]
+                cells = [td.text for td in row.find_elements(By.TAG_NAME, "td")]
+                assert cells[0] == f"TS-{truth.complaint_id}" and cells[2] == names[truth.department]
+                assert cells[4] and cells[5], cells  # the filer's reason, the status now
+            assert driver.find_element(By.ID, "reopened-count").text == str(len(reopened))
 
         await asyncio.to_thread(browse)
 
@@ -154,6 +170,9 @@ async def _run(driver, tmp_path: Path) -> None:
                                             and len(d.find_elements(By.CSS_SELECTOR, "#timeline li")) >= 3)
             timeline = driver.find_element(By.ID, "timeline").text
             assert "登记" in timeline and "超期" in timeline
+            # who acted, in words: the filer, the router, the SLA service — no actor or channel codes
+            assert "诉求人" in timeline and "系统自动分派" in timeline and "时限监控" in timeline, timeline
+            assert not re.search(r"[a-z]", timeline), timeline
             assert driver.find_element(By.ID, "detail").get_attribute("data-complaint") == complaint_id
             source = driver.page_source
             assert not MOBILE.search(source), "contact data on the page"
@@ -162,7 +181,80 @@ async def _run(driver, tmp_path: Path) -> None:
             driver.save_screenshot(str(OUTPUT / "dashboard-drilldown.png"))
             driver.execute_script("window.scrollTo(0, 0)")
             driver.save_screenshot(str(OUTPUT / "dashboard.png"))
-            driver.get("about:blank")  # closes the event stream before the server stops
 
         await asyncio.to_thread(live_and_drill)
+
+        def layout() -> None:
+            driver.set_window_size(1280, 1000)
+            assert driver.execute_script("return window.innerWidth") == 1280
+            trend_redrawn(driver)
+            for table in ("overdue", "reopened", "departments"):
+                wide, room = driver.execute_script(FITS, table)
+                assert wide <= room, f"#{table} is {wide} px wide in {room} px: it scrolls sideways at 1280 px"
+            height, line, whole, text_height = driver.execute_script(TITLE_LINES, LONG)
+            assert height <= 2 * line + 1, f"the long title takes {height / line:.1f} lines"
+            assert text_height > height and whole == LONG_TITLE, "the title is cut, and whole in its tooltip"
+            labels_inside(driver, expected_last=now.strftime("%m-%d"))
+            driver.save_screenshot(str(OUTPUT / "dashboard-1280.png"))
+            driver.find_element(By.ID, "overdue").location_once_scrolled_into_view
+            driver.save_screenshot(str(OUTPUT / "dashboard-1280-lists.png"))
+
+            # A phone: nothing runs off the screen sideways; the lists are cards.
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+            try:
+                trend_redrawn(driver)
+                page_width, screen = driver.execute_script(
+                    "return [document.documentElement.scrollWidth, window.innerWidth];")
+                assert page_width <= screen, (page_width, screen)
+                for table in ("overdue", "reopened"):
+                    wide, room = driver.execute_script(FITS, table)
+                    assert wide <= room, (table, wide, room)
+                labels_inside(driver, expected_last=now.strftime("%m-%d"))
+                driver.execute_script("window.scrollTo(0, 0)")
+                driver.save_screenshot(str(OUTPUT / "dashboard-phone.png"))
+            finally:
+                driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+            driver.get("about:blank")  # closes the event stream before the server stops
+
+        await asyncio.to_thread(layout)
     assert (OUTPUT / "dashboard.png").stat().st_size > 10_000
+
+
+#: (the table's width, its scrolling container's visible width)
+FITS = """
+const table = document.getElementById(arguments[0]);
+return [table.scrollWidth, table.closest(".table-wrap").clientWidth];
+"""
+#: For the overdue complaint ``arguments[0]``: its title's height, a line's height, the title's tooltip, and the
+#: height the whole title would take.
+TITLE_LINES = """
+const box = document.querySelector(`#overdue tr[data-complaint="${arguments[0]}"] td:nth-child(2) .clamp`);
+return [box.getBoundingClientRect().height, parseFloat(getComputedStyle(box).lineHeight), box.title,
+        box.scrollHeight];
+"""
+#: The trend chart's box and each of its day labels' boxes (left, right, top, bottom, text), in page order.
+TREND_BOXES = """
+const svg = document.querySelector("#trend svg");
+const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom]; };
+return [box(svg), [...svg.querySelectorAll("text.axis-day")].map((t) => [...box(t), t.textContent])];
+"""
+
+
+def trend_redrawn(driver) -> None:
+    """Wait until the trend chart is drawn at the width its box has now (it redraws after a resize)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(
+        "const svg = document.querySelector('#trend svg');"
+        "return svg && svg.getAttribute('width') == String(Math.max(svg.parentNode.clientWidth, 240));"))
+
+
+def labels_inside(driver, *, expected_last: str) -> None:
+    """Every day label of the trend chart lies inside the chart, none over another, the last one today's."""
+    (left, right, top, bottom), labels = driver.execute_script(TREND_BOXES)
+    assert labels and labels[-1][4] == expected_last, labels
+    for l_, r_, t_, b_, text in labels:
+        assert left <= l_ and r_ <= right and top <= t_ and b_ <= bottom, (text, (l_, r_), (left, right))
+    for before, after in zip(labels, labels[1:]):
+        assert before[1] <= after[0], f"{before[4]} and {after[4]} overlap"

@@ -1,14 +1,16 @@
 """The supervisors' dashboard (督办看板) served by the SLA service: HTML pages, JSON endpoints and a live stream.
 
-- ``GET /dashboard`` — the page (server-rendered Chinese page; ``static/dashboard.js`` refreshes it live);
+- ``GET /dashboard`` — the page (a Chinese page from ``templates/``: filters, the column headings with their
+  definitions, and the data as JSON, which ``static/dashboard.js`` renders and keeps live);
 - ``GET/POST /dashboard/login`` — enter a staff token (``python -m shared.auth issue --role supervisor …``); the page
   sets an HttpOnly cookie; ``/dashboard/logout`` clears it;
-- ``GET /dashboard/api/summary|trend|overdue`` (``from``, ``to`` as local dates, ``policy``), ``/dashboard/api/
-  complaints/{id}`` (the drill-down timeline), ``/dashboard/api/stream`` (server-sent events: a snapshot of the three
-  every few seconds).
+- ``GET /dashboard/api/summary|trend|overdue|reopened`` (``from``, ``to`` as local dates, ``policy``),
+  ``/dashboard/api/complaints/{id}`` (the drill-down timeline), ``/dashboard/api/stream`` (server-sent events: a
+  snapshot of the four every few seconds).
 
 Only supervisor and admin tokens get in (cookie or ``Authorization: Bearer``). Every number comes from the SLA
-service's own projection (``projection.py``) through ``figures.py``; contact data is never read.
+service's own projection (``projection.py``) through ``figures.py``, every text through ``views.py``; contact data is
+never read. HTML lives in the templates only: values are escaped as they are put in (:func:`render`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from services.sla.dashboard import figures, queries
+from services.sla.dashboard import figures, queries, views
+from services.sla.dashboard.views import COLUMNS  # noqa: F401 - the page's columns, read here by the vocabulary test
 from services.sla.models import SERVICE
 from shared import clock
 from shared.auth import InvalidToken, Principal, Role, verify_token
@@ -34,73 +37,13 @@ from shared.calendar import SHANGHAI, WorkingCalendar
 from shared.catalog import load_catalog
 from shared.db import Database
 from shared.problems import responses
-from shared.vocabulary import EVENT_NAMES, RATINGS, deadline_text, status_name
 
 HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
 COOKIE = "complaintline_dashboard"
 ALLOWED = frozenset({Role.supervisor, Role.admin})
 STATIC = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8"}
 MAX_PERIOD_DAYS = 366
-
-POLICY_LABELS = {
-    "standard": "一般投诉（10日）",
-    "financial_service": "金融服务投诉（5个工作日）",
-    "guizhou": "贵州条例时限",
-    "shanxi": "山西“六最”时限",
-}
-LEVEL_LABELS = {
-    "department_lead": "部门负责人督办",
-    "center_supervision": "营商中心督办",
-    "joint_meeting": "联席会议",
-}
-# -- formatting (one place, so the page and the stream show the same strings) --------------------------------------
-
-
-def fmt_rate(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def fmt_days(hours: float | None) -> str:
-    return "—" if hours is None else f"{hours / 24:.1f} 天"
-
-
-def fmt_overdue(hours: float) -> str:
-    return "—" if hours <= 0 else f"{hours / 24:.1f} 天"
-
-
-def fmt_deadline(value: datetime | None) -> str:
-    return "" if value is None else deadline_text(value, now=clock.now())
-
-
-def fmt_time(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-
-
-def display(f: figures.DepartmentFigures) -> dict[str, str]:
-    return {
-        "received": str(f.received), "open": str(f.open), "due_soon": str(f.due_soon), "overdue": str(f.overdue),
-        "overdue_max": fmt_overdue(f.overdue_max_hours), "answered": str(f.answered),
-        "on_time_rate": fmt_rate(f.on_time_rate), "completion_rate": fmt_rate(f.completion_rate),
-        "avg_handling": fmt_days(f.avg_handling_hours), "follow_up_rate": fmt_rate(f.follow_up_rate),
-        "satisfaction_rate": fmt_rate(f.satisfaction_rate), "reroute_rate": fmt_rate(f.reroute_rate),
-    }
-
-
-#: The table's columns: (field, heading, sort key in the figures).
-COLUMNS = (
-    ("received", "登记", "received"),
-    ("open", "在办", "open"),
-    ("due_soon", "一个工作日内到期", "due_soon"),
-    ("overdue", "超期", "overdue"),
-    ("overdue_max", "最长超期", "overdue_max_hours"),
-    ("answered", "办结", "answered"),
-    ("on_time_rate", "按时办结率", "on_time_rate"),
-    ("completion_rate", "办结率", "completion_rate"),
-    ("avg_handling", "平均办理时长", "avg_handling_hours"),
-    ("follow_up_rate", "回访率", "follow_up_rate"),
-    ("satisfaction_rate", "回访满意率", "satisfaction_rate"),
-    ("reroute_rate", "改派率", "reroute_rate"),
-)
 
 
 @dataclass(eq=False)
@@ -197,84 +140,77 @@ def _policy(ctx: DashboardContext, policy: str | None) -> str | None:
 
 
 async def snapshot(ctx: DashboardContext, period: figures.Period, policy: str | None, now: datetime) -> dict[str, Any]:
-    """Summary, trend and overdue list for one period and policy, as the JSON endpoints and the stream give them."""
-    db = ctx.db
-    rows = await queries.rows_for(db, period, policy)
+    """Summary, trend, overdue and reopened lists for one period and policy, as the JSON endpoints and the stream give
+    them."""
+    rows = await queries.rows_for(ctx.db, period, policy)
     names = ctx.names
-    summary = figures.summarise(rows, now=now, period=period, calendar=ctx.calendar, names=names, policy=policy)
+    reopened = await _reopened(ctx, period, policy)
+    summary = figures.summarise(rows, now=now, period=period, calendar=ctx.calendar, names=names, reopened=reopened,
+                                policy=policy)
     data = summary.as_dict()
     for item, f in zip(data["departments"], summary.departments):
-        item["display"] = display(f)
-    data["total"]["display"] = display(summary.total)
+        item["display"] = views.display(f)
+    data["total"]["display"] = views.display(summary.total)
     data["now_display"] = now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
     return {
         "summary": data,
         "trend": [p.as_dict() for p in figures.trend(rows, now=now, period=period, policy=policy)],
-        "overdue": [_overdue_item(i) for i in figures.overdue_list(rows, now=now, names=names, policy=policy)],
+        "overdue": [views.overdue_item(i) for i in figures.overdue_list(rows, now=now, names=names, policy=policy)],
+        "reopened": [views.reopened_item(i) for i in reopened],
     }
 
 
-def _overdue_item(item: figures.OverdueItem) -> dict[str, Any]:
-    data = item.as_dict()
-    data["display"] = {
-        "due_at": fmt_deadline(item.due_at), "received_at": fmt_time(item.received_at),
-        "overdue": fmt_overdue(item.overdue_hours), "level": LEVEL_LABELS.get(item.escalation_level or "", ""),
-        "policy": POLICY_LABELS.get(item.policy or "", item.policy or ""),
-        "status": status_name(item.status),
-    }
-    return data
+async def _reopened(ctx: DashboardContext, period: figures.Period, policy: str | None,
+                    department: str | None = None) -> list[figures.ReopenedItem]:
+    return figures.reopened_list(await queries.reopenings(ctx.db, period, policy), period=period, names=ctx.names,
+                                 policy=policy, department=department)
 
 
 # -- pages ----------------------------------------------------------------------------------------------------------
 
 
-def _template(name: str) -> Template:
-    return Template((HERE / "templates" / name).read_text(encoding="utf-8"))
+class Markup(str):
+    """Text rendered from a template: inserted into another template as it is (everything else is escaped)."""
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+def render(name: str, **values: object) -> Markup:
+    """The template ``templates/<name>`` with each ``$placeholder`` replaced by its value, HTML-escaped unless it is
+    :class:`Markup`. A placeholder without a value is an error."""
+    template = Template((TEMPLATES / name).read_text(encoding="utf-8"))
+    return Markup(template.substitute({
+        key: value if isinstance(value, Markup) else html.escape(str(value), quote=True)
+        for key, value in values.items()
+    }))
 
 
 def _login_page(message: str = "", status_code: int = 200) -> HTMLResponse:
-    body = _template("login.html").safe_substitute(
-        message=f'<p class="error" role="alert">{_e(message)}</p>' if message else "")
+    body = render("login.html", message=message, hidden="" if message else "hidden")
     return HTMLResponse(body, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
 def _render_dashboard(ctx: DashboardContext, principal: Principal, period: figures.Period, policy: str | None,
                       snap: dict[str, Any]) -> str:
-    summary = snap["summary"]
-    head = "".join(
-        f'<th data-sort="{_e(key)}" scope="col">{_e(label)}</th>' for _, label, key in COLUMNS)
-    rows = []
-    for dept in [*summary["departments"], summary["total"]]:
-        cells = []
-        for field_name, _, key in COLUMNS:
-            value = dept[key]
-            classes = []
-            if field_name in ("overdue", "overdue_max") and dept["overdue"]:
-                classes.append("late")
-            cells.append(
-                f'<td data-field="{field_name}" data-value="{_e("" if value is None else value)}"'
-                f'{" class=" + chr(34) + " ".join(classes) + chr(34) if classes else ""}>'
-                f'{_e(dept["display"][field_name])}</td>')
-        total = dept["department"] == "total"
-        rows.append(
-            f'<tr data-dept="{_e(dept["department"])}"{" class=" + chr(34) + "total" + chr(34) if total else ""}>'
-            f'<th scope="row">{_e(dept["name"])}</th>{"".join(cells)}</tr>')
-    options = ['<option value="">全部时限政策</option>'] + [
-        f'<option value="{_e(p)}"{" selected" if p == policy else ""}>{_e(POLICY_LABELS.get(p, p))}</option>'
+    """The page: filters, the column headings with their definitions, and the snapshot the script renders."""
+    options = [render("partials/option.html", value="", label="全部时限政策", selected="")] + [
+        render("partials/option.html", value=p, label=views.policy_name(p), selected="selected" if p == policy else "")
         for p in ctx.policy_names]
-    overdue_rows = "".join(_overdue_row(item) for item in snap["overdue"]) or (
-        '<tr class="empty"><td colspan="7">当前没有超期件</td></tr>')
-    return _template("dashboard.html").safe_substitute(
-        user=_e(f"{principal.name}（{'督办' if principal.role is Role.supervisor else '管理员'}）"),
-        period_from=_e(period.first.isoformat()), period_to=_e(period.last.isoformat()),
-        policy_options="".join(options), refreshed=_e(summary["now_display"]), head=head, rows="".join(rows),
-        overdue_rows=overdue_rows, overdue_count=_e(len(snap["overdue"])),
-        snapshot=_script_json(snap),
-        refresh_ms=str(int(ctx.refresh_s * 1000)),
+    groups = [render("partials/group.html", span=len(columns), title=title, label=label)
+              for label, title, columns in views.GROUPS]
+    headings = [render("partials/heading.html", field=field, key=key, title=title, label=label)
+                for _, _, columns in views.GROUPS for field, label, key, title in columns]
+    definitions = [
+        render("partials/definitions.html", label=label, title=title, items=Markup("".join(
+            render("partials/definition.html", label=heading, title=definition)
+            for _, heading, _, definition in columns)))
+        for label, title, columns in views.GROUPS]
+    return render(
+        "dashboard.html",
+        user=views.user_name(principal.name, principal.role.value),
+        period_from=period.first.isoformat(), period_to=period.last.isoformat(),
+        policy_options=Markup("".join(options)), refreshed=snap["summary"]["now_display"],
+        groups=Markup("".join(groups)), headings=Markup("".join(headings)),
+        definitions=Markup("".join(definitions)),
+        snapshot=Markup(_script_json(snap)), refresh_ms=int(ctx.refresh_s * 1000),
     )
 
 
@@ -282,17 +218,6 @@ def _script_json(data: Any) -> str:
     """JSON safe to place inside a <script> element (no closing tag, no comment opener)."""
     return (json.dumps(data, ensure_ascii=False)
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-
-
-def _overdue_row(item: dict[str, Any]) -> str:
-    d = item["display"]
-    return (
-        f'<tr data-complaint="{_e(item["complaint_id"])}">'
-        f'<td><a href="#complaint-{_e(item["complaint_id"])}" class="drill" data-complaint="{_e(item["complaint_id"])}">'
-        f'{_e(item["tracking_number"] or item["complaint_id"][:8])}</a></td>'
-        f'<td>{_e(item["title"] or "")}</td><td>{_e(item["department_name"])}</td><td>{_e(d["policy"])}</td>'
-        f'<td>{_e(d["due_at"])}</td><td class="late">{_e(d["overdue"])}</td><td>{_e(d["level"])}</td></tr>'
-    )
 
 
 # -- the router -----------------------------------------------------------------------------------------------------
@@ -386,7 +311,16 @@ async def overdue(request: Request, ctx: Ctx, department: str | None = None) -> 
     now = clock.now()
     rows = await queries.open_rows(ctx.db, policy)
     items = figures.overdue_list(rows, now=now, names=ctx.names, policy=policy, department=department)
-    return JSONResponse([_overdue_item(i) for i in items])
+    return JSONResponse([views.overdue_item(i) for i in items])
+
+
+@router.get("/api/reopened")
+async def reopened(request: Request, ctx: Ctx, department: str | None = None) -> JSONResponse:
+    """The period's reopenings (不满意重办), the latest first: the complaint, the department whose answer the filer
+    rated 不满意, when, the filer's reason and the complaint's status now."""
+    _api_principal(ctx, request)
+    period, policy, _now = _params(ctx, request)
+    return JSONResponse([views.reopened_item(i) for i in await _reopened(ctx, period, policy, department)])
 
 
 @router.get("/api/complaints/{complaint_id}", responses=responses(404))
@@ -396,12 +330,12 @@ async def complaint(request: Request, ctx: Ctx, complaint_id: str) -> JSONRespon
     row, events = await queries.complaint(ctx.db, complaint_id)
     if row is None:
         raise HTTPException(404, detail={"error": "not_found", "message_zh": "没有这件投诉"})
-    return JSONResponse(_complaint_view(ctx, row, events))
+    return JSONResponse(views.complaint_view(row, events, ctx.names))
 
 
 @router.get("/api/stream")
 async def stream(request: Request, ctx: Ctx) -> StreamingResponse:
-    """Server-sent events: ``snapshot`` (summary, trend, overdue) now and every few seconds."""
+    """Server-sent events: ``snapshot`` (summary, trend, overdue and reopened lists) now and every few seconds."""
     _api_principal(ctx, request)
     period, policy, now = _params(ctx, request)
     live = period.last >= figures.local_date(now)
@@ -420,65 +354,3 @@ async def stream(request: Request, ctx: Ctx) -> StreamingResponse:
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
-
-
-
-
-def _complaint_view(ctx: DashboardContext, row: Any, events: list[Any]) -> dict[str, Any]:
-    names = ctx.names
-    now = clock.now()
-    overdue_hours = (now - row.due_at).total_seconds() / 3600 if figures.is_overdue(row, now) else 0.0
-    department = figures.holder(row)
-    return {
-        "complaint_id": row.complaint_id,
-        "tracking_number": row.tracking_number,
-        "title": row.title,
-        "department": department,
-        "department_name": names.get(department or "", figures.UNPLACED_NAME),
-        "policy": row.policy,
-        "policy_name": POLICY_LABELS.get(row.policy or "", row.policy or ""),
-        "status": row.status,
-        "status_name": status_name(row.status),
-        "received_at": fmt_time(row.received_at),
-        "due_at": fmt_deadline(row.due_at),
-        "answered_at": fmt_time(row.last_answered_at),
-        "overdue": fmt_overdue(overdue_hours),
-        "reopened_count": row.reopened_count,
-        "routed_count": row.routed_count,
-        "rating": RATINGS.get(row.rating or "", ""),
-        "escalation_level": LEVEL_LABELS.get(row.escalation_level or "", ""),
-        "timeline": [
-            {
-                "at": fmt_time(e.at), "kind": e.kind, "label": EVENT_NAMES.get(e.kind, e.kind),
-                "actor": e.actor, "department": names.get(e.department or "", e.department or ""),
-                "detail": _detail_text(e.kind, e.detail, names),
-            }
-            for e in events
-        ],
-    }
-
-
-def _detail_text(kind: str, detail: dict[str, Any], names: dict[str, str]) -> str:
-    parts: list[str] = []
-    if kind == "received":
-        parts.append(f"诉求编号 {detail.get('tracking_number', '')}，渠道 {detail.get('channel', '')}")
-    if "rating" in detail:
-        parts.append(f"评价：{RATINGS.get(detail['rating'], detail['rating'])}")
-    if kind == "routed":
-        parts.append(f"置信度 {detail.get('confidence', '')}，第 {int(detail.get('attempt', 0)) + 1} 次分派")
-    if "returned_by" in detail:
-        parts.append(f"退回部门：{names.get(detail['returned_by'], detail['returned_by'])}")
-    if "suggested_department" in detail:
-        parts.append(f"建议：{names.get(detail['suggested_department'], detail['suggested_department'])}")
-    if "level" in detail:
-        parts.append(LEVEL_LABELS.get(detail["level"], detail["level"]))
-    if "due_at" in detail and kind in ("warning", "breached", "escalated", "deadline_changed", "met", "missed"):
-        parts.append(f"时限 {fmt_deadline(datetime.fromisoformat(detail['due_at']))}")
-    if kind == "clock_opened":
-        for m in detail.get("milestones", []):
-            parts.append(f"时限 {fmt_deadline(datetime.fromisoformat(m['due_at']))}")
-    if "cooperating" in detail:
-        parts.append(f"协办：{names.get(detail['cooperating'], detail['cooperating'])}")
-    if "reason" in detail:
-        parts.append(f"理由：{detail['reason']}")
-    return "；".join(p for p in parts if p)

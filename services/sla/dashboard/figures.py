@@ -1,42 +1,61 @@
 """The supervisors' figures, computed from the projection's complaint rows — pure functions, no clock, no I/O.
 
 Definitions (a *period* is a range of local dates in Asia/Shanghai, both ends included: it runs from 00:00 of its
-first day to 00:00 of the day after its last day, that end excluded; ``now`` is passed in):
+first day to 00:00 of the day after its last day, that end excluded; ``now`` is passed in). Each figure counts one
+population, and the page groups its columns by it, so that no row reads as more done than filed:
 
-- **received (登记量)**: complaints whose ``received_at`` falls in the period. Duplicates (重复件, linked to an
-  earlier complaint) are left out of every figure.
-- **answered (办结量)**: complaints answered now (an answer not followed by a reopening) whose last answer falls in
-  the period.
+*Now* — whatever the period:
+
+- **在办 (open)**: not answered, not closed, not a duplicate.
+- **即将到期 (due within one working day)**: open, not yet overdue, and ``due_at`` at or before the end (24:00) of
+  the next working day after today.
+- **超期 (overdue)**: open and ``due_at < now``; 最长超期 is the largest ``now − due_at`` among them.
+
+*Filed in the period* — complaints whose ``received_at`` falls in it:
+
+- **received (登记量)**: their number. Duplicates (重复件, linked to an earlier complaint) are left out of every
+  figure.
+- **received_answered (其中已办结)**: those of them answered now — a part of the received, never more.
+- **办结率 (completion)** = received_answered / received: of the complaints received in the period, the share
+  answered now. Numerator and denominator count the same complaints for the same department, so it never exceeds
+  100%.
+- **改派率 (re-route rate)** = those routed more than once / those routed, counted for the department that was given
+  the complaint first (routed: placed by the router or a dispatcher; a complaint returned and waiting for the
+  dispatcher is re-routed once the dispatcher places it). Its denominator is the complaints a department was given
+  first, whoever holds them now.
+
+*Answered in the period* — complaints answered now (an answer not followed by a reopening) whose last answer falls
+in it, received in the period or before it (so a department may answer more than it received):
+
+- **answered (办结量)**: their number.
 - **按时办结率 (on-time completion)** = answered on time / answered. On time iff the last answer is at or before the
   deadline in force (``answered_at <= due_at``). A deadline is the instant 00:00 of the day after the period's last
   day (the period ends at 24:00, Civil Code art. 203), so an answer exactly at that instant is on time and one a
   minute later is late. A reopened complaint's deadline restarts, and its new answer is judged against it — also
   when another department gives it (re-routing keeps the complaint's deadline).
-- **办结率 (completion)** = of the complaints received in the period, those answered now / received.
-- **回访率 (follow-up)** = answered complaints whose last answer the filer has rated (a rating at or after it) /
-  answered. A rating of an earlier answer, undone by the reopening it caused, does not follow up the new one.
+- **平均办理时长 (average handling time)** = mean of (last answer − receipt) over them, in hours.
+- **回访率 (follow-up)** = those whose last answer the filer has rated (a rating at or after it) / answered. A rating
+  of an earlier answer, undone by the reopening it caused, does not follow up the new one.
+
+*Rated in the period* — the filers' 回访 ratings and what they caused:
+
 - **回访满意率 (satisfaction)** = of the ratings that judge a department's answer and fall in the period, those 满意 or
   基本满意 / all of them. A rating judges the answer of the department that answered last before it. A complaint's
   first rating of a department's answers is the one that judges that department: a 不满意 counts against it even
   when it answers the reopened complaint to the filer's satisfaction. When the reopened complaint is returned and
   another department answers it, the filer's rating of that answer judges the other department.
-- **平均办理时长 (average handling time)** = mean of (last answer − receipt) over the answered complaints, in hours.
-- **改派率 (re-route rate)** = complaints received in the period and routed more than once / received and routed,
-  counted for the department that was given the complaint first (routed: placed by the router or a dispatcher; a
-  complaint returned and waiting for the dispatcher is re-routed once the dispatcher places it). Its denominator is
-  the complaints a department was given first, whoever holds them now.
-- **在办 (open)**: not answered, not closed, not a duplicate — now, whatever the period.
-- **即将到期 (due within one working day)**: open, not yet overdue, and ``due_at`` at or before the end (24:00) of
-  the next working day after today.
-- **超期 (overdue)**: open and ``due_at < now``; 最长超期 is the largest ``now − due_at`` among them.
+- **重办 (reopened)**: reopenings in the period (不满意重办: the filer rated the answer 不满意 and the complaint was
+  handled again), counted for the department whose answer was rated 不满意 — the lead department of the reopening
+  event. :func:`reopened_list` lists them (:class:`ReopenedItem`), and the count is taken from that list.
 
 Each figure counts for the department it is about. A complaint — received, answered (with on time, completion,
 follow-up and handling time), open, due soon, overdue — counts for the department that holds it now (:func:`holder`):
 for an answered complaint the one that gave its last answer, else the lead department of intake's status. A complaint
 no department holds — not placed yet, or returned or dispatched and waiting for the router's new decision or for the
-dispatcher (``received``, ``triage``, ``rerouting``) — counts under :data:`UNPLACED` (待分派). A rating counts for the
-department whose answer it judges, a re-routing for the department given the complaint first. The county total adds
-up the departments' counts. A rate whose denominator is zero is ``None`` (shown as "—").
+dispatcher (``received``, ``triage``, ``rerouting``) — counts under :data:`UNPLACED` (待分派). A rating and a
+reopening count for the department whose answer was rated, a re-routing for the department given the complaint
+first. The county total adds up the departments' counts. A rate whose denominator is zero is ``None`` (shown as
+"—").
 
 The trend gives for each day of the period: received that day, answered that day (last answer), and overdue at the
 end of that day (or at ``now`` for today): received before it, past its current deadline, and neither answered nor
@@ -145,6 +164,7 @@ class DepartmentFigures:
     satisfied: int = 0
     routed: int = 0
     rerouted: int = 0
+    reopened: int = 0
     handling_hours_total: float = 0.0
     on_time_rate: float | None = None
     completion_rate: float | None = None
@@ -228,6 +248,11 @@ def _key(department: str | None) -> str:
     return department or UNPLACED
 
 
+def department_name(key: str | None, names: Mapping[str, str]) -> str:
+    """The name a department's figures go under: the catalog's, 待分派 for :data:`UNPLACED` (or none)."""
+    return UNPLACED_NAME if key in (None, UNPLACED) else names.get(key, key)
+
+
 def summarise(
     rows: Iterable[Row],
     *,
@@ -235,9 +260,11 @@ def summarise(
     period: Period,
     calendar: WorkingCalendar,
     names: Mapping[str, str],
+    reopened: Iterable[ReopenedItem],
     policy: str | None = None,
 ) -> Summary:
-    """Every per-department figure of the dashboard (and the county total) for ``period`` as of ``now``."""
+    """Every per-department figure of the dashboard (and the county total) for ``period`` as of ``now``; ``reopened``
+    is :func:`reopened_list` of the same period and policy (the 重办 count is its length per department)."""
     soon = due_soon_limit(now, calendar)
     by_dept: dict[str, DepartmentFigures] = {
         dept: DepartmentFigures(dept, name) for dept, name in names.items()
@@ -246,7 +273,7 @@ def summarise(
     def fig(department: str | None) -> DepartmentFigures:
         key = _key(department)
         if key not in by_dept:
-            by_dept[key] = DepartmentFigures(key, UNPLACED_NAME if key == UNPLACED else names.get(key, key))
+            by_dept[key] = DepartmentFigures(key, department_name(key, names))
         return by_dept[key]
 
     for row in rows:
@@ -282,19 +309,22 @@ def summarise(
                 judged_dept = fig(department)
                 judged_dept.ratings += 1
                 judged_dept.satisfied += rating in SATISFIED_RATINGS
+    for item in reopened:
+        fig(item.department).reopened += 1
 
     departments = [f.finish() for f in by_dept.values()]
     total = DepartmentFigures("total", "全县合计")
     for f in departments:
         for name in ("received", "open", "due_soon", "overdue", "answered", "answered_on_time", "received_answered",
-                     "rated", "ratings", "satisfied", "routed", "rerouted", "handling_hours_total"):
+                     "rated", "ratings", "satisfied", "routed", "rerouted", "reopened", "handling_hours_total"):
             setattr(total, name, getattr(total, name) + getattr(f, name))
         total.overdue_max_hours = max(total.overdue_max_hours, f.overdue_max_hours)
     total.finish()
     # Keep the catalog order, with departments that have nothing at the end of none; the unplaced row last.
     order = {dept: i for i, dept in enumerate(names)}
     departments.sort(key=lambda f: (f.department == UNPLACED, order.get(f.department, len(order))))
-    departments = [f for f in departments if f.department in names or f.received or f.open or f.answered]
+    departments = [f for f in departments
+                   if f.department in names or f.received or f.open or f.answered or f.reopened]
     return Summary(now, period, policy, departments, total, soon)
 
 
@@ -369,10 +399,57 @@ def overdue_list(rows: Iterable[Any], *, now: datetime, names: Mapping[str, str]
             continue
         items.append(OverdueItem(
             complaint_id=row.complaint_id, tracking_number=row.tracking_number, title=row.title, department=key,
-            department_name=UNPLACED_NAME if key == UNPLACED else names.get(key, key), policy=row.policy,
+            department_name=department_name(key, names), policy=row.policy,
             status=row.status, received_at=row.received_at, due_at=row.due_at,
             overdue_hours=(now - row.due_at).total_seconds() / 3600, escalation_level=row.escalation_level,
             reopened_count=row.reopened_count,
         ))
     items.sort(key=lambda i: i.due_at)
     return items[:limit]
+
+
+class Reopening(Protocol):
+    """A reopening as the projection's timeline keeps it: when, the lead department then, and the filer's reason."""
+
+    at: datetime
+    department: str | None
+    detail: dict[str, Any]
+
+
+@dataclass
+class ReopenedItem:
+    complaint_id: str
+    tracking_number: str | None
+    title: str | None
+    #: The department whose answer the filer rated 不满意 (:data:`UNPLACED` when the event named none).
+    department: str
+    department_name: str
+    reopened_at: datetime
+    #: The filer's words (contact data masked by the projection): shown to supervisors, never logged.
+    reason: str | None
+    status: str | None
+    policy: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["reopened_at"] = self.reopened_at.isoformat()
+        return d
+
+
+def reopened_list(reopenings: Iterable[tuple[Reopening, Any]], *, period: Period, names: Mapping[str, str],
+                  policy: str | None = None, department: str | None = None) -> list[ReopenedItem]:
+    """The reopenings (不满意重办) in ``period``, each with its complaint's row as it is now; the latest first."""
+    items = []
+    for event, row in reopenings:
+        if row.duplicate_of is not None or event.at not in period or (policy and row.policy != policy):
+            continue
+        key = _key(event.department)
+        if department and key != department:
+            continue
+        items.append(ReopenedItem(
+            complaint_id=row.complaint_id, tracking_number=row.tracking_number, title=row.title, department=key,
+            department_name=department_name(key, names), reopened_at=event.at,
+            reason=event.detail.get("reason"), status=row.status, policy=row.policy,
+        ))
+    items.sort(key=lambda i: (i.reopened_at, i.complaint_id), reverse=True)
+    return items

@@ -99,7 +99,11 @@ class ReportEvent(SQLModel, table=True):
     """One line of a complaint's timeline (the drill-down), one per consumed event."""
 
     __tablename__ = "sla_report_event"
-    __table_args__ = (Index("ix_sla_report_event_complaint_at", "complaint_id", "at"),)
+    __table_args__ = (
+        Index("ix_sla_report_event_complaint_at", "complaint_id", "at"),
+        #: A period's entries of one kind (the reopenings the dashboard lists).
+        Index("ix_sla_report_event_kind_at", "kind", "at"),
+    )
 
     event_id: str = Field(primary_key=True, max_length=64)
     complaint_id: str = Field(max_length=36)

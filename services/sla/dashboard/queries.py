@@ -1,4 +1,5 @@
-"""Reads of the dashboard's projection: the complaint rows a period's figures need, and one complaint's timeline."""
+"""Reads of the dashboard's projection: the complaint rows a period's figures need, the period's reopenings, and one
+complaint's timeline."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from sqlalchemy import or_, select
 from services.sla.dashboard.figures import Period
 from services.sla.dashboard.projection import ReportComplaint, ReportEvent
 from shared.db import Database
+
+#: The timeline kind of ``complaint.reopened`` (``handlers.short_type``).
+REOPENED = "reopened"
 
 
 async def rows_for(db: Database, period: Period, policy: str | None = None) -> list[ReportComplaint]:
@@ -28,6 +32,21 @@ async def rows_for(db: Database, period: Period, policy: str | None = None) -> l
         query = query.where(ReportComplaint.policy == policy)
     async with db.unit_of_work() as uow:
         return list((await uow.session.scalars(query)).all())
+
+
+async def reopenings(db: Database, period: Period, policy: str | None = None
+                     ) -> list[tuple[ReportEvent, ReportComplaint]]:
+    """The reopenings (不满意重办) in ``period`` — their timeline entries — each with its complaint's row."""
+    query = (
+        select(ReportEvent, ReportComplaint)
+        .join(ReportComplaint, ReportComplaint.complaint_id == ReportEvent.complaint_id)
+        .where(ReportEvent.kind == REOPENED, ReportEvent.at >= period.start, ReportEvent.at < period.end,
+               ReportComplaint.duplicate_of.is_(None))
+    )
+    if policy:
+        query = query.where(ReportComplaint.policy == policy)
+    async with db.unit_of_work() as uow:
+        return [(event, row) for event, row in (await uow.session.execute(query)).all()]
 
 
 async def open_rows(db: Database, policy: str | None = None) -> list[ReportComplaint]:

@@ -1,12 +1,11 @@
-// 督办看板: live refresh (server-sent events, polling as fallback), the trend chart (inline SVG), sorting,
-// and the drill-down into a complaint's history. No libraries, no build step.
+// 督办看板: renders the page's data (the snapshot in the page, then live ones: server-sent events, polling as
+// fallback) — the per-department table, the trend chart (inline SVG at the width it is shown), the overdue and
+// reopened lists — sorting, and the drill-down into a complaint's history. No libraries, no build step; every text
+// goes in as text (textContent, attributes), never as markup.
 (function () {
   "use strict";
-  var FIELDS = ["received", "open", "due_soon", "overdue", "overdue_max", "answered", "on_time_rate",
-    "completion_rate", "avg_handling", "follow_up_rate", "satisfaction_rate", "reroute_rate"];
-  var KEYS = {overdue_max: "overdue_max_hours", avg_handling: "avg_handling_hours"};
   var refreshMs = parseInt(document.body.getAttribute("data-refresh-ms"), 10) || 5000;
-  var source = null, pollTimer = null, sortState = null;
+  var source = null, pollTimer = null, sortState = null, lastTrend = [];
 
   function $(id) { return document.getElementById(id); }
   function el(tag, attrs, text) {
@@ -21,19 +20,24 @@
     return p.toString();
   }
 
-  // -- the per-department table -------------------------------------------------------------------------------
+  // -- the per-department table: its columns are the headings the page carries (data-field, data-sort) ---------------
+  function columns() {
+    return Array.prototype.map.call($("departments").tHead.querySelectorAll("th[data-field]"), function (th) {
+      return {field: th.getAttribute("data-field"), key: th.getAttribute("data-sort")};
+    });
+  }
+
   function renderDepartments(summary) {
-    var body = $("departments").tBodies[0];
-    var rows = summary.departments.concat([summary.total]);
+    var body = $("departments").tBodies[0], cols = columns();
     body.textContent = "";
-    rows.forEach(function (d) {
+    summary.departments.concat([summary.total]).forEach(function (d) {
       var tr = el("tr", {"data-dept": d.department});
       if (d.department === "total") tr.className = "total";
       tr.appendChild(el("th", {scope: "row"}, d.name));
-      FIELDS.forEach(function (f) {
-        var raw = d[KEYS[f] || f];
-        var td = el("td", {"data-field": f, "data-value": raw === null ? "" : String(raw)}, d.display[f]);
-        if ((f === "overdue" || f === "overdue_max") && d.overdue > 0) td.className = "late";
+      cols.forEach(function (c) {
+        var raw = d[c.key];
+        var td = el("td", {"data-field": c.field, "data-value": raw === null ? "" : String(raw)}, d.display[c.field]);
+        if ((c.field === "overdue" || c.field === "overdue_max") && d.overdue > 0) td.className = "late";
         tr.appendChild(td);
       });
       body.appendChild(tr);
@@ -42,10 +46,11 @@
   }
 
   function sortTable(key, dir, keep) {
-    var table = $("departments"), body = table.tBodies[0];
-    var rows = Array.prototype.slice.call(body.rows).filter(function (r) { return r.className !== "total"; });
-    var total = Array.prototype.slice.call(body.rows).filter(function (r) { return r.className === "total"; });
-    var col = FIELDS.indexOf(key);
+    var body = $("departments").tBodies[0];
+    var all = Array.prototype.slice.call(body.rows);
+    var rows = all.filter(function (r) { return r.className !== "total"; });
+    var total = all.filter(function (r) { return r.className === "total"; });
+    var col = columns().map(function (c) { return c.key; }).indexOf(key);
     rows.sort(function (a, b) {
       if (col < 0) return dir * a.cells[0].textContent.localeCompare(b.cells[0].textContent, "zh-CN");
       var va = a.cells[col + 1].getAttribute("data-value"), vb = b.cells[col + 1].getAttribute("data-value");
@@ -57,25 +62,26 @@
   }
 
   function bindSorting() {
-    var heads = $("departments").tHead.rows[0].cells;
-    Array.prototype.forEach.call(heads, function (th, i) {
+    Array.prototype.forEach.call($("departments").tHead.querySelectorAll("th[data-sort]"), function (th) {
       th.addEventListener("click", function () {
-        var key = i === 0 ? "name" : FIELDS[i - 1];
-        var dir = sortState && sortState.key === key ? -sortState.dir : -1;
-        sortTable(key, dir);
+        var key = th.getAttribute("data-sort");
+        sortTable(key, sortState && sortState.key === key ? -sortState.dir : -1);
       });
     });
   }
 
-  // -- the trend chart ----------------------------------------------------------------------------------------
+  // -- the trend chart: drawn at the width it is shown, every label inside it -----------------------------------------
   var SERIES = [["received", "#1f6fb2"], ["answered", "#2e8b57"], ["overdue", "#c62828"]];
+  var LABEL_SPACE = 44;  // px an axis label (MM-DD) needs, with a gap
   function renderTrend(points) {
-    var box = $("trend"), W = 640, H = 220, L = 40, R = 10, T = 10, B = 30;
-    var ns = "http://www.w3.org/2000/svg";
+    lastTrend = points;
+    var box = $("trend"), ns = "http://www.w3.org/2000/svg";
+    var W = Math.max(box.clientWidth, 240), H = 220, L = 36, R = 8, T = 10, B = 28;
     box.textContent = "";
     var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("width", W);
+    svg.setAttribute("height", H);
     svg.setAttribute("viewBox", "0 0 " + W + " " + H);
-    svg.setAttribute("role", "img");
     var max = 1;
     points.forEach(function (p) { SERIES.forEach(function (s) { max = Math.max(max, p[s[0]]); }); });
     var n = Math.max(points.length - 1, 1);
@@ -91,12 +97,17 @@
     for (var g = 0; g <= 4; g++) {
       var v = Math.round(max * g / 4);
       add("line", {x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#e3e3e3"});
-      add("text", {x: L - 4, y: y(v) + 4, "text-anchor": "end", "font-size": 10, fill: "#666"}, String(v));
+      add("text", {x: L - 4, y: y(v) + 4, "text-anchor": "end", "font-size": 11, fill: "#666"}, String(v));
     }
+    // Labels every `step` points, and the last one, anchored at its end so that it stays inside the chart; a label
+    // too close to the last one gives way to it.
+    var last = points.length - 1;
+    var step = Math.max(1, Math.ceil(points.length / Math.max(1, Math.floor((W - L - R) / LABEL_SPACE))));
     points.forEach(function (p, i) {
-      if (points.length <= 10 || i % Math.ceil(points.length / 10) === 0 || i === points.length - 1) {
-        add("text", {x: x(i), y: H - 10, "text-anchor": "middle", "font-size": 10, fill: "#666"}, p.day.slice(5));
-      }
+      var isLast = i === last && last > 0;
+      if (!isLast && (i % step !== 0 || (last > 0 && x(last) - x(i) < LABEL_SPACE * 1.25))) return;
+      add("text", {x: x(i), y: H - 8, "text-anchor": isLast ? "end" : "middle", "font-size": 11, fill: "#666",
+        "class": "axis-day"}, p.day.slice(5));
     });
     SERIES.forEach(function (s) {
       var d = points.map(function (p, i) { return (i ? "L" : "M") + x(i).toFixed(1) + " " + y(p[s[0]]).toFixed(1); });
@@ -111,28 +122,52 @@
     box.appendChild(svg);
   }
 
-  // -- the overdue list and the drill-down --------------------------------------------------------------------
-  function renderOverdue(items) {
-    var body = $("overdue").tBodies[0];
+  // -- the lists: overdue complaints and reopenings -----------------------------------------------------------------
+  function drillCell(item) {
+    var td = el("td");
+    td.appendChild(el("a", {href: "#complaint-" + item.complaint_id, "class": "drill",
+      "data-complaint": item.complaint_id}, item.tracking_number || item.complaint_id.slice(0, 8)));
+    return td;
+  }
+
+  // A long text takes at most two lines; the whole of it is the cell's tooltip.
+  function clampedCell(text, className) {
+    var td = el("td", {"class": className});
+    td.appendChild(el("div", {"class": "clamp", title: text || ""}, text || ""));
+    return td;
+  }
+
+  function renderList(table, items, cells) {
+    var body = table.tBodies[0];
+    var labels = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) { return th.textContent; });
     body.textContent = "";
-    $("overdue-count").textContent = String(items.length);
     if (!items.length) {
-      var tr = el("tr", {"class": "empty"}); var td = el("td", {colspan: "7"}, "当前没有超期件");
-      tr.appendChild(td); body.appendChild(tr); return;
-    }
-    items.forEach(function (it) {
-      var tr = el("tr", {"data-complaint": it.complaint_id});
-      var first = el("td");
-      first.appendChild(el("a", {href: "#complaint-" + it.complaint_id, "class": "drill",
-        "data-complaint": it.complaint_id}, it.tracking_number || it.complaint_id.slice(0, 8)));
-      tr.appendChild(first);
-      tr.appendChild(el("td", {}, it.title || ""));
-      tr.appendChild(el("td", {}, it.department_name));
-      tr.appendChild(el("td", {}, it.display.policy));
-      tr.appendChild(el("td", {}, it.display.due_at));
-      tr.appendChild(el("td", {"class": "late"}, it.display.overdue));
-      tr.appendChild(el("td", {}, it.display.level));
+      var tr = el("tr", {"class": "empty"});
+      tr.appendChild(el("td", {colspan: String(labels.length)}, table.getAttribute("data-empty")));
       body.appendChild(tr);
+      return;
+    }
+    items.forEach(function (item) {
+      var tr = el("tr", {"data-complaint": item.complaint_id});
+      cells(item).forEach(function (td, i) { td.setAttribute("data-label", labels[i]); tr.appendChild(td); });
+      body.appendChild(tr);
+    });
+  }
+
+  function renderOverdue(items) {
+    $("overdue-count").textContent = String(items.length);
+    renderList($("overdue"), items, function (it) {
+      return [drillCell(it), clampedCell(it.title, "title"), el("td", {}, it.department_name),
+        el("td", {}, it.display.policy), el("td", {}, it.display.due_at),
+        el("td", {"class": "late"}, it.display.overdue), el("td", {}, it.display.level)];
+    });
+  }
+
+  function renderReopened(items) {
+    $("reopened-count").textContent = String(items.length);
+    renderList($("reopened"), items, function (it) {
+      return [drillCell(it), clampedCell(it.title, "title"), el("td", {}, it.department_name),
+        el("td", {}, it.display.reopened_at), clampedCell(it.reason, "reason"), el("td", {}, it.display.status)];
     });
   }
 
@@ -141,7 +176,7 @@
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (c) {
         var facts = $("detail-facts"); facts.textContent = "";
-        [["诉求编号", c.tracking_number], ["标题", c.title], ["承办部门", c.department_name],
+        [["诉求编号", c.tracking_number], ["标题", c.title], ["渠道", c.channel_name], ["承办部门", c.department_name],
          ["时限政策", c.policy_name], ["状态", c.status_name], ["登记时间", c.received_at], ["办理时限", c.due_at],
          ["已超期", c.overdue], ["督办级别", c.escalation_level], ["重办次数", String(c.reopened_count)],
          ["回访评价", c.rating]].forEach(function (f) {
@@ -152,9 +187,9 @@
         c.timeline.forEach(function (e) {
           var li = el("li", {"data-kind": e.kind});
           li.appendChild(el("time", {}, e.at));
-          li.appendChild(el("strong", {}, " " + e.label + " "));
-          if (e.department) li.appendChild(el("span", {"class": "dept"}, e.department + " "));
-          if (e.actor) li.appendChild(el("span", {"class": "actor"}, e.actor + " "));
+          li.appendChild(el("strong", {}, e.label));
+          if (e.actor) li.appendChild(el("span", {"class": "actor"}, e.actor));
+          if (e.department) li.appendChild(el("span", {"class": "dept"}, e.department));
           if (e.detail) li.appendChild(el("span", {"class": "detail"}, e.detail));
           list.appendChild(li);
         });
@@ -170,6 +205,7 @@
     renderDepartments(snap.summary);
     renderTrend(snap.trend);
     renderOverdue(snap.overdue);
+    renderReopened(snap.reopened);
     $("refreshed").textContent = snap.summary.now_display;
   }
 
@@ -181,32 +217,40 @@
     if (window.EventSource) {
       source = new EventSource("/dashboard/api/stream?" + query());
       source.addEventListener("snapshot", function (ev) { setLive(true); apply(JSON.parse(ev.data)); });
-      source.onerror = function () { setLive(false); };
+      source.addEventListener("error", function () { setLive(false); });
     } else {
       var poll = function () {
         var q = query();
-        Promise.all(["summary", "trend", "overdue"].map(function (p) {
+        Promise.all(["summary", "trend", "overdue", "reopened"].map(function (p) {
           return fetch("/dashboard/api/" + p + "?" + q, {credentials: "same-origin"}).then(function (r) { return r.json(); });
-        })).then(function (r) { setLive(true); apply({summary: r[0], trend: r[1], overdue: r[2]}); })
-          .catch(function () { setLive(false); });
+        })).then(function (r) {
+          setLive(true);
+          apply({summary: r[0], trend: r[1], overdue: r[2], reopened: r[3]});
+        }).catch(function () { setLive(false); });
       };
       poll(); pollTimer = setInterval(poll, refreshMs);
     }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var initial = JSON.parse($("snapshot").textContent);
-    renderTrend(initial.trend);
+    apply(JSON.parse($("snapshot").textContent));
     bindSorting();
-    $("overdue").addEventListener("click", function (ev) {
-      var a = ev.target.closest("a.drill");
-      if (a) { ev.preventDefault(); openComplaint(a.getAttribute("data-complaint")); }
+    ["overdue", "reopened"].forEach(function (id) {
+      $(id).addEventListener("click", function (ev) {
+        var a = ev.target.closest("a.drill");
+        if (a) { ev.preventDefault(); openComplaint(a.getAttribute("data-complaint")); }
+      });
     });
     $("detail-close").addEventListener("click", function () { $("detail").hidden = true; });
     $("filters").addEventListener("submit", function (ev) {
       ev.preventDefault();
       history.replaceState(null, "", "/dashboard?" + query());
       connect();
+    });
+    var resizing = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(resizing);
+      resizing = setTimeout(function () { renderTrend(lastTrend); }, 150);
     });
     connect();
   });
