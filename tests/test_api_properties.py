@@ -61,3 +61,19 @@ def test_no_request_with_a_supervisors_token_fails_the_server_or_the_document(ca
 def test_public_filing_under_generated_bodies(case, base_url):
     response = case.call(base_url=base_url, timeout=30)
     case.validate_response(response, checks=CHECKS)
+
+
+def test_the_document_tells_clients_what_the_server_checks():
+    document = _document()
+    filer = document["components"]["schemas"]["FilerIn"]["properties"]
+    assert filer["credit_code"]["pattern"] and filer["mobile"]["pattern"]
+    queue = document["paths"]["/v1/departments/{department_id}/queue"]["get"]
+    params = {p["name"]: p["schema"] for p in queue["parameters"]}
+    assert "awaiting_info" in params["status"]["anyOf"][0]["items"]["pattern"]
+    assert params["cursor"]["anyOf"][0]["pattern"]
+    claim = document["paths"]["/v1/complaints/{complaint_id}/claim"]["post"]["responses"]
+    assert {"400", "401", "403", "404", "409", "412", "413", "422", "428", "503"} <= set(claim)
+    problem = {"$ref": "#/components/schemas/Problem"}
+    assert all(claim[s]["content"]["application/json"]["schema"] == problem for s in claim if s != "200")
+    filing = document["paths"]["/v1/complaints"]["post"]["responses"]
+    assert {"201", "400", "401", "413", "422", "429", "503"} <= set(filing)

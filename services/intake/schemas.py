@@ -83,13 +83,21 @@ _HOTLINE_TYPES = _MOBILE_TYPES | {phonenumbers.PhoneNumberType.FIXED_LINE}
 HOTLINE = "hotline"
 
 
+#: The shapes the server accepts, published in the OpenAPI document (the server checks more: the credit code's check
+#: character, the number's numbering plan).
+CREDIT_CODE_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+PHONE_PATTERN = r"^(\+?86[ -]?)?(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$"
+
+
 class FilerIn(RequestBody):
     enterprise_name: str = Field(min_length=1, max_length=200, description="企业名称")
-    credit_code: str = Field(min_length=1, max_length=40, description="统一社会信用代码 (GB 32100)")
+    credit_code: str = Field(min_length=1, max_length=40, description="统一社会信用代码 (GB 32100，含校验码)",
+                             json_schema_extra={"pattern": CREDIT_CODE_PATTERN})
     contact_name: str = Field(min_length=1, max_length=60, description="联系人")
     #: Named ``mobile`` for compatibility: for a hotline filing it may be a landline with its area code.
     mobile: str = Field(min_length=1, max_length=30,
-                        description="联系人手机号（热线登记时也可为带区号的固定电话，如 0571-88888888）")
+                        description="联系人手机号（热线登记时也可为带区号的固定电话，如 0571-88888888）",
+                        json_schema_extra={"pattern": PHONE_PATTERN})
 
     @field_validator("enterprise_name")
     @classmethod
