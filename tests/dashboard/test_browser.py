@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import time as _time
 import tempfile
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
@@ -35,6 +36,19 @@ FIELDS = ("received", "received_answered", "open", "due_soon", "overdue", "answe
 
 
 # -- the figures, computed here from the generated facts (not with figures.py) --------------------------------------
+
+
+def across_refreshes(read, attempts: int = 5):
+    """Run ``read`` (which finds elements and reads them) again when the live refresh replaced an element it held."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for attempt in range(attempts):
+        try:
+            return read()
+        except StaleElementReferenceException:
+            if attempt == attempts - 1:
+                raise
+            _time.sleep(0.2)
 
 
 def pct(part: int, whole: int) -> str:
@@ -122,25 +136,30 @@ async def _run(driver, tmp_path: Path) -> None:
             wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#departments tbody tr")))
             wait.until(lambda d: d.find_element(By.ID, "live").get_attribute("class") == "live on")
 
-            for dept, figures_ in expected.items():
-                row = driver.find_element(By.CSS_SELECTOR, f'#departments tr[data-dept="{dept}"]')
-                assert row.find_element(By.TAG_NAME, "th").text == names.get(dept, "待分派")
-                for field in FIELDS:
-                    cell = row.find_element(By.CSS_SELECTOR, f'td[data-field="{field}"]').text
-                    assert cell == figures_[field], (dept, field, cell, figures_[field])
-            late = driver.find_elements(By.CSS_SELECTOR, '#departments td.late[data-field="overdue"]')
-            assert late, "overdue counts are shown in red"
-            assert "按时办结率" in driver.page_source and "回访满意率" in driver.page_source
+            def table_as_shown() -> None:
+                for dept, figures_ in expected.items():
+                    row = driver.find_element(By.CSS_SELECTOR, f'#departments tr[data-dept="{dept}"]')
+                    assert row.find_element(By.TAG_NAME, "th").text == names.get(dept, "待分派")
+                    for field in FIELDS:
+                        cell = row.find_element(By.CSS_SELECTOR, f'td[data-field="{field}"]').text
+                        assert cell == figures_[field], (dept, field, cell, figures_[field])
+                late = driver.find_elements(By.CSS_SELECTOR, '#departments td.late[data-field="overdue"]')
+                assert late, "overdue counts are shown in red"
+                assert "按时办结率" in driver.page_source and "回访满意率" in driver.page_source
 
-            # 不满意重办: every reopening of the period, under the department whose answer was rated 不满意.
-            rows = driver.find_elements(By.CSS_SELECTOR, "#reopened tbody tr[data-complaint]")
-            assert {r.get_attribute("data-complaint") for r in rows} == set(reopened)
-            for row in rows:
-                truth = reopened[row.get_attribute("data-complaint")]
-                cells = [td.text for td in row.find_elements(By.TAG_NAME, "td")]
-                assert cells[0] == f"TS-{truth.complaint_id}" and cells[2] == names[truth.department]
-                assert cells[4] and cells[5], cells  # the filer's reason, the status now
-            assert driver.find_element(By.ID, "reopened-count").text == str(len(reopened))
+            def reopenings_as_shown() -> None:
+                # 不满意重办: every reopening of the period, under the department whose answer was rated 不满意.
+                rows = driver.find_elements(By.CSS_SELECTOR, "#reopened tbody tr[data-complaint]")
+                assert {r.get_attribute("data-complaint") for r in rows} == set(reopened)
+                for row in rows:
+                    truth = reopened[row.get_attribute("data-complaint")]
+                    cells = [td.text for td in row.find_elements(By.TAG_NAME, "td")]
+                    assert cells[0] == f"TS-{truth.complaint_id}" and cells[2] == names[truth.department]
+                    assert cells[4] and cells[5], cells  # the filer's reason, the status now
+                assert driver.find_element(By.ID, "reopened-count").text == str(len(reopened))
+
+            across_refreshes(table_as_shown)
+            across_refreshes(reopenings_as_shown)
 
         await asyncio.to_thread(browse)
 
@@ -163,9 +182,13 @@ async def _run(driver, tmp_path: Path) -> None:
                 By.CSS_SELECTOR, '#departments tr[data-dept="tax"] td[data-field="received"]').text == str(before + 1))
             assert driver.execute_script("return window.__same_page === true;"), "the page was not reloaded"
 
-            link = driver.find_element(By.CSS_SELECTOR, "#overdue a.drill")
-            complaint_id = link.get_attribute("data-complaint")
-            link.click()
+            def drill() -> str:
+                link = driver.find_element(By.CSS_SELECTOR, "#overdue a.drill")
+                complaint_id = link.get_attribute("data-complaint")
+                link.click()
+                return complaint_id
+
+            complaint_id = across_refreshes(drill)
             WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "detail").is_displayed()
                                             and len(d.find_elements(By.CSS_SELECTOR, "#timeline li")) >= 3)
             timeline = driver.find_element(By.ID, "timeline").text
