@@ -258,6 +258,14 @@ class Classifier:
         return tuple(out)
 
     # ------------------------------------------------------------------ learning
+    def similar_corrections(self, title: str, text: str) -> list[Neighbour]:
+        """The stored corrections similar enough to this complaint to vote on its department."""
+        if not len(self.memory):
+            return []
+        s = self.lexicon.settings
+        features = self._features(normalize(title) + "。" + normalize(text))
+        return self.memory.nearest(features, int(s["memory_neighbours"]), s["memory_min_similarity"])
+
     def learn(self, correction: Correction) -> None:
         if correction.department not in self.catalog:
             raise ValueError(f"unknown department {correction.department!r}")
