@@ -1,19 +1,23 @@
 """The duty scorer: lexicon evidence per department, with context rules applied.
 
-For a title and a text it finds the lexicon terms (title terms weigh more, repeats count a little), drops
-terms that sit inside a company's name, groups the evidence by term group, then applies the lexicon's context
-rules (e.g. arrears between private firms move to the court; 贷款贴息 is not a financial service). The result
+For a title and a text it finds the lexicon terms and word pairs (title terms weigh more — in a long message even
+more, its title names the matter —, repeats count a little), weighs each
+term of the text by the role of its sentence (``substance``: a salutation or thanks does not count, the request
+counts most in a long message), drops terms that sit inside a company's name, groups the evidence by term group,
+then applies the lexicon's context rules (e.g. arrears between private firms move to the court; 贷款贴息 is not a financial service). The result
 keeps every matched term and fired rule so a decision can explain itself.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .lexicon import Lexicon, Rule
-from .matcher import PhraseMatcher, company_name_spans, inside, normalize
+from .lexicon import Lexicon, NearPair, Rule
+from .matcher import Match, PhraseMatcher, company_name_spans, inside, normalize
 from .segment import Segmenter
+from .substance import SubstanceWeigher, any_of, sentence_at
 
 
 @dataclass
@@ -21,7 +25,7 @@ class TermHit:
     term: str
     group: str
     weight: float
-    where: str  # "title" or "text"
+    where: str  # "title", or the role of its sentence in the text (request, story, emotion)
 
 
 @dataclass
@@ -29,23 +33,42 @@ class Evidence:
     """Scores and their reasons for one complaint (mutable while rules apply; read-only afterwards)."""
 
     text: str  # normalised title + text
+    other_matters_share: float = 1.0
     group_scores: dict[str, float] = field(default_factory=dict)
     group_department: dict[str, str] = field(default_factory=dict)
     hits: dict[str, list[TermHit]] = field(default_factory=lambda: defaultdict(list))
     added: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     fired: list[Rule] = field(default_factory=list)
     townships: list[str] = field(default_factory=list)
+    group_matter: dict[str, str] = field(default_factory=dict)  # groups of one of a department's several matters
 
     def department_scores(self) -> dict[str, float]:
-        scores: dict[str, float] = defaultdict(float)
+        """A department's evidence: its strongest matter, plus a share of its other matters' evidence.
+
+        The center owns unrelated matters (banks, schools, buses, pollution …): a story that mentions a school and a
+        bank on the way to a wage claim must not add them up against the wage claim.
+        """
+        matters: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for gid, score in self.group_scores.items():
-            scores[self.group_department[gid]] += score
+            matters[self.group_department[gid]][self.group_matter.get(gid, "")] += score
+        scores: dict[str, float] = {}
+        for dept, by_matter in matters.items():
+            ranked = sorted(by_matter.values(), reverse=True)
+            scores[dept] = ranked[0] + self.other_matters_share * sum(ranked[1:])
         for dept, extra in self.added.items():
-            scores[dept] += extra
+            scores[dept] = scores.get(dept, 0.0) + extra
         return {d: s for d, s in scores.items() if s > 1e-9}
 
     def groups_of(self, department: str) -> list[str]:
         return [g for g, d in self.group_department.items() if d == department and self.group_scores.get(g, 0) > 0]
+
+
+def _near_pattern(pair: NearPair) -> re.Pattern:
+    """Either order, at most ``window`` characters apart, not across the end of a sentence."""
+    first = "|".join(map(re.escape, sorted(pair.first, key=len, reverse=True)))
+    second = "|".join(map(re.escape, sorted(pair.second, key=len, reverse=True)))
+    gap = f"[^。！？!?；;\\n]{{0,{pair.window}}}?"
+    return re.compile(f"(?:{first}){gap}(?:{second})|(?:{second}){gap}(?:{first})")
 
 
 class DutyScorer:
@@ -62,29 +85,45 @@ class DutyScorer:
             index.setdefault(name, [])
         self._index = dict(index)
         self._matcher = PhraseMatcher(frozenset(self._index))
+        self._near = [
+            (_near_pattern(pair), pair, group.id) for group in lexicon.groups if group.department for pair in group.near
+        ]
         s = lexicon.settings
         self._title_weight = s["title_weight"]
+        self._title_weight_long = s["title_weight_long"]
+        self._long = int(s["long_text_chars"])
+        self._other_matters = s["other_matters_share"]
         self._repeat = s["repeat_weight"]
         self._name_chars = int(s["company_name_max_chars"])
+        self.substance = SubstanceWeigher(lexicon.cues, s)
+        self._cues = {name: any_of(terms) for name, terms in lexicon.cues.items()}
 
     def score(self, title: str, text: str) -> Evidence:
         title_n, text_n = normalize(title), normalize(text)
-        ev = Evidence(text=title_n + "。" + text_n)
+        ev = Evidence(text=title_n + "。" + text_n, other_matters_share=self._other_matters)
         best: dict[tuple[str, str], TermHit] = {}
         counts: dict[tuple[str, str], int] = defaultdict(int)
         groups = self.lexicon.group_index
-        for part, where, factor in ((title_n, "title", self._title_weight), (text_n, "text", 1.0)):
+        title_factor = self._title_weight_long if len(text_n) >= self._long else self._title_weight
+        for part, where, factor in ((title_n, "title", title_factor), (text_n, "text", 1.0)):
             if not part:
                 continue
-            matches = self._matcher.scan(part)
-            if not matches:
+            found = [(m, self._index[m.term]) for m in self._matcher.scan(part)] + self._near_matches(part)
+            if not found:
                 continue
             names = None
             edges = None
-            for m in matches:
-                entries = self._index[m.term]
+            sentences = self.substance.sentences(part) if where == "text" else None
+            starts = [x.start for x in sentences] if sentences else None
+            for m, entries in found:
                 if not entries:
                     continue
+                at, weigh = where, factor
+                if sentences:
+                    sentence = sentence_at(sentences, starts, m.start)
+                    at, weigh = sentence.role, sentence.weight
+                    if weigh <= 0:
+                        continue
                 if len(m.term) == 1:  # one-character terms must stand as a word
                     if edges is None:
                         edges = self.segmenter.boundaries(part)
@@ -101,7 +140,7 @@ class DutyScorer:
                             continue
                     key = (gid, m.term)
                     counts[key] += 1
-                    hit = TermHit(m.term, gid, weight * factor, where)
+                    hit = TermHit(m.term, gid, weight * weigh, at)
                     if key not in best or hit.weight > best[key].weight:
                         best[key] = hit
         for key, hit in best.items():
@@ -111,17 +150,29 @@ class DutyScorer:
             ev.hits[gid].append(hit)
             ev.group_scores[gid] = ev.group_scores.get(gid, 0.0) + hit.weight
             ev.group_department[gid] = groups[gid].department  # type: ignore[assignment]
+            if groups[gid].matter:
+                ev.group_matter[gid] = groups[gid].matter
         ev.townships = [n for n in self.township_names if n in ev.text]
         self._apply_rules(ev)
         return ev
+
+    def _near_matches(self, part: str) -> list[tuple[Match, list[tuple[str, float]]]]:
+        """Word pairs of the lexicon found close together; the hit is named after its two words (拖欠…工资)."""
+        out = []
+        for pattern, pair, gid in self._near:
+            for m in pattern.finditer(part):
+                found = m.group()
+                a = next(w for w in pair.first + pair.second if found.startswith(w))
+                b = next(w for w in pair.first + pair.second if found.endswith(w))
+                out.append((Match(m.start(), m.end(), f"{a}…{b}"), [(gid, pair.weight)]))
+        return out
 
     def _holds(self, cond: str, ev: Evidence) -> bool:
         kind, _, name = cond.partition(":")
         if kind == "group":
             return ev.group_scores.get(name, 0.0) > 0
         if kind == "cue":
-            text = ev.text
-            return any(term in text for term in self.lexicon.cues[name])
+            return bool(self._cues[name].search(ev.text))
         if kind == "dept":
             return ev.department_scores().get(name, 0.0) > 0
         return bool(ev.townships)  # "township"
@@ -142,6 +193,7 @@ class DutyScorer:
             for gid, dept in rule.move_group.items():
                 if ev.group_scores.get(gid, 0.0) > 0:
                     ev.group_department[gid] = dept
+                    ev.group_matter.pop(gid, None)
                     changed = True
             for dept, extra in rule.add.items():
                 ev.added[dept] += extra

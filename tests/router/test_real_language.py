@@ -1,0 +1,108 @@
+"""Messages written the way people write to the county: long, addressed to an official, the request in the middle.
+
+The sentences are written for these tests (``data/own_messages.jsonl`` and the cases below); what they check is the
+rulebook's principle that the substance of the request decides, not the salutation, the story or the feelings.
+"""
+
+import json
+
+import pytest
+
+from services.router.domain.substance import SubstanceWeigher
+
+from .conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def own_messages() -> list[dict]:
+    return [json.loads(line) for line in (DATA / "own_messages.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def landed(decision) -> str:
+    return "center" if decision.triage else decision.department
+
+
+def test_own_messages_land_with_their_owner(classifier, own_messages):
+    misses = [(m["id"], m["department"], landed(classifier.classify(m["title"], m["text"]))) for m in own_messages]
+    misses = [m for m in misses if m[1] != m[2]]
+    assert len(misses) <= 1, misses
+
+
+def test_sentence_roles(classifier):
+    weigher: SubstanceWeigher = classifier.scorer.substance
+    text = "尊敬的王书记：您好！我们厂里的工人已经半年没有拿到工资了。希望领导帮我们讨回工资。此致敬礼！"
+    roles = [(text[s.start:s.end], s.role) for s in weigher.sentences(text)]
+    assert roles[0] == ("尊敬的王书记：", "address")
+    assert ("您好！", "address") in roles
+    assert ("希望领导帮我们讨回工资。", "request") in roles
+    assert roles[-1] == ("此致敬礼！", "courtesy")
+    assert any(role == "story" for _, role in roles)
+
+
+def test_the_official_addressed_does_not_decide(classifier):
+    d = classifier.classify(
+        "家门口的路什么时候修",
+        "尊敬的人社局领导：我们知道不该找您，村口那段公路坑坑洼洼两年了，一下雨车都过不去，请尽快把路修好。",
+    )
+    assert landed(d) == "center"
+    hrss = [e for e in d.explanation if e["department"] == "hrss"]
+    assert not hrss
+
+
+def test_thanks_do_not_count(classifier):
+    text = "感谢税务局的同志！"
+    assert classifier.classify("", text).triage or not classifier.scorer.score("", text).group_scores
+
+
+def test_words_of_the_story_weigh_less_than_the_request_in_a_long_message(classifier):
+    story = ("我家住在城东，孩子在县一中读高三，老人常年在县医院看病，去年家里还找银行贷了款，日子过得很紧。"
+             "我在一家建材厂干了五年，每天早出晚归，厂里效益不好，老板总说再等等。")
+    request = "厂里已经拖欠了我们十几个人八个月的工资，希望有关部门帮我们讨回来。"
+    d = classifier.classify("求帮忙", story * 3 + request)
+    assert landed(d) == "hrss", d.to_dict()["ranked"]
+    lead = d.explanation[0]
+    assert any(t["in"] == "request" for t in lead["terms"])
+
+
+@pytest.mark.parametrize(
+    "title,text,department",
+    [
+        ("工资", "被劳务公司拖欠了三个月工资，一直说下个月发。", "hrss"),
+        ("社保", "老板一直没给我们交养老保险，去年医保也断了。", "hrss"),
+        ("工资", "在县医院做护工，劳务公司拖欠了我们三个月的工资。", "hrss"),
+        ("菜市场", "菜市场有的摊贩秤不准，买三斤排骨回家只有两斤六两，短斤少两。", "market"),
+        ("保健品", "有人在小区开讲座卖保健品，说能治高血压，虚假宣传骗老人的钱。", "market"),
+        ("房子漏水", "新房交房不到一年就墙体开裂、卫生间漏水，开发商拖着不修，房屋质量有问题。", "housing"),
+    ],
+)
+def test_how_people_say_it(classifier, title, text, department):
+    assert landed(classifier.classify(title, text)) == department
+
+
+@pytest.mark.parametrize(
+    "title,text",
+    [
+        ("学校乱收费", "孩子读的初中要求每个学生订一百八十元的教辅资料，不订上课跟不上。"),
+        ("医院收费", "母亲在县人民医院住院，清单上好几项检查根本没做，医院乱收费。"),
+        ("公交改线", "公交线路调整以后最近的公交站要走二十分钟，老人去医院很不方便。"),
+        ("物业", "物业公司没开业主大会就把物业费涨了一半，楼道灯坏了几个月没人修。"),
+        ("独生子女奖励", "退休一年多了，独生子女父母奖励还没发，问了几次都说资金没到位。"),
+        ("快递收费", "镇上的快递放在驿站不送上门，取一个包裹还要交一块钱。"),
+    ],
+)
+def test_matters_no_department_of_the_catalog_owns_go_to_the_center(classifier, title, text):
+    d = classifier.classify(title, text)
+    assert landed(d) == "center" and not d.financial_service, d.to_dict()["ranked"]
+
+
+@pytest.mark.parametrize(
+    "title,text,department",
+    [
+        ("食堂采购款", "我们中标了县一中食堂的政府采购项目，验收半年了，采购合同款一直没付。", "finance"),
+        ("医院工程款", "县人民医院门诊楼的工程款拖欠我们两年，审计早就结束了。", "industry"),
+        ("学校旁停电", "我们厂在实验小学旁边，这周停电三次，供电所也没提前通知。", "power"),
+        ("景区小店被反复检查", "我们在景区开的小吃店，市场监管所一个月来检查了五次，每次都说要整改。", "market"),
+    ],
+)
+def test_a_school_or_hospital_in_the_setting_does_not_take_a_business_matter(classifier, title, text, department):
+    assert landed(classifier.classify(title, text)) == department
