@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from shared.catalog import CATALOG_PATH, CENTER_ID, TOWNSHIP_ID, Catalog, load_catalog, load_gazetteer
+from shared.catalog import CATALOG_PATH, CENTER_ID, TOWNSHIP_ID, Catalog, Township, load_catalog, load_gazetteer
 
 from .decision import decide
 from .lexicon import Lexicon, load_lexicon
@@ -61,14 +61,15 @@ class Correction:
 
 
 class Classifier:
-    def __init__(self, catalog: Catalog, lexicon: Lexicon, township_names: tuple[str, ...], triage_threshold: float):
+    def __init__(self, catalog: Catalog, lexicon: Lexicon, townships: tuple[Township, ...], triage_threshold: float):
         self.catalog = catalog
         self.lexicon = lexicon
-        self.township_names = township_names
+        self.township_names = tuple(t.name for t in townships)
         self.triage_threshold = triage_threshold
         self._terms = {t for g in lexicon.groups if g.department for t in g.terms}
-        self.segmenter = Segmenter(sorted(self._terms | {normalize(n) for n in township_names}))
-        self.scorer = DutyScorer(lexicon, self.segmenter, township_names)
+        place_words = {normalize(w) for t in townships for w in (t.name, *t.aliases)}
+        self.segmenter = Segmenter(sorted(self._terms | place_words))
+        self.scorer = DutyScorer(lexicon, self.segmenter, townships)
         self.memory = CorrectionMemory()
         self.learned_terms = LearnedTerms()
         self._learned: dict[str, list[tuple[str, float]]] = {}
@@ -93,7 +94,7 @@ class Classifier:
         threshold = lexicon.settings["triage_threshold"] if triage_threshold is None else float(triage_threshold)
         if not 0.0 <= threshold <= 1.0:
             raise ValueError("triage_threshold must be within 0..1")
-        return cls(catalog, lexicon, tuple(t.name for t in gazetteer.townships), threshold)
+        return cls(catalog, lexicon, gazetteer.townships, threshold)
 
     def department_name(self, department_id: str) -> str:
         return self._names.get(department_id, department_id)
@@ -161,11 +162,7 @@ class Classifier:
 
     def _township_name(self, evidence: Evidence, neighbours: list[Neighbour]) -> str | None:
         if evidence.townships:
-            # the first named in the text
-            text = evidence.text
-            normalized = {normalize(n): n for n in self.township_names}
-            first = min(evidence.townships, key=text.find)
-            return normalized.get(first, first)
+            return evidence.townships[0]  # the first named in the text
         for n in neighbours:
             if n.item.department == TOWNSHIP_ID and n.item.township and n.similarity >= 0.8:
                 return n.item.township

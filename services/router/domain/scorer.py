@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from .lexicon import Lexicon, NearPair, Rule
 from .matcher import Match, PhraseMatcher, company_name_spans, inside, normalize
+from .places import NamedPlace, TownshipFinder
 from .segment import Segmenter
 from .substance import SubstanceWeigher, any_of, sentence_at
 
@@ -39,7 +40,7 @@ class Evidence:
     hits: dict[str, list[TermHit]] = field(default_factory=lambda: defaultdict(list))
     added: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     fired: list[Rule] = field(default_factory=list)
-    townships: list[str] = field(default_factory=list)
+    townships: list[str] = field(default_factory=list)  # gazetteer names, in the order of their first mention
     group_matter: dict[str, str] = field(default_factory=dict)  # groups of one of a department's several matters
 
     def department_scores(self) -> dict[str, float]:
@@ -72,16 +73,16 @@ def _near_pattern(pair: NearPair) -> re.Pattern:
 
 
 class DutyScorer:
-    def __init__(self, lexicon: Lexicon, segmenter: Segmenter, township_names: tuple[str, ...] = ()):
+    def __init__(self, lexicon: Lexicon, segmenter: Segmenter, townships: tuple[NamedPlace, ...] = ()):
         self.lexicon = lexicon
         self.segmenter = segmenter
-        self.township_names = tuple(normalize(n) for n in township_names)
+        self.places = TownshipFinder(townships, segmenter)
         # term -> [(group id, weight)]; blocking groups have department None
         index: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for group in lexicon.groups:
             for term, weight in group.terms.items():
                 index[term].append((group.id, weight))
-        for name in self.township_names:  # a township's own name never feeds the word 街道/镇 etc.
+        for name in self.places.words:  # a township's own name never feeds the word 街道/镇 etc.
             index.setdefault(name, [])
         self._index = dict(index)
         self._matcher = PhraseMatcher(frozenset(self._index))
@@ -152,7 +153,7 @@ class DutyScorer:
             ev.group_department[gid] = groups[gid].department  # type: ignore[assignment]
             if groups[gid].matter:
                 ev.group_matter[gid] = groups[gid].matter
-        ev.townships = [n for n in self.township_names if n in ev.text]
+        ev.townships = self.places.find(ev.text)
         self._apply_rules(ev)
         return ev
 
