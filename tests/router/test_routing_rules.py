@@ -133,3 +133,26 @@ def test_own_labeled_set_figures(classifier, own_complaints):
     assert placed / n >= 0.92
     assert 1 - wrong / placed >= 0.92
     assert 2 * fs_tp / (2 * fs_tp + fs_fp + fs_fn) >= 0.95
+
+
+def test_contributions_of_a_social_insurance_claim_bring_in_the_tax_bureau(classifier):
+    d = classifier.classify("社保补缴", "原单位欠缴了我三年的养老保险，现在要办退休，社保中心让我先补缴才能领养老金。")
+    assert (d.department, d.also) == ("hrss", ("tax",))
+    tax = next(e for e in d.explanation if e["department"] == "tax")
+    assert tax["role"] == "also" and any(r["id"] == "also.contributions_to_tax" for r in tax["rules"])
+
+
+def test_an_award_not_complied_with_brings_in_the_court(classifier):
+    d = classifier.classify("仲裁裁决不履行", "劳动仲裁裁决公司支付拖欠的工资，公司拒不履行，我们该怎么办？")
+    assert d.department == "hrss" and "court" in d.also
+
+
+@pytest.mark.parametrize(
+    "title,text",
+    [
+        ("工资", "在厂里干了半年，老板拖欠工资不发，听说他还欠着银行的贷款。"),  # a bank in the story
+        ("学校收费", "学校要求每个学生交三百元资料费，还说是教育局统一安排的，发票也不给。"),  # the center coordinates
+    ],
+)
+def test_a_word_of_another_department_makes_no_cooperation(classifier, title, text):
+    assert classifier.classify(title, text).also == ()

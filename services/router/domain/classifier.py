@@ -116,6 +116,8 @@ class Classifier:
             township_id=TOWNSHIP_ID,
             township_name=township_name,
             triage_threshold=self.triage_threshold,
+            cooperating=evidence.cooperating,
+            strong_terms=evidence.strong_terms(settings["also_strong_weight"]),
         )
         fs = self._financial_service(evidence, scores, outcome.top, neighbours)
         department = outcome.department
@@ -232,6 +234,7 @@ class Classifier:
                 for r in evidence.fired
                 if dept in r.add
                 or dept in r.move_group.values()
+                or any(dept in cooperating for cooperating in r.also.values())
                 or any(evidence.group_department.get(g) == dept for g in list(r.scale_group) + list(r.move_group))
             ]
             if rules:

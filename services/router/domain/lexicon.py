@@ -27,6 +27,8 @@ DEFAULT_SETTINGS: dict[str, float] = {
     "also_ratio": 0.5,
     "also_min_score": 2.0,
     "also_max": 2,
+    "also_strong_terms": 2,
+    "also_strong_weight": 5.0,
     "fs_min_score": 2.0,
     "fs_share": 0.4,
     "township_named_bonus": 1.0,
@@ -46,7 +48,7 @@ DEFAULT_SETTINGS: dict[str, float] = {
     "story_weight_long": 0.7,
 }
 
-EFFECTS = ("add", "scale_group", "move_group")
+EFFECTS = ("add", "scale_group", "move_group", "also")
 
 
 class LexiconError(ValueError):
@@ -85,6 +87,7 @@ class Rule:
     add: Mapping[str, float]
     scale_group: Mapping[str, float]
     move_group: Mapping[str, str]
+    also: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lead department -> cooperating ones
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,9 @@ def parse_lexicon(raw: Mapping[str, Any], department_ids: frozenset[str] | set[s
         for gid, dept in (then.get("move_group") or {}).items():
             if gid not in index or dept not in department_ids:
                 raise LexiconError(f"rule {rid}: move {gid!r} -> {dept!r} names an unknown group or department")
+        for lead, cooperating in (then.get("also") or {}).items():
+            if lead not in department_ids or not cooperating or set(cooperating) - set(department_ids):
+                raise LexiconError(f"rule {rid}: also {lead!r} -> {cooperating!r} names an unknown department")
         rules.append(
             Rule(
                 id=rid,
@@ -238,6 +244,7 @@ def parse_lexicon(raw: Mapping[str, Any], department_ids: frozenset[str] | set[s
                 add=MappingProxyType({k: float(v) for k, v in (then.get("add") or {}).items()}),
                 scale_group=MappingProxyType({k: float(v) for k, v in (then.get("scale_group") or {}).items()}),
                 move_group=MappingProxyType(dict(then.get("move_group") or {})),
+                also=MappingProxyType({k: tuple(v) for k, v in (then.get("also") or {}).items()}),
                 **conds,
             )
         )

@@ -42,6 +42,7 @@ class Evidence:
     fired: list[Rule] = field(default_factory=list)
     townships: list[str] = field(default_factory=list)  # gazetteer names, in the order of their first mention
     group_matter: dict[str, str] = field(default_factory=dict)  # groups of one of a department's several matters
+    cooperating: dict[str, list[str]] = field(default_factory=dict)  # lead -> departments a rule says cooperate
 
     def department_scores(self) -> dict[str, float]:
         """A department's evidence: its strongest matter, plus a share of its other matters' evidence.
@@ -59,6 +60,14 @@ class Evidence:
         for dept, extra in self.added.items():
             scores[dept] = scores.get(dept, 0.0) + extra
         return {d: s for d, s in scores.items() if s > 1e-9}
+
+    def strong_terms(self, weight: float) -> dict[str, int]:
+        """Per department, how many distinct terms weigh at least ``weight`` in this complaint."""
+        out: dict[str, int] = defaultdict(int)
+        for gid, hits in self.hits.items():
+            if self.group_scores.get(gid, 0.0) > 0:
+                out[self.group_department[gid]] += sum(h.weight >= weight for h in hits)
+        return out
 
     def groups_of(self, department: str) -> list[str]:
         return [g for g, d in self.group_department.items() if d == department and self.group_scores.get(g, 0) > 0]
@@ -198,6 +207,9 @@ class DutyScorer:
                     changed = True
             for dept, extra in rule.add.items():
                 ev.added[dept] += extra
+                changed = True
+            for lead, cooperating in rule.also.items():
+                ev.cooperating.setdefault(lead, []).extend(d for d in cooperating if d not in ev.cooperating[lead])
                 changed = True
             if changed:
                 ev.fired.append(rule)
