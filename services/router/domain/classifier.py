@@ -141,7 +141,8 @@ class Classifier:
         if not len(self.memory):
             return []
         s = self.lexicon.settings
-        weights = self._features(evidence.text)
+        title_chars = evidence.title_chars
+        weights = self._features(evidence.text[:title_chars], evidence.text[title_chars + 1:])
         peak = max(scores.values(), default=0.0)
         votes = self.learned_terms.votes(set(weights))
         for dept, words in votes.items():
@@ -159,8 +160,29 @@ class Classifier:
                 )
         return neighbours
 
-    def _features(self, normalized_text: str) -> dict[str, float]:
-        return CorrectionMemory.weigh(self.segmenter.features(normalized_text), self._terms)
+    def _features(self, title: str, text: str) -> dict[str, float]:
+        """Content words of a normalised complaint, weighted for the correction memory.
+
+        Lexicon terms count double; words of the title and of the request count more than the story's, and the
+        salutation and thanks not at all — in a long message the story would otherwise make two complaints
+        about the same matter look different, and two about different matters alike.
+        """
+        s = self.lexicon.settings
+        weights: dict[str, float] = {}
+
+        def put(words: set[str], factor: float) -> None:
+            for w in words:
+                weight = factor * (2.0 if w in self._terms else 1.0)
+                if weight > weights.get(w, 0.0):
+                    weights[w] = weight
+
+        put(self.segmenter.features(title), s["memory_title_weight"])
+        for sentence in self.scorer.substance.sentences(text):
+            if sentence.role in ("address", "courtesy"):
+                continue
+            factor = s["memory_request_weight"] if sentence.role == "request" else 1.0
+            put(self.segmenter.features(text[sentence.start:sentence.end]), factor)
+        return weights
 
     def _township_name(self, evidence: Evidence, neighbours: list[Neighbour]) -> str | None:
         if evidence.townships:
@@ -263,14 +285,13 @@ class Classifier:
         if not len(self.memory):
             return []
         s = self.lexicon.settings
-        features = self._features(normalize(title) + "。" + normalize(text))
+        features = self._features(normalize(title), normalize(text))
         return self.memory.nearest(features, int(s["memory_neighbours"]), s["memory_min_similarity"])
 
     def learn(self, correction: Correction) -> None:
         if correction.department not in self.catalog:
             raise ValueError(f"unknown department {correction.department!r}")
-        text = normalize(correction.title) + "。" + normalize(correction.text)
-        features = self._features(text)
+        features = self._features(normalize(correction.title), normalize(correction.text))
         self.learned_terms.add(set(features), correction.department)
         self.memory.add(
             correction.title,

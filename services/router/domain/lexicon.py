@@ -35,6 +35,8 @@ DEFAULT_SETTINGS: dict[str, float] = {
     "memory_weight": 6.0,
     "memory_min_similarity": 0.35,
     "memory_neighbours": 3,
+    "memory_title_weight": 2.0,
+    "memory_request_weight": 1.5,
     "learned_term_weight": 1.5,
     "learned_term_cap": 9.0,
     "company_name_max_chars": 10,

@@ -33,7 +33,8 @@ class TermHit:
 class Evidence:
     """Scores and their reasons for one complaint (mutable while rules apply; read-only afterwards)."""
 
-    text: str  # normalised title + text
+    text: str  # normalised title + "。" + text
+    title_chars: int = 0  # the title's length within ``text``
     other_matters_share: float = 1.0
     group_scores: dict[str, float] = field(default_factory=dict)
     group_department: dict[str, str] = field(default_factory=dict)
@@ -110,7 +111,7 @@ class DutyScorer:
 
     def score(self, title: str, text: str) -> Evidence:
         title_n, text_n = normalize(title), normalize(text)
-        ev = Evidence(text=title_n + "。" + text_n, other_matters_share=self._other_matters)
+        ev = Evidence(text=title_n + "。" + text_n, title_chars=len(title_n), other_matters_share=self._other_matters)
         best: dict[tuple[str, str], TermHit] = {}
         counts: dict[tuple[str, str], int] = defaultdict(int)
         groups = self.lexicon.group_index
