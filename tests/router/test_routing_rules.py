@@ -156,3 +156,23 @@ def test_an_award_not_complied_with_brings_in_the_court(classifier):
 )
 def test_a_word_of_another_department_makes_no_cooperation(classifier, title, text):
     assert classifier.classify(title, text).also == ()
+
+
+def test_buck_passing_between_bodies_outside_the_catalog_goes_to_the_center(classifier):
+    d = classifier.classify(
+        "开农家乐到底找谁",
+        "想把自家房子改成农家乐，文旅局说先办营业执照，市场监管说要先有消防意见，消防说不归他们验收，转了一圈到底谁管？",
+    )
+    assert d.department == "center" and not d.financial_service
+
+
+def test_a_bank_loan_mentioned_beside_a_school_is_no_financial_service(classifier):
+    d = classifier.classify("学校乱收费", "孩子的学校每学期收三百元资料费，不给收据。我们家还背着银行贷款，日子很难。")
+    assert d.department == "center" and d.financial_service is False
+
+
+def test_wages_mentioned_are_not_a_wage_claim(classifier):
+    d = classifier.classify(
+        "国企欠工程款", "县属国有企业拖欠我们的工程款两年，审计结算早就完成了，公司垫付了材料款和工人工资，资金很紧张。"
+    )
+    assert d.department == "industry"

@@ -206,7 +206,14 @@ class Classifier:
             for gid, score in evidence.group_scores.items()
             if evidence.group_department[gid] == CENTER_ID and self.lexicon.group(gid).financial_service
         )
-        return fs_score >= s["fs_min_score"] and fs_score >= s["fs_share"] * scores.get(CENTER_ID, 0.0)
+        fs_matters = {g.matter for g in self.lexicon.groups if g.financial_service}
+        other_matters = [v for m, v in evidence.matter_scores().get(CENTER_ID, {}).items() if m and m not in fs_matters]
+        # the center leads on the firm's bank or insurer, not on a school or a bus that a bank loan is mentioned with
+        return (
+            fs_score >= s["fs_min_score"]
+            and fs_score >= s["fs_share"] * scores.get(CENTER_ID, 0.0)
+            and fs_score >= max(other_matters, default=0.0)
+        )
 
     # ------------------------------------------------------------------ explanation
     def _explain(self, evidence, scores, outcome, neighbours, township, fs, exclude) -> tuple[dict, ...]:

@@ -45,19 +45,25 @@ class Evidence:
     group_matter: dict[str, str] = field(default_factory=dict)  # groups of one of a department's several matters
     cooperating: dict[str, list[str]] = field(default_factory=dict)  # lead -> departments a rule says cooperate
 
-    def department_scores(self) -> dict[str, float]:
-        """A department's evidence: its strongest matter, plus a share of its other matters' evidence.
-
-        The center owns unrelated matters (banks, schools, buses, pollution …): a story that mentions a school and a
-        bank on the way to a wage claim must not add them up against the wage claim.
-        """
+    def matter_scores(self) -> dict[str, dict[str, float]]:
+        """Evidence per department and matter; "" holds the groups that name no matter."""
         matters: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for gid, score in self.group_scores.items():
             matters[self.group_department[gid]][self.group_matter.get(gid, "")] += score
+        return matters
+
+    def department_scores(self) -> dict[str, float]:
+        """A department's evidence: the groups that name no matter, its strongest matter, and a share of the others.
+
+        The center owns unrelated matters (banks, schools, buses, pollution …): a story that mentions a school and a
+        bank on the way to a wage claim must not add them up against the wage claim. What the center does for any
+        matter (buck-passing, an unanswered complaint) names no matter and always counts.
+        """
         scores: dict[str, float] = {}
-        for dept, by_matter in matters.items():
-            ranked = sorted(by_matter.values(), reverse=True)
-            scores[dept] = ranked[0] + self.other_matters_share * sum(ranked[1:])
+        for dept, by_matter in self.matter_scores().items():
+            ranked = sorted((v for m, v in by_matter.items() if m), reverse=True)
+            scores[dept] = by_matter.get("", 0.0) + (
+                ranked[0] + self.other_matters_share * sum(ranked[1:]) if ranked else 0.0)
         for dept, extra in self.added.items():
             scores[dept] = scores.get(dept, 0.0) + extra
         return {d: s for d, s in scores.items() if s > 1e-9}
