@@ -102,6 +102,12 @@ def test_matters_no_department_of_the_catalog_owns_go_to_the_center(classifier, 
         ("医院工程款", "县人民医院门诊楼的工程款拖欠我们两年，审计早就结束了。", "industry"),
         ("学校旁停电", "我们厂在实验小学旁边，这周停电三次，供电所也没提前通知。", "power"),
         ("景区小店被反复检查", "我们在景区开的小吃店，市场监管所一个月来检查了五次，每次都说要整改。", "market"),
+        ("学校欠款", "县第二中学装修教学楼的工程款欠了我们一年多，学校说教育局没拨钱。", "industry"),
+        ("旅行社发票", "我们旅行社开增值税发票，电子税务局总提示异常，团款收不回来。", "tax"),
+        ("幼儿园施工许可", "我们投资的民办幼儿园新园舍，施工许可证申请一个多月还没批。", "housing"),
+        ("养殖场停电", "我们养猪场上周停电一天，供电所没提前通知，死了几十头猪。", "power"),
+        ("物业公司欠款", "一家物业公司欠我们保洁服务费二十万，起诉后法院判了，可一直执行不到位。", "court"),
+        ("医保窗口排队", "政务大厅医保窗口只有一个人，排队排了三个小时，工作人员态度还差。", "gov_service"),
     ],
 )
 def test_a_school_or_hospital_in_the_setting_does_not_take_a_business_matter(classifier, title, text, department):

@@ -22,9 +22,16 @@ _COMPANY_SUFFIX = re.compile(r"有限责任公司|股份有限公司|有限公�
 _NAME_STOP = set("，。、；：！？,.;:!?()（）“”\"'《》【】[] \t\n在与和向的是家被给对从县市省区我该及即到由把将为同跟这那其某")
 
 
+# full-width ASCII forms and the ideographic space, as NFKC maps them (the bulk of what Chinese text needs)
+_FULL_WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: 0x20}
+
+
 def normalize(text: str) -> str:
     """NFKC (full-width to half-width), lower case, no whitespace."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text or "")).lower()
+    text = (text or "").translate(_FULL_WIDTH)
+    if not unicodedata.is_normalized("NFKC", text):  # the check is cheap, the conversion of a long text is not
+        text = unicodedata.normalize("NFKC", text)
+    return _SPACE.sub("", text).lower()
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,20 @@ class PhraseMatcher:
             chosen.append(Match(start, end, term))
         chosen.sort(key=lambda m: m.start)
         return chosen
+
+
+class Occurrences:
+    """Every occurrence of a fixed set of words, overlapping ones included (cue words, the words of word pairs)."""
+
+    def __init__(self, words: set[str] | frozenset[str]):
+        self._words = sorted(w for w in words if w)
+        self._automaton = ahocorasick_rs.AhoCorasick(self._words) if self._words else None
+
+    def find(self, text: str) -> list[Match]:
+        if self._automaton is None or not text:
+            return []
+        words = self._words
+        return [Match(s, e, words[i]) for i, s, e in self._automaton.find_matches_as_indexes(text, overlapping=True)]
 
 
 def company_name_spans(text: str, max_chars: int) -> list[tuple[int, int]]:

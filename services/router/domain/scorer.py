@@ -10,15 +10,15 @@ keeps every matched term and fired rule so a decision can explain itself.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .lexicon import Lexicon, NearPair, Rule
-from .matcher import Match, PhraseMatcher, company_name_spans, inside, normalize
+from .lexicon import Lexicon, Rule
+from .matcher import Match, Occurrences, PhraseMatcher, company_name_spans, inside, normalize
+from .pairs import PairFinder
 from .places import NamedPlace, TownshipFinder
 from .segment import Segmenter
-from .substance import SubstanceWeigher, any_of, sentence_at
+from .substance import SubstanceWeigher, sentence_at
 
 
 @dataclass
@@ -80,14 +80,6 @@ class Evidence:
         return [g for g, d in self.group_department.items() if d == department and self.group_scores.get(g, 0) > 0]
 
 
-def _near_pattern(pair: NearPair) -> re.Pattern:
-    """Either order, at most ``window`` characters apart, not across the end of a sentence."""
-    first = "|".join(map(re.escape, sorted(pair.first, key=len, reverse=True)))
-    second = "|".join(map(re.escape, sorted(pair.second, key=len, reverse=True)))
-    gap = f"[^。！？!?；;\\n]{{0,{pair.window}}}?"
-    return re.compile(f"(?:{first}){gap}(?:{second})|(?:{second}){gap}(?:{first})")
-
-
 class DutyScorer:
     def __init__(self, lexicon: Lexicon, segmenter: Segmenter, townships: tuple[NamedPlace, ...] = ()):
         self.lexicon = lexicon
@@ -102,9 +94,7 @@ class DutyScorer:
             index.setdefault(name, [])
         self._index = dict(index)
         self._matcher = PhraseMatcher(frozenset(self._index))
-        self._near = [
-            (_near_pattern(pair), pair, group.id) for group in lexicon.groups if group.department for pair in group.near
-        ]
+        self._pairs = PairFinder((group.id, pair) for group in lexicon.groups if group.department for pair in group.near)
         s = lexicon.settings
         self._title_weight = s["title_weight"]
         self._title_weight_long = s["title_weight_long"]
@@ -113,7 +103,11 @@ class DutyScorer:
         self._repeat = s["repeat_weight"]
         self._name_chars = int(s["company_name_max_chars"])
         self.substance = SubstanceWeigher(lexicon.cues, s)
-        self._cues = {name: any_of(terms) for name, terms in lexicon.cues.items()}
+        self._cue_of: dict[str, set[str]] = defaultdict(set)
+        for name, terms in lexicon.cues.items():
+            for term in terms:
+                self._cue_of[term].add(name)
+        self._cue_words = Occurrences(frozenset(self._cue_of))
 
     def score(self, title: str, text: str) -> Evidence:
         title_n, text_n = normalize(title), normalize(text)
@@ -125,7 +119,8 @@ class DutyScorer:
         for part, where, factor in ((title_n, "title", title_factor), (text_n, "text", 1.0)):
             if not part:
                 continue
-            found = [(m, self._index[m.term]) for m in self._matcher.scan(part)] + self._near_matches(part)
+            found = [(m, self._index[m.term]) for m in self._matcher.scan(part)]
+            found += [(m, [(gid, weight)]) for m, gid, weight in self._pairs.find(part)]
             if not found:
                 continue
             names = None
@@ -173,34 +168,24 @@ class DutyScorer:
         self._apply_rules(ev)
         return ev
 
-    def _near_matches(self, part: str) -> list[tuple[Match, list[tuple[str, float]]]]:
-        """Word pairs of the lexicon found close together; the hit is named after its two words (拖欠…工资)."""
-        out = []
-        for pattern, pair, gid in self._near:
-            for m in pattern.finditer(part):
-                found = m.group()
-                a = next(w for w in pair.first + pair.second if found.startswith(w))
-                b = next(w for w in pair.first + pair.second if found.endswith(w))
-                out.append((Match(m.start(), m.end(), f"{a}…{b}"), [(gid, pair.weight)]))
-        return out
-
-    def _holds(self, cond: str, ev: Evidence) -> bool:
+    def _holds(self, cond: str, ev: Evidence, cues: set[str]) -> bool:
         kind, _, name = cond.partition(":")
         if kind == "group":
             return ev.group_scores.get(name, 0.0) > 0
         if kind == "cue":
-            return bool(self._cues[name].search(ev.text))
+            return name in cues
         if kind == "dept":
             return ev.department_scores().get(name, 0.0) > 0
         return bool(ev.townships)  # "township"
 
     def _apply_rules(self, ev: Evidence) -> None:
+        cues = {name for m in self._cue_words.find(ev.text) for name in self._cue_of[m.term]}
         for rule in self.lexicon.rules:
-            if not all(self._holds(c, ev) for c in rule.if_all):
+            if not all(self._holds(c, ev, cues) for c in rule.if_all):
                 continue
-            if rule.if_any and not any(self._holds(c, ev) for c in rule.if_any):
+            if rule.if_any and not any(self._holds(c, ev, cues) for c in rule.if_any):
                 continue
-            if any(self._holds(c, ev) for c in rule.unless):
+            if any(self._holds(c, ev, cues) for c in rule.unless):
                 continue
             changed = False
             for gid, factor in rule.scale_group.items():
