@@ -73,6 +73,9 @@ def test_words_of_the_story_weigh_less_than_the_request_in_a_long_message(classi
         ("菜市场", "菜市场有的摊贩秤不准，买三斤排骨回家只有两斤六两，短斤少两。", "market"),
         ("保健品", "有人在小区开讲座卖保健品，说能治高血压，虚假宣传骗老人的钱。", "market"),
         ("房子漏水", "新房交房不到一年就墙体开裂、卫生间漏水，开发商拖着不修，房屋质量有问题。", "housing"),
+        ("年终奖", "干了一年，老板说好的年终奖一分没给，还扣了我一个月工资当押金。", "hrss"),
+        ("装修公司跑路", "交了三万块定金给装修公司，没动工公司就关门了，老板也找不到。", "market"),
+        ("饭店卫生", "县城一家饭店后厨脏乱差，苍蝇到处飞，吃完饭全家拉肚子。", "market"),
     ],
 )
 def test_how_people_say_it(classifier, title, text, department):
