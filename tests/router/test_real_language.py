@@ -119,3 +119,15 @@ def test_matters_no_department_of_the_catalog_owns_go_to_the_center(classifier, 
 )
 def test_a_school_or_hospital_in_the_setting_does_not_take_a_business_matter(classifier, title, text, department):
     assert landed(classifier.classify(title, text)) == department
+
+
+def test_a_greeting_after_the_officials_title_is_a_salutation(classifier):
+    roles = [s.role for s in classifier.scorer.substance.sentences("县长您好！过年在饭店吃年夜饭被多收了六百元。")]
+    assert roles[0] == "address"
+
+
+def test_a_negated_pair_does_not_count(classifier):
+    hits = classifier.scorer.score("", "老板从没拖欠过工资。").hits.get("hrss.labour_social_insurance", [])
+    assert all("…" not in h.term for h in hits)
+    hits = classifier.scorer.score("", "老板拖欠了我们三个月的工资。").hits["hrss.labour_social_insurance"]
+    assert any(h.term == "拖欠…工资" for h in hits)

@@ -3,7 +3,8 @@
 People do not write the lexicon's phrases; they write 拖欠了我们十几个人八个月的工资 where the lexicon has 拖欠工资,
 and 公司一直没给我们交养老保险 where it has 未缴社保. A pair of the lexicon (a group's ``near``) counts once for each
 place where a word of its first list and a word of its second list stand at most ``window`` characters apart
-without the end of a sentence between them; the hit is named after its two words (拖欠…工资).
+without the end of a sentence between them; the hit is named after its two words (拖欠…工资). A pair whose first
+word is negated (从没拖欠过工资, 没有拖欠) does not count.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .lexicon import NearPair
 from .matcher import Match, Occurrences
 
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+_NEGATION = ("没", "没有", "从没", "从未", "未曾", "并未", "不曾", "从不", "不")
 
 
 class PairFinder:
@@ -36,6 +38,9 @@ class PairFinder:
             last_end = -1
             for a in firsts:
                 if a.start < last_end:
+                    continue
+                if text[max(a.start - 2, 0):a.start].endswith(_NEGATION):
+                    last_end = a.end  # nor does a shorter word inside it (欠 in 没拖欠)
                     continue
                 b = self._partner(text, a, seconds, pair.window)
                 if b is None:

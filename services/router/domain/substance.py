@@ -41,6 +41,7 @@ class SubstanceWeigher:
 
     def __init__(self, cues: Mapping[str, tuple[str, ...]], settings: Mapping[str, float]):
         self._openers = cues.get("discourse.address_opening", ())
+        self._greeting = any_of(tuple(w for w in self._openers if w.endswith("好")))  # 县长您好！
         self._officials = any_of(cues.get("discourse.address_official", ()))
         self._courtesy = any_of(cues.get("discourse.courtesy", ()))
         self._emotion = any_of(cues.get("discourse.emotion", ()))
@@ -86,7 +87,7 @@ class SubstanceWeigher:
         return head.startswith(self._openers) or bool(self._officials.search(head))
 
     def _role(self, sentence: str) -> str:
-        if sentence.startswith(self._openers) and len(sentence) <= 30:
+        if len(sentence) <= 30 and (sentence.startswith(self._openers) or self._greeting.search(sentence)):
             return "address"
         if len(sentence) <= 30 and self._courtesy.search(sentence):
             return "courtesy"
