@@ -176,3 +176,19 @@ def test_wages_mentioned_are_not_a_wage_claim(classifier):
         "国企欠工程款", "县属国有企业拖欠我们的工程款两年，审计结算早就完成了，公司垫付了材料款和工人工资，资金很紧张。"
     )
     assert d.department == "industry"
+
+
+@pytest.mark.parametrize(
+    "title,text,department,fs",
+    [
+        ("开户难", "新注册的公司去银行开对公账户，银行说要实地核查，一个月还没开下来。", "center", True),
+        ("承兑汇票贴现", "客户开的银行承兑汇票拿到县里的银行去贴现，银行说额度用完了不给办。", "center", True),
+        ("保理", "做应收账款保理，保理公司收的服务费比合同写的高出一倍。", "center", True),
+        ("征信", "银行把我们已经还清的贷款报成了逾期，征信有污点，其他银行都不给贷。", "center", True),
+        ("创业担保贷款", "申请创业担保贷款，就业局审核通过了，可是银行说名额满了不给放款。", "hrss", False),
+        ("银行扣税", "税务局通过银行扣缴的税款扣了两次，税务分局说要走退税流程。", "tax", False),
+    ],
+)
+def test_financial_services_as_firms_name_them(classifier, title, text, department, fs):
+    d = classifier.classify(title, text)
+    assert (d.department, d.financial_service, d.triage) == (department, fs, False)
