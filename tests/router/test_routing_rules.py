@@ -192,3 +192,10 @@ def test_wages_mentioned_are_not_a_wage_claim(classifier):
 def test_financial_services_as_firms_name_them(classifier, title, text, department, fs):
     d = classifier.classify(title, text)
     assert (d.department, d.financial_service, d.triage) == (department, fs, False)
+
+
+def test_contradictory_demands_of_two_departments_are_an_enforcement_dispute(classifier):
+    d = classifier.classify(
+        "两个部门执法打架", "城管说我们的招牌要拆，市场监管说招牌是备案过的，两个部门说法不一样，我们不知道听谁的。"
+    )
+    assert d.department == "justice"
