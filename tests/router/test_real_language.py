@@ -134,3 +134,10 @@ def test_a_negated_pair_does_not_count(classifier):
     assert all("…" not in h.term for h in hits)
     hits = classifier.scorer.score("", "老板拖欠了我们三个月的工资。").hits["hrss.labour_social_insurance"]
     assert any(h.term == "拖欠…工资" for h in hits)
+
+
+def test_the_explanation_names_the_center_s_matter(classifier):
+    d = classifier.classify("公交改线", "公交线路调整以后最近的公交站要走二十分钟，老人去医院很不方便。")
+    lead = d.explanation[0]
+    assert lead["department"] == "center" and next(iter(lead["matters"])) == "transport"
+    assert all(t["group"].startswith("center.") for t in lead["terms"])

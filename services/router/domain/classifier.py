@@ -279,6 +279,9 @@ class Classifier:
                 entry["learned_terms"] = [{"term": t, "purity": p} for t, p in self._learned[dept][:10]]
             if dept == TOWNSHIP_ID and township:
                 entry["township"] = township
+            matters = {m: round(v, 3) for m, v in evidence.matter_scores().get(dept, {}).items() if m}
+            if matters:  # which of the center's matters it is (education, transport, financial_service …)
+                entry["matters"] = dict(sorted(matters.items(), key=lambda kv: -kv[1]))
             if dept == CENTER_ID and fs and role == "lead":
                 entry["financial_service"] = True
             out.append(entry)
