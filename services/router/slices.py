@@ -83,8 +83,8 @@ def print_slices(rows: Sequence[dict], decisions: Sequence, file) -> None:
     print("== by slice (landed: with the labelled owner, triage counting as the center)", file=file)
     for line in slice_figures(rows, decisions):
         extra = f"  sent to a department {line['sent_to_a_department']:.3f}" if "sent_to_a_department" in line else ""
-        print(f"  {line['slice']:<38} n={line['n']:<4} landed {line['landed']:.3f}  wrong {line['wrong_department']:.3f}"
-              f"  triage {line['triage']:.3f}{extra}", file=file)
+        print(f"  {line['slice']:<38} n={line['n']:<4} landed {line['landed']:.3f}  "
+              f"wrong {line['wrong_department']:.3f}  triage {line['triage']:.3f}{extra}", file=file)
     table = confusion(rows, decisions)
     if table:
         print("== most frequent misplacements (labelled owner -> landed with: count)", file=file)

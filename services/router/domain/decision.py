@@ -8,8 +8,8 @@ are those a lexicon rule names for this lead (the tax bureau collects the contri
 claim), then departments with a matter of their own: a large share of the lead's evidence from at least
 ``also_strong_terms`` strong terms (天然气报装 and 燃气公司 beside a power connection) — never the center, which
 coordinates rather than cooperates, and none beside the center as lead, whose matters are coordinated, not
-split. A word or two of another department in the story makes none. ``financial_service`` is set when the center leads on evidence
-about banks, lenders, guarantors or insurers.
+split. A word or two of another department in the story makes none. ``financial_service`` is set when the
+center leads on evidence about banks, lenders, guarantors or insurers.
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 An Aho–Corasick automaton of every lexicon term (ahocorasick-rs, the Rust aho-corasick crate: one pass over the
 text whatever the size of the lexicon, where a trie walked in Python cost most of a classification of a long
-message) finds every occurrence of every term, overlapping ones included; the
-longest term starting at each position is a candidate, and overlapping candidates are then resolved longest-first, so a phrase such as 电子税务局 or 贷款贴息 overrides the shorter
-用电 or 贷款 inside it. Terms that fall inside a company's name (…有限公司) are dropped unless their group says
-names count (banks, utilities), because a firm called 某某电力设备有限公司 is not complaining about electricity.
+message) finds every occurrence of every term, overlapping ones included; the longest term starting at each
+position is a candidate, and overlapping candidates are then resolved longest-first, so a phrase such as 电子税务局
+or 贷款贴息 overrides the shorter 用电 or 贷款 inside it. Terms that fall inside a company's name (…有限公司) are
+dropped unless their group says names count (banks, utilities), because a firm called 某某电力设备有限公司 is not
+complaining about electricity.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 When a handler returns (退回) a complaint naming the right department, or a dispatcher places a triaged one,
 the correction is learned here. Each stored complaint is a weighted set of content words (the classifier weighs
-them: lexicon terms, the title and the request count more); a new complaint is compared with an inverted index and cosine similarity, and the most similar
-corrections vote for their department in proportion to their similarity. The store is plain in-memory data:
+them: lexicon terms, the title and the request count more); a new complaint is compared with an inverted index
+and cosine similarity, and the most similar corrections vote for their department in proportion to their
+similarity. The store is plain in-memory data:
 the router service keeps the corrections in its database and replays them through ``learn`` at start.
 """
 

@@ -1,11 +1,11 @@
 """The duty scorer: lexicon evidence per department, with context rules applied.
 
-For a title and a text it finds the lexicon terms and word pairs (title terms weigh more — in a long message even
-more, its title names the matter —, repeats count a little), weighs each
-term of the text by the role of its sentence (``substance``: a salutation or thanks does not count, the request
-counts most in a long message), drops terms that sit inside a company's name, groups the evidence by term group,
-then applies the lexicon's context rules (e.g. arrears between private firms move to the court; 贷款贴息 is not a financial service). The result
-keeps every matched term and fired rule so a decision can explain itself.
+For a title and a text it finds the lexicon terms and word pairs (title terms weigh more, in a long message even
+more since its title names the matter; repeats count a little), weighs each term of the text by the role of its
+sentence (``substance``: a salutation or thanks does not count, the request counts most in a long message), drops
+terms that sit inside a company's name, groups the evidence by term group and by the center's matters, then applies
+the lexicon's context rules (e.g. arrears between private firms move to the court; 贷款贴息 is not a financial
+service). The result keeps every matched term and fired rule so a decision can explain itself.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .lexicon import Lexicon, Rule
-from .matcher import Match, Occurrences, PhraseMatcher, company_name_spans, inside, normalize
+from .matcher import Occurrences, PhraseMatcher, company_name_spans, inside, normalize
 from .pairs import PairFinder
 from .places import NamedPlace, TownshipFinder
 from .segment import Segmenter
@@ -94,7 +94,9 @@ class DutyScorer:
             index.setdefault(name, [])
         self._index = dict(index)
         self._matcher = PhraseMatcher(frozenset(self._index))
-        self._pairs = PairFinder((group.id, pair) for group in lexicon.groups if group.department for pair in group.near)
+        self._pairs = PairFinder(
+            (group.id, pair) for group in lexicon.groups if group.department for pair in group.near
+        )
         s = lexicon.settings
         self._title_weight = s["title_weight"]
         self._title_weight_long = s["title_weight_long"]
