@@ -25,9 +25,6 @@ from typing import Mapping
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]+|…{2,}|\.{3,}")
 _COLON = re.compile(r"[：:]")
 
-ROLES = ("address", "courtesy", "emotion", "request", "story")
-
-
 @dataclass(frozen=True)
 class Sentence:
     start: int
