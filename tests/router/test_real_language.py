@@ -141,3 +141,15 @@ def test_the_explanation_names_the_center_s_matter(classifier):
     lead = d.explanation[0]
     assert lead["department"] == "center" and next(iter(lead["matters"])) == "transport"
     assert all(t["group"].startswith("center.") for t in lead["terms"])
+
+
+@pytest.mark.parametrize(
+    "title,text,department",
+    [
+        ("教师绩效工资", "县里的教师绩效工资一直没有兑现，别的县早就发了，老师们意见很大。", "center"),
+        ("退休教师", "我们退休教师的退休工资比同级公务员低很多，希望落实待遇。", "center"),
+        ("私立学校欠薪", "我在一所私立培训学校当老师，学校拖欠了我们三个月工资，校长也躲着不见。", "hrss"),
+    ],
+)
+def test_public_teachers_pay_is_education_s_a_private_employer_s_wage_claim_hrss_s(classifier, title, text, department):
+    assert landed(classifier.classify(title, text)) == department
