@@ -31,8 +31,6 @@ import sys
 import time
 from pathlib import Path
 
-from shared.catalog import CENTER_ID
-
 from .domain.classifier import Classifier, Correction, Decision
 from .slices import landing, print_slices
 
@@ -225,7 +223,7 @@ def fit_calibration(clf: Classifier, rows: list[dict], folds: int = 5) -> dict:
 
     evidences = [clf.scorer.score(r.get("title", ""), r.get("text", "")).department_scores() for r in rows]
     golds = [r["department"] for r in rows]
-    held_nll, held_gap, n_conf = 0.0, [], 0
+    held_nll, held_gap = 0.0, []
     for k in range(folds):
         train = [i for i in range(len(rows)) if i % folds != k]
         test = [i for i in range(len(rows)) if i % folds == k]
