@@ -1,11 +1,14 @@
 """Benchmark of the complaint router's classifier on one CPU core.
 
-    python bench/bench_classifier.py [COMPLAINTS.jsonl] [--seconds 5] [--n 2000]
+    python bench/bench_classifier.py [COMPLAINTS.jsonl] [--seconds 5] [--n 2000] [--long]
 
 Prints the model load time (in a fresh interpreter, imports included), classifications per second after
-warm-up, and p50/p99 latency of one classification, each with its ratio to the target (≥ 2,000/s, load ≤ 2 s).
+warm-up (by the clock, and per second of the process's CPU time, which a busy shared machine does not distort),
+and p50/p99 latency of one classification, each with its ratio to the target (≥ 2,000/s, load ≤ 2 s).
 Without a file, complaint-like texts of 120–300 characters are generated from the routing lexicon's own terms
-mixed with everyday filler, so the benchmark needs nothing outside the repository.
+mixed with everyday filler, so the benchmark needs nothing outside the repository; ``--long`` generates letters to
+an official of 400–1,200 characters instead (salutation, a story, the request, thanks), the way people write to
+a government message board.
 """
 
 from __future__ import annotations
@@ -55,6 +58,31 @@ def generated_complaints(n: int, seed: int = 7) -> list[tuple[str, str]]:
     return out
 
 
+LETTER_OPENINGS = ["尊敬的县委书记：您好！", "尊敬的领导：", "各位领导好！", "尊敬的县长：您好，"]
+LETTER_STORY = [
+    "我们是本地的老百姓，在这里生活了几十年，", "家里老人身体不好，孩子还在上学，", "这件事情已经拖了大半年，",
+    "我们多次找过有关部门，每次都说在研究，", "邻居们也都遇到了同样的情况，大家都很着急，", "实在没有办法才写信给您，",
+    "去年的时候就有人反映过，后来不了了之，", "我们相信政府一定会为老百姓做主，",
+]
+LETTER_REQUESTS = ["希望领导重视", "恳请有关部门尽快解决", "请问这个问题到底什么时候能解决？", "希望政府给我们一个说法"]
+LETTER_CLOSINGS = ["谢谢领导！", "此致敬礼！", "盼复，谢谢！"]
+
+
+def generated_letters(n: int, seed: int = 11) -> list[tuple[str, str]]:
+    """Long letters: the matter's terms sit in one or two sentences among a story that names no department."""
+    rng = random.Random(seed)
+    short = generated_complaints(n, seed)
+    out = []
+    for title, matter in short:
+        parts = [rng.choice(LETTER_OPENINGS)]
+        while sum(map(len, parts)) < rng.randint(300, 1000):
+            parts.append(rng.choice(LETTER_STORY))
+        parts.insert(rng.randint(2, len(parts)), matter + "。")
+        parts += [rng.choice(LETTER_REQUESTS) + "。", rng.choice(LETTER_CLOSINGS)]
+        out.append((title, "".join(parts)[:1500]))
+    return out
+
+
 def file_complaints(path: str) -> list[tuple[str, str]]:
     rows = [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines() if x.strip()]
     return [(r.get("title", ""), r.get("text", "")) for r in rows]
@@ -78,6 +106,7 @@ def main() -> int:
     ap.add_argument("path", nargs="?", help="optional JSONL of complaints (title, text)")
     ap.add_argument("--seconds", type=float, default=5.0, help="length of the throughput run")
     ap.add_argument("--n", type=int, default=2000, help="generated complaints when no file is given")
+    ap.add_argument("--long", action="store_true", help="generate long letters to an official instead")
     args = ap.parse_args()
 
     if hasattr(os, "sched_setaffinity"):
@@ -87,18 +116,22 @@ def main() -> int:
 
     load_s = cold_load_seconds()
     clf = Classifier.load()
-    complaints = file_complaints(args.path) if args.path else generated_complaints(args.n)
+    if args.path:
+        complaints = file_complaints(args.path)
+    else:
+        complaints = generated_letters(args.n) if args.long else generated_complaints(args.n)
     mean_len = statistics.mean(len(t) + len(x) for t, x in complaints)
 
     for title, text in complaints[:500]:  # warm-up
         clf.classify(title, text)
 
-    done, start = 0, time.perf_counter()
+    done, start, cpu_start = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < args.seconds:
         for title, text in complaints:
             clf.classify(title, text)
         done += len(complaints)
     rate = done / (time.perf_counter() - start)
+    cpu_rate = done / (time.process_time() - cpu_start)
 
     latencies = []
     for title, text in complaints * max(1, 5000 // len(complaints)):
@@ -109,12 +142,13 @@ def main() -> int:
     p50 = latencies[len(latencies) // 2]
     p99 = latencies[int(len(latencies) * 0.99) - 1]
 
-    source = args.path or f"{len(complaints)} generated complaints"
+    source = args.path or f"{len(complaints)} generated {'letters' if args.long else 'complaints'}"
     print(f"complaints: {source}, mean length {mean_len:.0f} characters")
     print(f"model load (fresh interpreter, imports included, worst of 3): {load_s:.3f} s "
           f"(target <= {TARGET_LOAD_S:.0f} s; {TARGET_LOAD_S / load_s:.1f}x headroom)")
     print(f"throughput on one core after warm-up: {rate:,.0f} classifications/s "
-          f"(target >= {TARGET_RATE:,.0f}/s; ratio {rate / TARGET_RATE:.2f}x)")
+          f"(target >= {TARGET_RATE:,.0f}/s; ratio {rate / TARGET_RATE:.2f}x); per second of the process's own CPU "
+          f"time {cpu_rate:,.0f}/s (what the core gives when no other process shares it)")
     print(f"latency of one classification: p50 {p50:.3f} ms, p99 {p99:.3f} ms "
           f"(p99 budget at the target rate {1000 / TARGET_RATE:.3f} ms; ratio {1000 / TARGET_RATE / p99:.2f}x)")
     return 0

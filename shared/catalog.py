@@ -54,6 +54,7 @@ class Township:
     id: str
     name: str
     kind: str
+    aliases: tuple[str, ...] = ()  # short names people write (白沙 for 白沙镇); optional in the gazetteer file
 
 
 @dataclass(frozen=True)
@@ -105,5 +106,8 @@ def load_gazetteer(path: str | Path | None = None) -> Gazetteer:
 @lru_cache(maxsize=4)
 def _read_gazetteer(path: Path) -> Gazetteer:
     raw = json.loads(path.read_text(encoding="utf-8"))
-    townships = tuple(Township(id=t["id"], name=t["name"], kind=t["kind"]) for t in raw["townships"])
+    townships = tuple(
+        Township(id=t["id"], name=t["name"], kind=t["kind"], aliases=tuple(t.get("aliases") or ()))
+        for t in raw["townships"]
+    )
     return Gazetteer(county=raw["county"], townships=townships)

@@ -1,13 +1,19 @@
 """Batch evaluator of the complaint router.
 
-    python -m services.router.evaluate INPUT.jsonl [--output PRED.jsonl] [--prequential] [--sweep]
-                                                   [--fit-calibration] [--lexicon PATH] [--gazetteer PATH]
+    python -m services.router.evaluate INPUT.jsonl [--output PRED.jsonl] [--learn K [K ...]] [--prequential]
+                                                   [--sweep] [--fit-calibration] [--lexicon PATH] [--gazetteer PATH]
 
 Reads one JSON object per line with ``id``, ``title``, ``text`` (other fields ignored), writes one prediction per
 line ``{"id", "department", "also", "financial_service", "confidence", "triage"}`` (to ``--output`` or, without
 it, nowhere), and when the input carries labels (``department``, ``financial_service``) prints the accuracy
 figures: top-1 and top-3 over complaints not sent to triage, wrong-department rate, triage rate, financial-
-service precision/recall/F1, township accuracy, and a reliability table of the confidence.
+service precision/recall/F1, township accuracy, a reliability table of the confidence, the figures by slice
+(in catalog or not, sure or unsure labels, financial service or not, long or short texts; ``slices``) and the most
+frequent misplacements.
+
+``--learn K`` replays the first K labelled lines as dispatcher corrections and scores the rest; with several K
+(``--learn 0 10 20 40``) each is also scored on the same tail (the lines after the largest K), so the points of the
+learning curve compare, and the tail's complaints that have a similar correction in memory are counted apart.
 
 ``--prequential`` also replays the file in order as a stream in which every mistake is corrected by a person
 (a handler's return or a dispatcher's placement) and learned before the next complaint — the figures show what
@@ -25,9 +31,8 @@ import sys
 import time
 from pathlib import Path
 
-from shared.catalog import CENTER_ID
-
 from .domain.classifier import Classifier, Correction, Decision
+from .slices import landing, print_slices
 
 
 def read_jsonl(path: str) -> list[dict]:
@@ -73,6 +78,7 @@ def metrics(rows: list[dict], decisions: list[Decision]) -> dict:
         "top1_accuracy_placed": round(top1 / len(placed), 4) if placed else None,
         "top3_accuracy_placed": round(top3 / len(placed), 4) if placed else None,
         "wrong_department_rate": round(wrong / n, 4),
+        "landed": round(sum(landing(d) == r["department"] for r, d in labeled) / n, 4),
         "top1_accuracy_all_ranked": round(
             sum(bool(d.ranked) and d.ranked[0].department == r["department"] for r, d in labeled) / n, 4
         ),
@@ -135,6 +141,12 @@ def misses(rows: list[dict], decisions: list[Decision]) -> list[str]:
     return out
 
 
+def correction(row: dict) -> Correction:
+    """A labelled line as the correction a dispatcher would make."""
+    return Correction(row.get("title", ""), row.get("text", ""), row["department"], row.get("financial_service"),
+                      row.get("township"))
+
+
 def prequential(clf: Classifier, rows: list[dict]) -> tuple[list[Decision], int]:
     """Classify in order; every wrong or triaged complaint is corrected and learned before the next one."""
     decisions, learned = [], 0
@@ -142,12 +154,52 @@ def prequential(clf: Classifier, rows: list[dict]) -> tuple[list[Decision], int]
         d = clf.classify(r.get("title", ""), r.get("text", ""))
         decisions.append(d)
         if r.get("department") and (d.triage or d.department != r["department"]):
-            clf.learn(
-                Correction(r.get("title", ""), r.get("text", ""), r["department"], r.get("financial_service"),
-                           r.get("township"))
-            )
+            clf.learn(correction(r))
             learned += 1
     return decisions, learned
+
+
+def learning_curve(load, rows: list[dict], ks: list[int], file=None) -> list[dict]:
+    """For each K: learn the first K labelled lines, score the rest and the common tail (after the largest K).
+
+    ``similar`` counts the tail's complaints with a correction in memory at least ``memory_min_similarity`` alike,
+    and how many of them land with their owner before any learning and after learning K corrections.
+    """
+    file = file or sys.stdout
+    labelled = [r for r in rows if r.get("department")]
+    tail = labelled[max(ks):]
+    if not tail:
+        raise SystemExit(f"--learn {max(ks)} leaves no labelled line to score")
+    unlearned = load()
+    before = [unlearned.classify(r.get("title", ""), r.get("text", "")) for r in tail]
+    points = []
+    print(f"== learning curve (first K labelled lines learned as corrections; tail = the {len(tail)} lines after "
+          f"K={max(ks)})", file=file)
+    for k in sorted(set(ks)):
+        clf = load()
+        for r in labelled[:k]:
+            clf.learn(correction(r))
+        rest = labelled[k:]
+        rest_m = metrics(rest, [clf.classify(r.get("title", ""), r.get("text", "")) for r in rest])
+        after = [clf.classify(r.get("title", ""), r.get("text", "")) for r in tail]
+        landed = sum(landing(d) == r["department"] for r, d in zip(tail, after)) / len(tail)
+        similar = [i for i, r in enumerate(tail) if clf.similar_corrections(r.get("title", ""), r.get("text", ""))]
+        point = {
+            "k": k,
+            "rest": len(rest),
+            "rest_landed": rest_m["landed"],
+            "rest_wrong": rest_m["wrong_department_rate"],
+            "tail_landed": round(landed, 4),
+            "similar": len(similar),
+            "similar_landed_before": sum(landing(before[i]) == tail[i]["department"] for i in similar),
+            "similar_landed_after": sum(landing(after[i]) == tail[i]["department"] for i in similar),
+        }
+        points.append(point)
+        print(f"  K={k:<3} rest n={point['rest']:<4} landed {point['rest_landed']:.3f} wrong {point['rest_wrong']:.3f}"
+              f" | tail landed {point['tail_landed']:.3f} | tail with a similar correction: {point['similar']}, "
+              f"landed {point['similar_landed_before']} before learning, {point['similar_landed_after']} after",
+              file=file)
+    return points
 
 
 def _nll_grid(evidences: list[dict], golds: list[str]) -> tuple[float, float, float]:
@@ -171,7 +223,7 @@ def fit_calibration(clf: Classifier, rows: list[dict], folds: int = 5) -> dict:
 
     evidences = [clf.scorer.score(r.get("title", ""), r.get("text", "")).department_scores() for r in rows]
     golds = [r["department"] for r in rows]
-    held_nll, held_gap, n_conf = 0.0, [], 0
+    held_nll, held_gap = 0.0, []
     for k in range(folds):
         train = [i for i in range(len(rows)) if i % folds != k]
         test = [i for i in range(len(rows)) if i % folds == k]
@@ -229,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lexicon", help="lexicon JSON (default shared/data/routing_lexicon.json)")
     ap.add_argument("--gazetteer", help="township gazetteer JSON (default shared/data/townships.json)")
     ap.add_argument("--threshold", type=float, help="triage threshold (default from the lexicon settings)")
+    ap.add_argument("--learn", type=int, nargs="+", metavar="K",
+                    help="learn the first K labelled lines as corrections and score the rest (several K: a curve)")
     ap.add_argument("--prequential", action="store_true", help="also replay the file learning every correction")
     ap.add_argument("--sweep", action="store_true", help="print figures for several triage thresholds")
     ap.add_argument("--misses", action="store_true", help="list wrong and triaged complaints")
@@ -257,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     if not m:
         return 0
     print_metrics("figures (no learning)", m)
+    print_slices(rows, decisions, sys.stdout)
     if args.misses:
         print("\n".join(misses(rows, decisions)))
     if args.sweep:
@@ -266,8 +321,14 @@ def main(argv: list[str] | None = None) -> int:
             mm = metrics(rows, [c2.classify(r.get("title", ""), r.get("text", "")) for r in rows])
             print(f"  threshold {thr:.2f}: triage {mm['triage_rate']:.3f}  top1 {mm['top1_accuracy_placed']}  "
                   f"wrong {mm['wrong_department_rate']:.3f}")
+    load = lambda: Classifier.load(  # noqa: E731 - the same settings for every fresh classifier
+        lexicon_path=args.lexicon, gazetteer_path=args.gazetteer, triage_threshold=args.threshold)
+    if args.learn:
+        if min(args.learn) < 0:
+            raise SystemExit("--learn K needs K >= 0")
+        learning_curve(load, rows, args.learn)
     if args.prequential:
-        fresh = Classifier.load(lexicon_path=args.lexicon, gazetteer_path=args.gazetteer, triage_threshold=args.threshold)
+        fresh = load()
         dec2, learned = prequential(fresh, rows)
         half = len(rows) // 2
         print_metrics(f"prequential replay ({learned} corrections learned along the way)", metrics(rows, dec2))

@@ -92,3 +92,23 @@ def test_a_correction_never_overrides_exclusion(fresh_classifier):
 def test_unknown_department_in_a_correction_is_refused(fresh_classifier):
     with pytest.raises(ValueError):
         fresh_classifier.learn(Correction("x", "y", "police"))
+
+
+# Lifts in residential estates are a boundary (special equipment vs property management); this county's dispatchers
+# put them with market regulation. Long messages by different people, each with its own story around the request.
+LIFT_CORRECTION = Correction(
+    "小区电梯三天两头坏",
+    "尊敬的领导：您好！我们小区一共六栋楼，去年交房以后，三号楼的电梯就三天两头出故障，上个月还把一位老人关在里面"
+    "半个多小时。我们找了很多次，都说在修。电梯年检的标志也过期了。希望有关部门尽快来检查这部电梯，保障我们的安全。谢谢！",
+    "market",
+)
+LIFT_LATER = ("电梯安全谁来管", "我是城南一个小区的业主，小区的电梯运行起来声音很大，还经常突然下坠，大家都不敢坐，"
+              "电梯年检也不知道有没有做。希望领导重视电梯安全。")
+
+
+def test_a_correction_of_a_long_message_carries_over_to_a_message_told_differently(fresh_classifier):
+    assert fresh_classifier.classify(*LIFT_LATER).department == "center"
+    fresh_classifier.learn(LIFT_CORRECTION)
+    d = fresh_classifier.classify(*LIFT_LATER)
+    assert d.department == "market"
+    assert d.explanation[0]["memory"][0]["similar_correction"] == LIFT_CORRECTION.title

@@ -11,8 +11,9 @@ from shared.auth import issue_token
 from tests.conftest import embedded_settings, running_app
 from tests.support import complaint_body, eventually
 
-FIRST = complaint_body("园区门口路灯坏了", "新兴镇园区门口那段路的路灯坏了一个多月，晚上下班员工走路很危险，希望尽快修好。")
-LATER = {"title": "园区门口的路灯还没修", "text": "新兴镇园区门口那段路的路灯坏了快两个月了，晚上员工下班走路很危险，请尽快修好。"}
+# A railing at the park's gate: the lexicon knows no owner for it (street lights would be urban management's).
+FIRST = complaint_body("园区门口的桥栏杆断了", "新兴镇园区门口那座小桥的栏杆断了一个多月，晚上下班员工走路很危险，希望尽快修好。")
+LATER = {"title": "园区门口的栏杆还没修", "text": "新兴镇园区门口那座小桥的栏杆断了快两个月了，晚上员工下班走路很危险，请尽快修好。"}
 
 
 def token(app, **claims) -> dict[str, str]:

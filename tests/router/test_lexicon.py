@@ -49,3 +49,27 @@ def test_unknown_setting_is_rejected(raw):
     bad["settings"]["temprature"] = 1.0
     with pytest.raises(LexiconError, match="unknown setting"):
         parse_lexicon(bad, IDS)
+
+
+@pytest.mark.parametrize(
+    "near",
+    [
+        [{"first": ["拖欠"], "second": [], "window": 6, "weight": 6}],
+        [{"first": ["拖欠"], "second": ["工资"], "window": 40, "weight": 6}],
+        [{"first": ["拖欠"], "second": ["工资"], "window": 6}],
+        {"first": ["拖欠"], "second": ["工资"]},
+    ],
+)
+def test_malformed_word_pairs_are_rejected(raw, near):
+    bad = copy.deepcopy(raw)
+    bad["groups"][5]["near"] = near
+    with pytest.raises(LexiconError, match="near"):
+        parse_lexicon(bad, IDS)
+
+
+def test_word_pairs_and_matters_are_read(raw):
+    lexicon = parse_lexicon(raw, IDS)
+    assert any(g.near for g in lexicon.groups if g.department == "hrss")
+    center_matters = {g.matter for g in lexicon.groups if g.department == "center"}
+    assert {"financial_service", "education", "health", "transport", "environment"} <= center_matters
+    assert next(g for g in lexicon.groups if g.id == "center.coordination").matter == ""  # counts for any matter

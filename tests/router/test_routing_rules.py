@@ -133,3 +133,69 @@ def test_own_labeled_set_figures(classifier, own_complaints):
     assert placed / n >= 0.92
     assert 1 - wrong / placed >= 0.92
     assert 2 * fs_tp / (2 * fs_tp + fs_fp + fs_fn) >= 0.95
+
+
+def test_contributions_of_a_social_insurance_claim_bring_in_the_tax_bureau(classifier):
+    d = classifier.classify("社保补缴", "原单位欠缴了我三年的养老保险，现在要办退休，社保中心让我先补缴才能领养老金。")
+    assert (d.department, d.also) == ("hrss", ("tax",))
+    tax = next(e for e in d.explanation if e["department"] == "tax")
+    assert tax["role"] == "also" and any(r["id"] == "also.contributions_to_tax" for r in tax["rules"])
+
+
+def test_an_award_not_complied_with_brings_in_the_court(classifier):
+    d = classifier.classify("仲裁裁决不履行", "劳动仲裁裁决公司支付拖欠的工资，公司拒不履行，我们该怎么办？")
+    assert d.department == "hrss" and "court" in d.also
+
+
+@pytest.mark.parametrize(
+    "title,text",
+    [
+        ("工资", "在厂里干了半年，老板拖欠工资不发，听说他还欠着银行的贷款。"),  # a bank in the story
+        ("学校收费", "学校要求每个学生交三百元资料费，还说是教育局统一安排的，发票也不给。"),  # the center coordinates
+    ],
+)
+def test_a_word_of_another_department_makes_no_cooperation(classifier, title, text):
+    assert classifier.classify(title, text).also == ()
+
+
+def test_buck_passing_between_bodies_outside_the_catalog_goes_to_the_center(classifier):
+    d = classifier.classify(
+        "开农家乐到底找谁",
+        "想把自家房子改成农家乐，文旅局说先办营业执照，市场监管说要先有消防意见，消防说不归他们验收，转了一圈到底谁管？",
+    )
+    assert d.department == "center" and not d.financial_service
+
+
+def test_a_bank_loan_mentioned_beside_a_school_is_no_financial_service(classifier):
+    d = classifier.classify("学校乱收费", "孩子的学校每学期收三百元资料费，不给收据。我们家还背着银行贷款，日子很难。")
+    assert d.department == "center" and d.financial_service is False
+
+
+def test_wages_mentioned_are_not_a_wage_claim(classifier):
+    d = classifier.classify(
+        "国企欠工程款", "县属国有企业拖欠我们的工程款两年，审计结算早就完成了，公司垫付了材料款和工人工资，资金很紧张。"
+    )
+    assert d.department == "industry"
+
+
+@pytest.mark.parametrize(
+    "title,text,department,fs",
+    [
+        ("开户难", "新注册的公司去银行开对公账户，银行说要实地核查，一个月还没开下来。", "center", True),
+        ("承兑汇票贴现", "客户开的银行承兑汇票拿到县里的银行去贴现，银行说额度用完了不给办。", "center", True),
+        ("保理", "做应收账款保理，保理公司收的服务费比合同写的高出一倍。", "center", True),
+        ("征信", "银行把我们已经还清的贷款报成了逾期，征信有污点，其他银行都不给贷。", "center", True),
+        ("创业担保贷款", "申请创业担保贷款，就业局审核通过了，可是银行说名额满了不给放款。", "hrss", False),
+        ("银行扣税", "税务局通过银行扣缴的税款扣了两次，税务分局说要走退税流程。", "tax", False),
+    ],
+)
+def test_financial_services_as_firms_name_them(classifier, title, text, department, fs):
+    d = classifier.classify(title, text)
+    assert (d.department, d.financial_service, d.triage) == (department, fs, False)
+
+
+def test_contradictory_demands_of_two_departments_are_an_enforcement_dispute(classifier):
+    d = classifier.classify(
+        "两个部门执法打架", "城管说我们的招牌要拆，市场监管说招牌是备案过的，两个部门说法不一样，我们不知道听谁的。"
+    )
+    assert d.department == "justice"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from shared.catalog import CATALOG_PATH, CENTER_ID, TOWNSHIP_ID, Catalog, load_catalog, load_gazetteer
+from shared.catalog import CATALOG_PATH, CENTER_ID, TOWNSHIP_ID, Catalog, Township, load_catalog, load_gazetteer
 
 from .decision import decide
 from .lexicon import Lexicon, load_lexicon
@@ -61,14 +61,15 @@ class Correction:
 
 
 class Classifier:
-    def __init__(self, catalog: Catalog, lexicon: Lexicon, township_names: tuple[str, ...], triage_threshold: float):
+    def __init__(self, catalog: Catalog, lexicon: Lexicon, townships: tuple[Township, ...], triage_threshold: float):
         self.catalog = catalog
         self.lexicon = lexicon
-        self.township_names = township_names
+        self.township_names = tuple(t.name for t in townships)
         self.triage_threshold = triage_threshold
         self._terms = {t for g in lexicon.groups if g.department for t in g.terms}
-        self.segmenter = Segmenter(sorted(self._terms | {normalize(n) for n in township_names}))
-        self.scorer = DutyScorer(lexicon, self.segmenter, township_names)
+        place_words = {normalize(w) for t in townships for w in (t.name, *t.aliases)}
+        self.segmenter = Segmenter(sorted(self._terms | place_words))
+        self.scorer = DutyScorer(lexicon, self.segmenter, townships)
         self.memory = CorrectionMemory()
         self.learned_terms = LearnedTerms()
         self._learned: dict[str, list[tuple[str, float]]] = {}
@@ -93,7 +94,7 @@ class Classifier:
         threshold = lexicon.settings["triage_threshold"] if triage_threshold is None else float(triage_threshold)
         if not 0.0 <= threshold <= 1.0:
             raise ValueError("triage_threshold must be within 0..1")
-        return cls(catalog, lexicon, tuple(t.name for t in gazetteer.townships), threshold)
+        return cls(catalog, lexicon, gazetteer.townships, threshold)
 
     def department_name(self, department_id: str) -> str:
         return self._names.get(department_id, department_id)
@@ -115,6 +116,8 @@ class Classifier:
             township_id=TOWNSHIP_ID,
             township_name=township_name,
             triage_threshold=self.triage_threshold,
+            cooperating=evidence.cooperating,
+            strong_terms=evidence.strong_terms(settings["also_strong_weight"]),
         )
         fs = self._financial_service(evidence, scores, outcome.top, neighbours)
         department = outcome.department
@@ -138,7 +141,8 @@ class Classifier:
         if not len(self.memory):
             return []
         s = self.lexicon.settings
-        weights = self._features(evidence.text)
+        title_chars = evidence.title_chars
+        weights = self._features(evidence.text[:title_chars], evidence.text[title_chars + 1:])
         peak = max(scores.values(), default=0.0)
         votes = self.learned_terms.votes(set(weights))
         for dept, words in votes.items():
@@ -156,16 +160,33 @@ class Classifier:
                 )
         return neighbours
 
-    def _features(self, normalized_text: str) -> dict[str, float]:
-        return CorrectionMemory.weigh(self.segmenter.features(normalized_text), self._terms)
+    def _features(self, title: str, text: str) -> dict[str, float]:
+        """Content words of a normalised complaint, weighted for the correction memory.
+
+        Lexicon terms count double; words of the title and of the request count more than the story's, and the
+        salutation and thanks not at all — in a long message the story would otherwise make two complaints
+        about the same matter look different, and two about different matters alike.
+        """
+        s = self.lexicon.settings
+        weights: dict[str, float] = {}
+
+        def put(words: set[str], factor: float) -> None:
+            for w in words:
+                weight = factor * (2.0 if w in self._terms else 1.0)
+                if weight > weights.get(w, 0.0):
+                    weights[w] = weight
+
+        put(self.segmenter.features(title), s["memory_title_weight"])
+        for sentence in self.scorer.substance.sentences(text):
+            if sentence.role in ("address", "courtesy"):
+                continue
+            factor = s["memory_request_weight"] if sentence.role == "request" else 1.0
+            put(self.segmenter.features(text[sentence.start:sentence.end]), factor)
+        return weights
 
     def _township_name(self, evidence: Evidence, neighbours: list[Neighbour]) -> str | None:
         if evidence.townships:
-            # the first named in the text
-            text = evidence.text
-            normalized = {normalize(n): n for n in self.township_names}
-            first = min(evidence.townships, key=text.find)
-            return normalized.get(first, first)
+            return evidence.townships[0]  # the first named in the text
         for n in neighbours:
             if n.item.department == TOWNSHIP_ID and n.item.township and n.similarity >= 0.8:
                 return n.item.township
@@ -185,7 +206,14 @@ class Classifier:
             for gid, score in evidence.group_scores.items()
             if evidence.group_department[gid] == CENTER_ID and self.lexicon.group(gid).financial_service
         )
-        return fs_score >= s["fs_min_score"] and fs_score >= s["fs_share"] * scores.get(CENTER_ID, 0.0)
+        fs_matters = {g.matter for g in self.lexicon.groups if g.financial_service}
+        other_matters = [v for m, v in evidence.matter_scores().get(CENTER_ID, {}).items() if m and m not in fs_matters]
+        # the center leads on the firm's bank or insurer, not on a school or a bus that a bank loan is mentioned with
+        return (
+            fs_score >= s["fs_min_score"]
+            and fs_score >= s["fs_share"] * scores.get(CENTER_ID, 0.0)
+            and fs_score >= max(other_matters, default=0.0)
+        )
 
     # ------------------------------------------------------------------ explanation
     def _explain(self, evidence, scores, outcome, neighbours, township, fs, exclude) -> tuple[dict, ...]:
@@ -235,6 +263,7 @@ class Classifier:
                 for r in evidence.fired
                 if dept in r.add
                 or dept in r.move_group.values()
+                or any(dept in cooperating for cooperating in r.also.values())
                 or any(evidence.group_department.get(g) == dept for g in list(r.scale_group) + list(r.move_group))
             ]
             if rules:
@@ -250,6 +279,9 @@ class Classifier:
                 entry["learned_terms"] = [{"term": t, "purity": p} for t, p in self._learned[dept][:10]]
             if dept == TOWNSHIP_ID and township:
                 entry["township"] = township
+            matters = {m: round(v, 3) for m, v in evidence.matter_scores().get(dept, {}).items() if m}
+            if matters:  # which of the center's matters it is (education, transport, financial_service …)
+                entry["matters"] = dict(sorted(matters.items(), key=lambda kv: -kv[1]))
             if dept == CENTER_ID and fs and role == "lead":
                 entry["financial_service"] = True
             out.append(entry)
@@ -258,11 +290,18 @@ class Classifier:
         return tuple(out)
 
     # ------------------------------------------------------------------ learning
+    def similar_corrections(self, title: str, text: str) -> list[Neighbour]:
+        """The stored corrections similar enough to this complaint to vote on its department."""
+        if not len(self.memory):
+            return []
+        s = self.lexicon.settings
+        features = self._features(normalize(title), normalize(text))
+        return self.memory.nearest(features, int(s["memory_neighbours"]), s["memory_min_similarity"])
+
     def learn(self, correction: Correction) -> None:
         if correction.department not in self.catalog:
             raise ValueError(f"unknown department {correction.department!r}")
-        text = normalize(correction.title) + "。" + normalize(correction.text)
-        features = self._features(text)
+        features = self._features(normalize(correction.title), normalize(correction.text))
         self.learned_terms.add(set(features), correction.department)
         self.memory.add(
             correction.title,

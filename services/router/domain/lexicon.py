@@ -1,7 +1,9 @@
 """Load and validate the routing lexicon (``shared/data/routing_lexicon.json``).
 
 The lexicon is data a reviewer can read: term groups that point to a catalog department (with a reason and
-weighted terms), cue lists used by context rules, the context rules themselves, and the decision settings.
+weighted terms, and word pairs that count when they stand close in one sentence, e.g. 拖欠 … 工资 in 拖欠了三个月的
+工资), cue lists used by context rules and by the sentence roles of ``substance``, the context rules themselves,
+and the decision settings.
 This module turns the JSON into immutable objects and refuses a file that names unknown departments, groups
 or cues, so a typo never silently changes routing.
 """
@@ -25,22 +27,44 @@ DEFAULT_SETTINGS: dict[str, float] = {
     "also_ratio": 0.5,
     "also_min_score": 2.0,
     "also_max": 2,
+    "also_strong_terms": 2,
+    "also_strong_weight": 5.0,
     "fs_min_score": 2.0,
     "fs_share": 0.4,
     "township_named_bonus": 1.0,
     "memory_weight": 6.0,
     "memory_min_similarity": 0.35,
     "memory_neighbours": 3,
+    "memory_title_weight": 2.0,
+    "memory_request_weight": 1.5,
     "learned_term_weight": 1.5,
     "learned_term_cap": 9.0,
     "company_name_max_chars": 10,
+    "long_text_chars": 200,
+    "title_weight_long": 2.0,
+    "other_matters_share": 0.3,
+    "address_weight": 0.0,
+    "courtesy_weight": 0.0,
+    "emotion_weight": 0.3,
+    "request_weight_long": 1.3,
+    "story_weight_long": 0.7,
 }
 
-EFFECTS = ("add", "scale_group", "move_group")
+EFFECTS = ("add", "scale_group", "move_group", "also")
 
 
 class LexiconError(ValueError):
     """The lexicon file is malformed or refers to something that does not exist."""
+
+
+@dataclass(frozen=True)
+class NearPair:
+    """A word of ``first`` and a word of ``second`` within ``window`` characters of one sentence, either order."""
+
+    first: tuple[str, ...]
+    second: tuple[str, ...]
+    window: int
+    weight: float
 
 
 @dataclass(frozen=True)
@@ -51,6 +75,8 @@ class TermGroup:
     terms: Mapping[str, float]  # term -> weight
     financial_service: bool = False
     names_ok: bool = False  # terms still count inside a company name (banks, utilities, debtors)
+    near: tuple[NearPair, ...] = ()
+    matter: str = ""  # one of the department's unrelated matters (the center's sectors); "" = the department's one
 
 
 @dataclass(frozen=True)
@@ -63,6 +89,7 @@ class Rule:
     add: Mapping[str, float]
     scale_group: Mapping[str, float]
     move_group: Mapping[str, str]
+    also: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lead department -> cooperating ones
 
 
 @dataclass(frozen=True)
@@ -104,6 +131,26 @@ def _terms(group_id: str, raw: Any) -> dict[str, float]:
     return out
 
 
+def _near(group_id: str, raw: Any) -> tuple[NearPair, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise LexiconError(f"group {group_id}: 'near' must be a list of word pairs")
+    out = []
+    for pair in raw:
+        words = [pair.get(k) if isinstance(pair, dict) else None for k in ("first", "second")]
+        if not all(isinstance(w, list) and w and all(isinstance(t, str) and t.strip() for t in w) for w in words):
+            raise LexiconError(f"group {group_id}: each 'near' pair needs non-empty 'first' and 'second' word lists")
+        window, weight = pair.get("window", 6), pair.get("weight")
+        if not isinstance(window, int) or not 0 <= window <= 20:
+            raise LexiconError(f"group {group_id}: a 'near' window must be 0..20 characters")
+        if not isinstance(weight, (int, float)) or not 0 < weight <= 20:
+            raise LexiconError(f"group {group_id}: a 'near' pair needs a weight within 0..20")
+        first, second = (tuple(normalize_term(t) for t in w) for w in words)
+        out.append(NearPair(first, second, window, float(weight)))
+    return tuple(out)
+
+
 def normalize_term(term: str) -> str:
     from .matcher import normalize
 
@@ -126,14 +173,17 @@ def parse_lexicon(raw: Mapping[str, Any], department_ids: frozenset[str] | set[s
             raise LexiconError(f"group {gid}: unknown department {dept!r}")
         if not str(g.get("reason", "")).strip():
             raise LexiconError(f"group {gid}: every group needs a 'reason' a reviewer can check")
+        near = _near(gid, g.get("near"))
         groups.append(
             TermGroup(
                 id=gid,
                 department=dept,
                 reason=g["reason"],
-                terms=MappingProxyType(_terms(gid, g.get("terms"))),
+                terms=MappingProxyType(_terms(gid, g.get("terms")) if g.get("terms") or not near else {}),
                 financial_service=bool(g.get("financial_service", False)),
                 names_ok=bool(g.get("names_ok", False)),
+                near=near,
+                matter=str(g.get("matter") or ""),
             )
         )
     index = {g.id: g for g in groups}
@@ -186,6 +236,9 @@ def parse_lexicon(raw: Mapping[str, Any], department_ids: frozenset[str] | set[s
         for gid, dept in (then.get("move_group") or {}).items():
             if gid not in index or dept not in department_ids:
                 raise LexiconError(f"rule {rid}: move {gid!r} -> {dept!r} names an unknown group or department")
+        for lead, cooperating in (then.get("also") or {}).items():
+            if lead not in department_ids or not cooperating or set(cooperating) - set(department_ids):
+                raise LexiconError(f"rule {rid}: also {lead!r} -> {cooperating!r} names an unknown department")
         rules.append(
             Rule(
                 id=rid,
@@ -193,6 +246,7 @@ def parse_lexicon(raw: Mapping[str, Any], department_ids: frozenset[str] | set[s
                 add=MappingProxyType({k: float(v) for k, v in (then.get("add") or {}).items()}),
                 scale_group=MappingProxyType({k: float(v) for k, v in (then.get("scale_group") or {}).items()}),
                 move_group=MappingProxyType(dict(then.get("move_group") or {})),
+                also=MappingProxyType({k: tuple(v) for k, v in (then.get("also") or {}).items()}),
                 **conds,
             )
         )

@@ -1,9 +1,10 @@
 """Memory of corrections: a nearest-neighbour store of complaints whose right department a person decided.
 
 When a handler returns (退回) a complaint naming the right department, or a dispatcher places a triaged one,
-the correction is learned here. Each stored complaint is a weighted set of content words (lexicon terms count
-double); a new complaint is compared with an inverted index and cosine similarity, and the most similar
-corrections vote for their department in proportion to their similarity. The store is plain in-memory data:
+the correction is learned here. Each stored complaint is a weighted set of content words (the classifier weighs
+them: lexicon terms, the title and the request count more); a new complaint is compared with an inverted index
+and cosine similarity, and the most similar corrections vote for their department in proportion to their
+similarity. The store is plain in-memory data:
 the router service keeps the corrections in its database and replays them through ``learn`` at start.
 """
 
@@ -39,10 +40,6 @@ class CorrectionMemory:
 
     def __len__(self) -> int:
         return len(self._items)
-
-    @staticmethod
-    def weigh(features: set[str], lexicon_terms: set[str]) -> dict[str, float]:
-        return {f: (2.0 if f in lexicon_terms else 1.0) for f in features}
 
     def add(
         self,
