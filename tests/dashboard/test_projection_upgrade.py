@@ -7,16 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from alembic import command
 from sqlalchemy import text
 
 from services.sla.app import MIGRATIONS
 from services.sla.dashboard.projection import ReportComplaint
 from shared import migrations
-from shared.db import create_engine
 from tests.dashboard.helpers import sh
-from tests.support import fresh_postgres
+from tests.shared.test_migrations import engine  # noqa: F401 - the fixture: SQLite and PostgreSQL
 
 VERSIONS = "sla_alembic_version"
 
@@ -43,19 +41,6 @@ TIMELINES = {
           (5, "returned", "power"), (5, "routed", "township"), (8, "answered", "township"),
           (9, "rated", "township"), (9, "closed", "township")],
 }
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def engine(request, tmp_path):
-    if request.param == "sqlite":
-        created = create_engine(f"sqlite+aiosqlite:///{tmp_path}/sla.db")
-        yield created
-        await created.dispose()
-    else:
-        async with fresh_postgres() as url:
-            created = create_engine(url)
-            yield created
-            await created.dispose()
 
 
 def at(minute: int):
