@@ -62,6 +62,10 @@ class Clocks:
     def milestone(self, clock: Clock) -> Milestone:
         return self.policies.get(clock.policy).milestone(clock.milestone)
 
+    def rest_day_rule(self, policy: str) -> str:
+        """How the policy's periods treat a last day that is a rest day: every deadline of a clock follows it."""
+        return self.policies.get(policy).rest_day_rule
+
     def plan(self, clock: Clock, after: datetime | None = None) -> None:
         """Point the clock at its next step: the first one (or the first after ``after`` when re-planning)."""
         milestone = self.milestone(clock)
@@ -193,7 +197,8 @@ class SlaHandlers:
     def _add_department_clock(
         self, uow: UnitOfWork, event: ComplaintRoutedV1, policy: str, milestone: Milestone, start: datetime
     ) -> None:
-        due = due_instant(start, milestone.limit, milestone.unit, self.clocks.calendar)
+        due = due_instant(start, milestone.limit, milestone.unit, self.clocks.calendar,
+                          rest_day_rule=self.clocks.rest_day_rule(policy))
         _insert(uow, _new_clock(
             complaint_id=event.complaint_id, milestone=milestone.name, scope=SCOPE_DEPARTMENT,
             attempt=event.attempt, policy=policy, department=event.department, status=OPEN, started_at=start,
@@ -237,7 +242,8 @@ class SlaHandlers:
                 continue
             clock.status, clock.stopped_at, clock.outcome = OPEN, None, None
             clock.started_at = event.at
-            due = due_instant(event.at, milestone.limit_for(clock.difficult), milestone.unit, self.clocks.calendar)
+            due = due_instant(event.at, milestone.limit_for(clock.difficult), milestone.unit, self.clocks.calendar,
+                              rest_day_rule=self.clocks.rest_day_rule(clock.policy))
             self._move(uow, clock, due.due_at, event.at, "reopened", event.reason, event.actor)
         _audit(uow, event.complaint_id, event.at, event.actor, "restarted", reason=event.reason)
 
@@ -266,7 +272,8 @@ class SlaHandlers:
             if clock.difficult or milestone.difficult_limit is None:
                 continue
             clock.difficult = True
-            due = due_instant(clock.started_at, milestone.difficult_limit, milestone.unit, self.clocks.calendar)
+            due = due_instant(clock.started_at, milestone.difficult_limit, milestone.unit, self.clocks.calendar,
+                              rest_day_rule=self.clocks.rest_day_rule(clock.policy))
             self._move(uow, clock, due.due_at, now, "difficult", reason, actor)
             changed.append(clock)
         if not changed:
@@ -282,7 +289,8 @@ class SlaHandlers:
         for clock in await _clocks(uow, complaint_id, scope=SCOPE_COMPLAINT, status=OPEN):
             if milestone and clock.milestone != milestone:
                 continue
-            due = extend_due(clock.due_at, days, self.clocks.milestone(clock).unit, self.clocks.calendar)
+            due = extend_due(clock.due_at, days, self.clocks.milestone(clock).unit, self.clocks.calendar,
+                             rest_day_rule=self.clocks.rest_day_rule(clock.policy))
             clock.extended_days += days
             self._move(uow, clock, due.due_at, now, "extension", reason, actor)
             changed.append(clock)

@@ -5,6 +5,7 @@ timer firing each step exactly once — also with two sweeps racing on PostgreSQ
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import datetime, timedelta
 
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.sla.app import MIGRATIONS
-from services.sla.domain.policies import load_policies
+from services.sla.domain.policies import DEFAULT_POLICIES_PATH, load_policies
 from services.sla.models import OUTBOX, SCOPE_COMPLAINT, SCOPE_DEPARTMENT, AuditEntry, Clock, FiredStep
 from services.sla.service import Clocks, SlaHandlers, sweep
 from shared import migrations
@@ -244,3 +245,35 @@ async def test_one_batch_routing_answering_and_rerouting_a_complaint_ends_as_one
     assert shape(await clocks_of(db, together)) == shape(await clocks_of(db, alone))
     assert shape(await clocks_of(db, other)) == shape(await clocks_of(db, reference))
     assert await outbox_types(db, together) == await outbox_types(db, alone) == ["clock_opened", "met"]
+
+
+@pytest.fixture
+def statutory_only(tmp_path) -> SlaHandlers:
+    """The shipped policies with the rule that only a statutory holiday block moves a period's last day."""
+    shipped = json.loads(DEFAULT_POLICIES_PATH.read_text(encoding="utf-8"))
+    shipped["rest_day_rule"] = "statutory_only"
+    path = tmp_path / "policies.json"
+    path.write_text(json.dumps(shipped, ensure_ascii=False), encoding="utf-8")
+    return SlaHandlers(Clocks(load_policies(path), WorkingCalendar(), "default"))
+
+
+async def test_every_deadline_of_a_clock_follows_its_policys_rest_day_rule(db, statutory_only):
+    """Opening, re-routing, reopening and extending all count a period the policy's way: here a last day on a plain
+    Saturday stays (the default rule would move it to Monday)."""
+    cid = str(uuid.uuid4())
+    handlers = statutory_only
+    await apply(db, handlers.on_routed, routed(cid))
+    wednesday = datetime(2026, 11, 25, 10, 0, tzinfo=SHANGHAI)  # + 10 days: Saturday 5 December
+    saturday_end = datetime(2026, 12, 6, 0, 0, tzinfo=SHANGHAI)
+    await apply(db, handlers.on_routed, routed(cid, department="housing", attempt=1, at=wednesday))
+    department_clock = next(c for c in await clocks_of(db, cid) if (c.scope, c.attempt) == (SCOPE_DEPARTMENT, 1))
+    assert department_clock.due_at == saturday_end
+    await apply(db, handlers.on_answered, lifecycle(ComplaintAnsweredV1, cid, RECEIVED + timedelta(days=1)))
+    await apply(db, handlers.on_reopened, lifecycle(ComplaintReopenedV1, cid, wednesday, reason="答复未解决问题"))
+    reopened = next(c for c in await clocks_of(db, cid) if c.scope == SCOPE_COMPLAINT)
+    assert reopened.due_at == saturday_end
+    async with db.unit_of_work() as uow:  # 延期 by 7 days from Saturday 5 Dec: Saturday 12 Dec stays too
+        await handlers.extend(uow, cid, days=7, reason="需现场核查", actor="supervisor:王督办", now=wednesday)
+        await uow.commit()
+    extended = next(c for c in await clocks_of(db, cid) if c.scope == SCOPE_COMPLAINT)
+    assert extended.due_at == datetime(2026, 12, 13, 0, 0, tzinfo=SHANGHAI)
