@@ -100,6 +100,9 @@ class ComplaintReceivedV1(EventData):
     township: str | None = None
     address: str | None = None
     received_at: datetime
+    #: Who filed it for the filer: ``operator:<name>`` (hotline) or ``partner:<name>`` (a partner system through
+    #: Open311); None for the filer's own filing and in events of earlier versions (an optional field: v1 still).
+    filed_by: str | None = None
 
 
 class _IntakeTransitionV1(EventData):

@@ -92,6 +92,10 @@ class CommonSettings(BaseSettings):
     gazetteer_path: str | None = None
     #: The county's name as departments carry it (青山县税务局); empty: the gazetteer's ``county``.
     county_name: str | None = None
+    #: Which policy set of ``shared/data/sla_policies.json`` this deployment applies (the SLA service keeps the
+    #: clocks by it; intake's Open311 answers name the time limit it sets).
+    sla_policy_set: str = "default"
+    sla_policies_path: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -198,6 +202,8 @@ class IntakeSettings(CommonSettings):
     duplicate_similarity: float = 0.8
     #: How often the loop closing unrated answered complaints runs.
     autoclose_interval_s: float = 60.0
+    #: The ``jurisdiction_id`` of the county's Open311 GeoReport v2 endpoint; empty: the county's name.
+    open311_jurisdiction_id: str = ""
 
 
 class RouterSettings(CommonSettings):
@@ -210,9 +216,6 @@ class RouterSettings(CommonSettings):
 class SlaSettings(CommonSettings):
     sla_host: str = "127.0.0.1"
     sla_port: int = 8003
-    #: Which policy set of ``shared/data/sla_policies.json`` this deployment applies.
-    sla_policy_set: str = "default"
-    sla_policies_path: str | None = None
     calendar_overrides_path: str | None = None
     timer_interval_s: float = 1.0
     timer_batch_size: int = 500

@@ -176,6 +176,7 @@ ROLE_NAMES: dict[str, str] = {
     "handler": "承办人",
     "supervisor": "督办",
     "admin": "管理员",
+    "partner": "对接平台",
 }
 
 #: Actors that are a service of the product, not a person.
@@ -193,6 +194,15 @@ MILESTONE_NAMES: dict[str, str] = {
     "answer": ACTION_NAMES["answer"],
     "resolution": "办结",
 }
+
+#: The units of a time limit (``shared/data/sla_policies.json``), as a notice reads them: 10 日内办结, 5 个工作日内答复.
+LIMIT_UNITS: dict[str, str] = {"calendar_days": "日", "working_days": "个工作日"}
+
+
+def limit_notice(limit: int, unit: str, milestone: str) -> str:
+    """A time limit as the filer is told it (Open311's ``service_notice``): 10 日内办结, 5 个工作日内答复."""
+    return f"{limit} {LIMIT_UNITS.get(unit, unit)}内{MILESTONE_NAMES.get(milestone, milestone)}"
+
 
 #: The escalation levels after a breach, lowest first.
 ESCALATION_LEVEL_NAMES: dict[str, str] = {

@@ -4,6 +4,9 @@
   cooperates on; any other complaint answers 404, never 403, so its existence does not leak.
 - A filer's token names one complaint: that complaint is all the filer sees.
 - A hotline operator sees the complaints the operator filed.
+- A partner system (Open311, by its API key) reads the complaints it filed (``filed_by`` = ``partner:<name>``) and no
+  other; no bearer token is ever a partner's, so no token reads them as one (an operator's ``operator:<name>`` never
+  equals a partner's ``partner:<name>``).
 - Dispatchers, supervisors and admins oversee every complaint.
 - The filer's contact data is shown only to the lead department's handlers and to supervisors (each read is audited).
 
@@ -46,6 +49,11 @@ def relation(principal: Principal | None, complaint: Complaint, cooperating: Col
             return Relation.operator
         case _:
             return None
+
+
+def partner_filed(partner_actor: str, complaint: Complaint) -> bool:
+    """Whether a partner (``partner:<name>``) may read the complaint through Open311: it filed it."""
+    return complaint.filed_by == partner_actor
 
 
 def sees_contact(principal: Principal, rel: Relation) -> bool:

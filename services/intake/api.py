@@ -4,7 +4,7 @@ and correspondence, and — audited — the filer's contact data.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -20,6 +20,7 @@ from services.intake.deps import (
     FilingCallDep,
 )
 from services.intake.errors import NotFound, TooManyRequests
+from services.intake.filing import Accepted
 from shared.problems import error_body, responses
 from services.intake.repository import ComplaintRepository
 from services.intake.schemas import (
@@ -40,6 +41,7 @@ from shared import clock
 from shared.auth import Principal, Role, issue_token
 from shared.calendar import SHANGHAI
 from shared.db import Database
+from shared.settings import IntakeSettings
 
 router = APIRouter(prefix="/v1", tags=["complaints"], responses=responses(422, 503))
 
@@ -57,6 +59,19 @@ HOTLINE_NEEDS_OPERATOR = {
 IdempotencyKeyHeader = Annotated[str | None, Header(
     alias="Idempotency-Key", description="幂等键：1–128 个可打印 ASCII 字符；同一客户端在 IDEMPOTENCY_KEY_HOURS 内以相同键"
     "重试相同内容，返回首次登记的诉求"), AfterValidator(check_idempotency_key)]
+
+
+def filer_access_token(settings: IntakeSettings, complaint: Accepted, now: datetime) -> str:
+    """The token with which the filer follows, supplements and rates the complaint just filed."""
+    return issue_token(settings.auth_secret, role=Role.filer, name=complaint.tracking_number,
+                       complaint=complaint.id, ttl=timedelta(days=settings.filer_token_days), now=now)
+
+
+IDEMPOTENCY_REUSED = {
+    "field": "Idempotency-Key", "code": "idempotency_key_reused",
+    "message": "This Idempotency-Key was already used for a different complaint",
+    "message_zh": "该幂等键已用于另一件不同的诉求",
+}
 
 
 def _client_key(request: Request, caller: Principal | None) -> str:
@@ -93,19 +108,14 @@ async def create_complaint(
         filed = await file_complaint(desk.db, desk.writer, body, key=key, now=now, filed_by=filed_by)
     except IdempotencyConflict:
         metrics.REJECTED.labels("idempotency_conflict").inc()
-        return JSONResponse(status_code=422, content=error_body([{
-            "field": "Idempotency-Key", "code": "idempotency_key_reused",
-            "message": "This Idempotency-Key was already used for a different complaint",
-            "message_zh": "该幂等键已用于另一件不同的诉求",
-        }]))
+        return JSONResponse(status_code=422, content=error_body([IDEMPOTENCY_REUSED]))
     complaint = filed.complaint
     if not filed.replayed:
         metrics.ACCEPTED.labels(complaint.channel).inc()
-    token = issue_token(desk.settings.auth_secret, role=Role.filer, name=complaint.tracking_number,
-                        complaint=complaint.id, ttl=timedelta(days=desk.settings.filer_token_days), now=now)
     created = {  # the shape of ComplaintCreated, built directly: this is the hot path
         "id": complaint.id, "tracking_number": complaint.tracking_number, "status": complaint.status,
-        "received_at": complaint.received_at.astimezone(SHANGHAI).isoformat(), "access_token": token,
+        "received_at": complaint.received_at.astimezone(SHANGHAI).isoformat(),
+        "access_token": filer_access_token(desk.settings, complaint, now),
         "duplicate_of": complaint.original_id,
     }
     headers = {"Location": f"/v1/complaints/{complaint.id}"}

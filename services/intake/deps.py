@@ -54,7 +54,8 @@ def _secret(request: Request) -> str:
 _optional_caller = principal_dependency(_secret, optional=True)
 
 
-async def get_filing_call(request: Request) -> FilingCall:
+def filing_desk(request: Request) -> FilingDesk:
+    """The hosting app's filing desk (built at the first filing): ``POST /v1/complaints`` and Open311 file at it."""
     state = request.app.state
     desk = getattr(state, "intake_filing_desk", None)
     if desk is None:
@@ -62,7 +63,11 @@ async def get_filing_call(request: Request) -> FilingCall:
         desk = state.intake_filing_desk = FilingDesk(
             runtime.db, state.intake_settings, runtime.context["filing_writer"], runtime.context["filing_limit"]
         )
-    return FilingCall(desk, await _optional_caller(request))
+    return desk
+
+
+async def get_filing_call(request: Request) -> FilingCall:
+    return FilingCall(filing_desk(request), await _optional_caller(request))
 
 
 async def if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:

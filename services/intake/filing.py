@@ -91,6 +91,8 @@ class NewFiling:
     now: datetime
     filed_by: str | None
     answer: asyncio.Future = field(repr=False)
+    #: The Open311 service type a partner filed it as (a hint for the history, not a routing decision).
+    service_code: str | None = None
 
 
 def _complaint_defaults() -> dict[str, Any]:
@@ -115,7 +117,7 @@ def _complaint_row(filing: NewFiling) -> dict[str, Any]:
         request_hash=filing.fingerprint, title=body.title, text=body.text, channel=body.channel.value,
         enterprise_name=body.filer.enterprise_name, credit_code=body.filer.credit_code, township=body.township,
         address=body.address, status=Status.received.value, received_at=now, updated_at=now, version=1,
-        filed_by=filing.filed_by, original_id=None,
+        filed_by=filing.filed_by, service_code=filing.service_code, original_id=None,
     )
     return row
 
@@ -129,10 +131,10 @@ class FilingWriter:
         self._candidates_query = candidates_query(db.dialect == "postgresql")
 
     async def file(self, body: ComplaintCreate, *, idempotency_digest: str | None, fingerprint: str | None,
-                   now: datetime, filed_by: str | None) -> Accepted:
+                   now: datetime, filed_by: str | None, service_code: str | None = None) -> Accepted:
         """Queue a validated filing and wait until it is committed (or has failed)."""
         answer = asyncio.get_running_loop().create_future()
-        await self._queue.put(NewFiling(body, idempotency_digest, fingerprint, now, filed_by, answer))
+        await self._queue.put(NewFiling(body, idempotency_digest, fingerprint, now, filed_by, answer, service_code))
         return await answer
 
     async def run(self) -> None:
@@ -175,13 +177,17 @@ class FilingWriter:
                     earlier[code].append((row["id"], row["title"], row["text"]))
                 contacts.append({"complaint_id": row["id"], "contact_name": filing.body.filer.contact_name,
                                  "mobile": filing.body.filer.mobile})
+                received = {"tracking_number": row["tracking_number"], "channel": row["channel"]}
+                if filing.service_code:
+                    received["service_code"] = filing.service_code
                 history.append({"complaint_id": row["id"], "at": filing.now,
                                 "actor": filing.filed_by or f"filer:{row['channel']}", "action": "received",
-                                "detail": {"tracking_number": row["tracking_number"], "channel": row["channel"]}})
+                                "detail": received})
                 uow.emit(ComplaintReceivedV1(
                     complaint_id=row["id"], tracking_number=row["tracking_number"], title=row["title"],
                     text=row["text"], channel=row["channel"], enterprise_name=row["enterprise_name"],
                     township=row["township"], address=row["address"], received_at=filing.now,
+                    filed_by=filing.filed_by,
                 ), time=filing.now)
                 if row["original_id"]:
                     history.append({"complaint_id": row["id"], "at": filing.now, "actor": "intake",

@@ -1,6 +1,7 @@
 """Intake's own tables: the complaint record, the filer's contact data (kept apart from the complaint body), the
 complaint history, the correspondence on a complaint (questions, supplements, answers, notes), the cooperating
-departments, the filing limit's buckets, and intake's outbox / processed-event tables.
+departments, the filing limit's buckets, the partner systems' Open311 API keys (hashed), and intake's outbox /
+processed-event tables.
 """
 
 from __future__ import annotations
@@ -51,8 +52,11 @@ class Complaint(SQLModel, table=True):
     received_at: datetime = _aware(nullable=False)
     updated_at: datetime = _aware(nullable=False)
     version: int = 1
-    #: The staff member who filed it on a caller's behalf (``operator:<name>``), None for public filing.
+    #: Who filed it on the filer's behalf: a hotline operator (``operator:<name>``) or a partner system through
+    #: Open311 (``partner:<name>``); None for public filing.
     filed_by: str | None = Field(default=None, max_length=80)
+    #: The Open311 service type the partner filed it as: a hint the history records, never a routing decision.
+    service_code: str | None = Field(default=None, max_length=40)
     #: The handler holding the claim (actor string) and until when the lease runs.
     claimed_by: str | None = Field(default=None, max_length=80)
     lease_until: datetime | None = _aware(nullable=True)
@@ -145,6 +149,23 @@ class FilingBucket(SQLModel, table=True):
     full_at: datetime = _aware(nullable=False)
     #: Whether the last filing that came took a token (False: it was refused).
     taken: bool
+
+
+class PartnerKey(SQLModel, table=True):
+    """An Open311 API key of a partner system (a city platform, an app): only its SHA-256 digest is stored."""
+
+    __tablename__ = "intake_partner_key"
+
+    #: A short public id to name the key in listings and revocation (not a secret).
+    id: str = Field(primary_key=True, max_length=16)
+    #: The partner's name: what its filings record (``partner:<name>``) and what it may read back.
+    name: str = Field(max_length=40, index=True)
+    #: SHA-256 (hex) of the key, which is 256 random bits: a digest nobody can invert or search.
+    digest: str = Field(max_length=64, unique=True)
+    #: Filings a minute this key may make (also its burst); 0 = no limit.
+    rate_per_minute: int
+    created_at: datetime = _aware(nullable=False)
+    revoked_at: datetime | None = _aware(nullable=True)
 
 
 OUTBOX = outbox_tables(SERVICE, SQLModel.metadata)

@@ -3,7 +3,8 @@
 A hotline room files for its callers from behind one NAT: keyed by address, its operators would share one public
 budget and be refused at once. Staff (a verified staff token) are therefore limited per token subject — role and
 name — with limits of their own (``STAFF_FILING_RATE_PER_MINUTE``, ``STAFF_FILING_BURST``); anonymous filings and
-filings with a filer's token stay limited per IP address (``FILING_RATE_PER_MINUTE``, ``FILING_BURST``).
+filings with a filer's token stay limited per IP address (``FILING_RATE_PER_MINUTE``, ``FILING_BURST``). A partner
+system filing through Open311 is limited per partner at the rate its API key carries.
 
 A bucket is one instant, when it is full again (the generic cell rate algorithm): a filing may go when the bucket
 lacks at most ``burst - 1`` tokens, and moves that instant on by one interval (a minute / rate). Instants are exact
@@ -204,9 +205,15 @@ class FilingLimit:
     async def take(self, address: str | None, caller: Principal | None, now: datetime) -> int:
         """Take a token for a filing from ``address`` by ``caller``: 0 when it may go, else the seconds to wait."""
         if caller is not None and caller.is_staff:
-            rate, client = self.staff, f"staff:{caller.role.value}:{caller.name}"
-        else:
-            rate, client = self.public, f"address:{address}"
+            return await self._take(f"staff:{caller.role.value}:{caller.name}", self.staff, now)
+        return await self._take(f"address:{address}", self.public, now)
+
+    async def take_partner(self, partner: str, per_minute: int, now: datetime) -> int:
+        """Take a token for a filing by a partner system through Open311, at its key's own rate (a minute's worth at
+        once): 0 when it may go, else the seconds to wait. One bucket per partner name, whichever of its keys."""
+        return await self._take(f"partner:{partner}", Rate.per_minute(per_minute, per_minute), now)
+
+    async def _take(self, client: str, rate: Rate | None, now: datetime) -> int:
         if rate is None:
             return 0
         key = hashlib.blake2b(client.encode("utf-8", "surrogatepass"), key=self._digest_key, digest_size=16)

@@ -35,8 +35,11 @@ from shared.events import (
     SlaWarningV1,
 )
 
-def request_fingerprint(body: ComplaintCreate) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+def request_fingerprint(body: ComplaintCreate, service_code: str | None = None) -> str:
+    filed = body.model_dump(mode="json")
+    if service_code:
+        filed["service_code"] = service_code
+    canonical = json.dumps(filed, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -71,18 +74,19 @@ class Filed:
 
 async def file_complaint(
     db: Database, writer: FilingWriter, body: ComplaintCreate, *, key: IdempotencyKey | None, now: datetime,
-    filed_by: str | None = None,
+    filed_by: str | None = None, service_code: str | None = None,
 ) -> Filed:
     """File a validated complaint (through the batching writer); a retry with the same Idempotency-Key by the same
-    client answers with the complaint it filed first."""
-    fingerprint = request_fingerprint(body) if key else None
+    client answers with the complaint it filed first. ``filed_by`` is who filed it for the filer (an operator, a
+    partner system), ``service_code`` the Open311 service type a partner named."""
+    fingerprint = request_fingerprint(body, service_code) if key else None
     if key:
         existing = await _replay(db, key, fingerprint)
         if existing is not None:
             return Filed(existing, replayed=True)
     try:
         accepted = await writer.file(body, idempotency_digest=key.digest if key else None, fingerprint=fingerprint,
-                                     now=now, filed_by=filed_by)
+                                     now=now, filed_by=filed_by, service_code=service_code)
         return Filed(accepted, replayed=False)
     except IntegrityError:
         # A concurrent retry with the same key won the race; answer with its complaint.

@@ -11,7 +11,7 @@ import pytest
 from services.intake.views import EXCERPT_CHARS
 from tests.intake.helpers import Actor, FilerClient, bearer, staff_token
 from tests.pipeline.helpers import wait_routed
-from tests.support import complaint_body
+from tests.support import complaint_body, eventually
 
 LONG_TEXT = ("我厂位于白沙镇工业集中区，本周已经停电四次，没有任何预告，窑炉突然断电，一窑陶瓷全部报废，损失好几万元。"
              "请供电公司查明原因，今后停电提前通知，保障正常供电。")
@@ -149,7 +149,12 @@ async def test_deadlines_read_as_people_count_them(client):
     opened = next(e for e in history if e["action"] == "clock_opened")
     assert opened["summary"] == f"办理时限已确定：{shown['due_text']}"
     supervisor = Actor(client, staff_token("supervisor", "王督办"))
-    drill = (await supervisor.get(f"/dashboard/api/complaints/{cid}")).json()
+
+    async def projected():  # the dashboard follows the clock's event on its own consumer, a moment after intake
+        shown = (await supervisor.get(f"/dashboard/api/complaints/{cid}")).json()
+        return shown if shown["due_at"] else None
+
+    drill = await eventually(projected)
     assert drill["due_at"].endswith("24:00 前")
     assert any("24:00 前" in line["detail"] for line in drill["timeline"] if line["kind"] == "clock_opened")
 

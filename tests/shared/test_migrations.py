@@ -132,3 +132,22 @@ async def test_intake_idempotency_revision_keeps_the_rows_and_releases_keys_of_n
     async with engine.connect() as conn:
         assert {"idempotency_key", "request_hash"} <= await conn.run_sync(_columns)
         assert await conn.scalar(text("SELECT count(*) FROM intake_complaint")) == 1
+
+
+async def test_intake_partner_keys_revision_downgrades_and_upgrades(engine):
+    """0006 adds the partners' hashed Open311 keys and the service code a complaint was filed as; down to 0005 drops
+    both without touching the complaints."""
+    config = migrations.alembic_config(Path(INTAKE), engine.url.render_as_string(hide_password=False),
+                                       "intake_alembic_version")
+    await migrations.upgrade(engine, INTAKE, "intake_alembic_version")
+    async with engine.connect() as conn:
+        assert "intake_partner_key" in await conn.run_sync(lambda c: inspect(c).get_table_names())
+        assert "service_code" in await conn.run_sync(_columns)
+    async with engine.begin() as conn:
+        await conn.run_sync(_to(config, "0005", down=True))
+    async with engine.connect() as conn:
+        assert "intake_partner_key" not in await conn.run_sync(lambda c: inspect(c).get_table_names())
+        assert "service_code" not in await conn.run_sync(_columns)
+    await migrations.upgrade(engine, INTAKE, "intake_alembic_version")
+    async with engine.connect() as conn:
+        assert await conn.run_sync(_differences, "intake") == []
