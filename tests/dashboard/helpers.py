@@ -40,10 +40,11 @@ class Feed:
         self._n += 1
         self.envelopes.append(data.envelope(event_id=f"evt-{self._n:05d}", time=time))
 
-    def received(self, cid: str, at: datetime, title: str = "停电影响生产", channel: str = "api") -> None:
+    def received(self, cid: str, at: datetime, title: str = "停电影响生产", channel: str = "api",
+                 filed_by: str | None = None) -> None:
         self._add(ev.ComplaintReceivedV1(
             complaint_id=cid, tracking_number=f"TS-{cid}", title=title, text="正文不进入看板", channel=channel,
-            enterprise_name="青山县某企业", received_at=at), at)
+            enterprise_name="青山县某企业", received_at=at, filed_by=filed_by), at)
 
     def routed(self, cid: str, dept: str, received: datetime, at: datetime, policy: str = "standard",
                attempt: int = 0, by: str = "router") -> None:

@@ -77,6 +77,9 @@ def hotline_complaint() -> Feed:
     f.transition(ev.ComplaintDuplicateLinkedV1, "W2", None, RECEIVED, "received", actor="intake",
                  original_id="W1")
     f.received("W3", RECEIVED, channel="app")
+    # One handed over by a partner system through Open311, and one an operator took on the phone.
+    f.received("W4", RECEIVED, filed_by="partner:市12345平台")
+    f.received("W5", RECEIVED, channel="hotline", filed_by="operator:话务员01")
     return f
 
 
@@ -90,7 +93,7 @@ async def test_the_timeline_names_people_channels_milestones_and_steps(tmp_path)
     supervisor = {"Authorization": "Bearer " + issue_token(settings.auth_secret, role="supervisor", name="王督办")}
     async with running_app(settings) as (_app, client):
         views = {}
-        for cid in ("W1", "W2", "W3"):
+        for cid in ("W1", "W2", "W3", "W4", "W5"):
             response = await client.get(f"/dashboard/api/complaints/{cid}", headers=supervisor)
             assert response.status_code == 200, response.text
             views[cid] = response.json()
@@ -130,6 +133,8 @@ async def test_the_timeline_names_people_channels_milestones_and_steps(tmp_path)
     assert [(e["kind"], e["actor"]) for e in w2] == [("received", "诉求人"), ("duplicate_linked", "系统自动登记")]
     assert w2[0]["detail"] == "诉求编号 TS-W2；渠道 网站"
     assert views["W3"]["timeline"][0]["detail"] == "诉求编号 TS-W3；渠道 手机App"
+    assert views["W4"]["timeline"][0]["actor"] == "对接平台 市12345平台"  # which partner filed it
+    assert views["W5"]["timeline"][0]["actor"] == "话务员 话务员01"
 
     for entry in [*w1["timeline"], *w2]:
         for field in ("label", "actor", "department", "detail"):

@@ -237,8 +237,9 @@ class DashboardHandlers:
         row.township = (event.township or None) and event.township[:40]
         row.received_at = event.received_at
         row.status = row.status or "received"
-        _timeline(uow, envelope, event.received_at, actor=event.channel, tracking_number=event.tracking_number,
-                  title=row.title, channel=event.channel, township=event.township)
+        _timeline(uow, envelope, event.received_at, actor=event.filed_by or event.channel,
+                  tracking_number=event.tracking_number, title=row.title, channel=event.channel,
+                  township=event.township, filed_by=event.filed_by)
 
     async def on_transition(self, event: EventData, envelope: Envelope, uow: UnitOfWork) -> None:
         row = await _row(uow, event.complaint_id)

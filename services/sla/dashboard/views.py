@@ -162,7 +162,10 @@ def timeline_entry(kind: str, at: datetime, actor: str | None, department: str |
                    names: dict[str, str]) -> dict[str, str]:
     """One line of the timeline: when, what (``label``), who (``actor``), the department it concerns when the actor
     does not name it already, and the details — none of them a code."""
-    who = received_by(detail.get("channel")) if kind == "received" else actor_name(actor, names)
+    if kind == "received":  # by whom it was filed for the filer (an operator, a partner system), else the filer
+        who = actor_name(detail["filed_by"], names) if detail.get("filed_by") else received_by(detail.get("channel"))
+    else:
+        who = actor_name(actor, names)
     where = names.get(department or "", department or "")
     return {
         "at": fmt_time(at), "kind": kind, "label": EVENT_NAMES.get(kind, kind), "actor": who,
