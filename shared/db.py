@@ -365,6 +365,7 @@ class UnitOfWork:
         self.memo: dict[Any, Any] = {}
         self._later: dict[Insert | Update, list[dict[str, Any]]] = {}
         self._before_commit: list[Callable[[], Awaitable[None]]] = []
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def dialect(self) -> str:
@@ -380,9 +381,11 @@ class UnitOfWork:
         self.memo = {}
         self._later = {}
         self._before_commit = []
+        self._after_commit = []
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
+        self._after_commit = []  # what was not committed is not followed
         if self._connection is not None:  # one statement: nothing was written unless it ran
             if isinstance(exc, DBAPIError) and exc.connection_invalidated:
                 await self._connection.invalidate()  # a lost connection does not go back to the pool
@@ -445,6 +448,12 @@ class UnitOfWork:
         them there, once, whatever they became."""
         self._before_commit.append(step)
 
+    def after_commit(self, step: Callable[[], None]) -> None:
+        """Call ``step`` once ``commit()`` has succeeded; never when the unit of work rolls back (left without a
+        commit, or the commit failed). State outside the database — a model in memory — follows only what is
+        durable."""
+        self._after_commit.append(step)
+
     async def write_queued(self) -> None:
         """Write the rows queued by ``write_later`` now (after the session's pending changes)."""
         later, self._later = self._later, {}
@@ -475,6 +484,7 @@ class UnitOfWork:
         return set(result.scalars().all())
 
     async def commit(self) -> None:
+        after, self._after_commit = self._after_commit, []
         steps, self._before_commit = self._before_commit, []
         for step in steps:
             await step()
@@ -494,3 +504,5 @@ class UnitOfWork:
         if envelopes:
             for listener in self._db._commit_listeners:
                 listener()
+        for step in after:
+            step()

@@ -1,4 +1,5 @@
-"""The router's composition root: classifier, database, runtime (consumer of intake events) and routes."""
+"""The router's composition root: classifier, database, runtime (consumer of intake events, follower of the stored
+corrections) and routes."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from fastapi import FastAPI
 
 from services.router import http
 from services.router.domain.classifier import Classifier
+from services.router.learning import CorrectionFollower
 from services.router.models import OUTBOX, SERVICE
-from services.router.service import RouterHandlers, replay_corrections
+from services.router.service import RouterHandlers
 from shared.bus.base import Bus
 from shared.db import Database
 from shared.events import TOPIC_INTAKE, ComplaintDispatchedV1, ComplaintReceivedV1, ComplaintReturnedV1
@@ -32,14 +34,15 @@ def load_classifier(settings: RouterSettings) -> Classifier:
 def build_runtime(settings: RouterSettings, bus: Bus, classifier: Classifier) -> ServiceRuntime:
     db = Database(settings.database_url_for(SERVICE), OUTBOX)
     runtime = ServiceRuntime(SERVICE, db, bus, settings, MIGRATIONS)
-    handlers = RouterHandlers(classifier)
+    follower = CorrectionFollower(db, classifier)
+    handlers = RouterHandlers(classifier, follower.wake)
+    runtime.context["corrections"] = follower
 
     async def teach_corrections() -> None:
-        async with db.unit_of_work() as uow:
-            count = await replay_corrections(uow, classifier)
-        log.info("router learned %d stored corrections", count)
+        log.info("router learned %d stored corrections", await follower.catch_up())
 
     runtime.add_startup(teach_corrections)
+    runtime.add_loop("corrections", follower.run)
     runtime.add_consumer(
         (TOPIC_INTAKE,),
         {

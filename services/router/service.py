@@ -1,19 +1,19 @@
-"""The router's event handlers: classify a received complaint, re-route a returned one, and learn from the
-departments people choose. The classification itself is pure (``services.router.domain``); this module persists the
-decision and emits ``complaint.routed`` or ``complaint.triage_required`` through the outbox.
+"""The router's event handlers: classify a received complaint, re-route a returned one, and store the departments
+people choose. The classification itself is pure (``services.router.domain``); this module persists the decision and
+emits ``complaint.routed`` or ``complaint.triage_required`` through the outbox. A correction is only stored here: the
+model learns it from the table once it is committed (``services.router.learning``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from types import SimpleNamespace
 
 from sqlalchemy import insert
-from sqlmodel import select
 
 from services.router import metrics
 from services.router.domain.classifier import Classifier
-from services.router.domain.classifier import Correction as LearnedCorrection
 from services.router.domain.classifier import Decision as Classified
 from services.router.models import Correction, Decision, RoutedComplaint
 from shared.db import UnitOfWork
@@ -42,8 +42,10 @@ def sla_class(financial_service: bool) -> str:
 
 
 class RouterHandlers:
-    def __init__(self, classifier: Classifier) -> None:
+    def __init__(self, classifier: Classifier, corrected: Callable[[], None]) -> None:
         self.classifier = classifier
+        #: Called once a unit of work that stored a correction has committed.
+        self._corrected = corrected
 
     async def on_received(self, event: ComplaintReceivedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         row = {"complaint_id": event.complaint_id, "title": event.title, "text": event.text,
@@ -95,10 +97,7 @@ class RouterHandlers:
             complaint_id=complaint.complaint_id, department=department, financial_service=financial_service,
             township=township, source=source, created_at=at,
         ))
-        self.classifier.learn(LearnedCorrection(
-            title=complaint.title, text=complaint.text, department=department,
-            financial_service=financial_service, township=township,
-        ))
+        uow.after_commit(self._corrected)
 
     def _decide(self, uow: UnitOfWork, complaint: RoutedComplaint | SimpleNamespace, at: datetime) -> Classified:
         """Classify ``complaint`` (a stored one, or a new one's column values) and queue the decision and its event."""
@@ -130,17 +129,3 @@ class RouterHandlers:
             metrics.DECISIONS.labels(decision.department, "router").inc()
         return decision
 
-
-async def replay_corrections(uow: UnitOfWork, classifier: Classifier) -> int:
-    """Teach a freshly loaded classifier every stored correction (they persist across restarts)."""
-    rows = (await uow.session.execute(
-        select(Correction, RoutedComplaint)
-        .join(RoutedComplaint, RoutedComplaint.complaint_id == Correction.complaint_id)
-        .order_by(Correction.id)
-    )).all()
-    for correction, complaint in rows:
-        classifier.learn(LearnedCorrection(
-            title=complaint.title, text=complaint.text, department=correction.department,
-            financial_service=correction.financial_service, township=correction.township,
-        ))
-    return len(rows)

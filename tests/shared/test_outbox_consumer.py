@@ -1,5 +1,5 @@
 """The delivery guarantees on real databases (SQLite and PostgreSQL) and the embedded bus: the unit of work writes
-nothing without commit; a crash between sending and marking republishes and the consumer absorbs it; a handler that
+nothing without commit and runs its after-commit steps only after one; a crash between sending and marking republishes and the consumer absorbs it; a handler that
 fails half-way leaves no effect and is retried; an undecodable record goes to the dead-letter topic; the embedded
 bus keeps records and committed offsets across a restart; a consumer off the routing path lingers to gather its
 batch."""
@@ -74,6 +74,19 @@ async def test_unit_of_work_writes_nothing_without_commit(db):
     assert await count(db, AuditEntry.__table__) == 0
     assert await count(db, OUTBOX.outbox) == 0
 
+
+
+async def test_after_commit_steps_run_after_a_commit_and_never_after_a_rollback(db):
+    ran: list[str] = []
+    async with db.unit_of_work() as uow:
+        uow.after_commit(lambda: ran.append("rolled back"))
+    async with db.unit_of_work() as uow:
+        uow.session.add(AuditEntry(complaint_id="c1", at=NOW, actor="t", action="x", detail={}))
+        uow.after_commit(lambda: ran.append(f"committed {len(ran)}"))
+        assert ran == []
+        await uow.commit()
+        await uow.commit()  # a step runs once, with the commit it followed
+    assert ran == ["committed 0"]
 
 async def test_state_and_event_commit_together_and_a_duplicate_event_id_is_one_row(db):
     for _ in range(2):

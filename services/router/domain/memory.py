@@ -5,7 +5,8 @@ the correction is learned here. Each stored complaint is a weighted set of conte
 them: lexicon terms, the title and the request count more); a new complaint is compared with an inverted index
 and cosine similarity, and the most similar corrections vote for their department in proportion to their
 similarity. The store is plain in-memory data:
-the router service keeps the corrections in its database and replays them through ``learn`` at start.
+the router service keeps the corrections in its database and every replica teaches them through ``learn`` once
+committed (``services.router.learning``).
 """
 
 from __future__ import annotations
