@@ -1,5 +1,6 @@
 """The model learns a correction only once it is committed, exactly once, and on every router replica: a batch that
-fails and is retried event by event, a transaction rolled back, and two routers on one database and bus."""
+fails and is retried event by event, a transaction rolled back, two routers on one database and bus, and a correction
+whose transaction commits after a later one."""
 
 from __future__ import annotations
 
@@ -129,3 +130,29 @@ async def test_a_correction_made_through_one_router_changes_the_decisions_of_bot
         for classifier in (one, other):
             await eventually(lambda c=classifier: placed(c.classify(*LATER)) == ("township", "新兴镇", False),
                              timeout=10)
+
+
+async def test_a_correction_committed_after_a_later_one_is_still_learned(postgres_url, tmp_path):
+    """Ids come from a sequence: a transaction holding a lower id may commit after a higher one was read."""
+    from services.router.models import Correction, RoutedComplaint
+
+    async with routers(postgres_url, tmp_path) as [(runtime, _classifier, learned)]:
+        follower, db, now = runtime.context["corrections"], runtime.db, utcnow()
+
+        def rows(complaint_id: str) -> list:
+            return [RoutedComplaint(complaint_id=complaint_id, title=TITLE, text=TEXT, received_at=now),
+                    Correction(complaint_id=complaint_id, department="township", township="新兴镇", source="dispatch",
+                               created_at=now)]
+
+        async with db.unit_of_work() as slow:
+            slow.session.add_all(rows(str(uuid.uuid4())))
+            await slow.session.flush()  # takes the lower id, not committed yet
+            async with db.unit_of_work() as fast:
+                fast.session.add_all(rows(str(uuid.uuid4())))
+                await fast.commit()
+            await follower.catch_up()
+            assert len(learned) == 1
+            await slow.commit()
+        await follower.catch_up()
+        await follower.catch_up()
+        assert len(learned) == 2
