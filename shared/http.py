@@ -56,13 +56,22 @@ async def start_bus(bus: Bus, attempts: int = 60) -> None:
 
 
 async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    """A lost database connection (a restart, a fail-over) is a 503 the caller may retry, not a 500. The log names the
-    statement and the driver's error, never the statement's values."""
+    """A lost database connection (a restart, a fail-over) is a 503 the caller may retry, not a 500 — and so is one
+    refused while the database is down: opening a connection, the driver raises ``ConnectionError`` itself, which
+    SQLAlchemy does not wrap (the database is the only peer a request connects to). The log names the statement and the
+    driver's error, never the statement's values."""
+    if isinstance(exc, ConnectionError):
+        log.warning("database unavailable: %r", exc)
+        return _unavailable()
     if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
         log.warning("database unavailable: %s", without_values(exc))
-        return problem(503, "database_unavailable", "The database is unavailable, please retry",
-                       "数据库暂不可用，请稍后重试", headers={"Retry-After": "1"})
+        return _unavailable()
     raise exc
+
+
+def _unavailable() -> JSONResponse:
+    return problem(503, "database_unavailable", "The database is unavailable, please retry", "数据库暂不可用，请稍后重试",
+                   headers={"Retry-After": "1"})
 
 
 def serve_docs(app: FastAPI) -> None:
@@ -121,6 +130,7 @@ def create_app(
                   swagger_ui_oauth2_redirect_url=None)
     serve_docs(app)
     app.add_exception_handler(DBAPIError, database_unavailable)
+    app.add_exception_handler(ConnectionError, database_unavailable)
     problems.install(app)
     app.state.bus = bus
     app.state.runtimes = {r.name: r for r in runtimes}

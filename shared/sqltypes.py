@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import Column, DateTime
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field
 
 
 class UtcDateTime(TypeDecorator):
@@ -28,3 +29,9 @@ class UtcDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def aware_field(*, nullable: bool, **field: Any) -> Any:
+    """A model field holding an aware instant in a ``UtcDateTime`` column; ``field`` goes to the model's ``Field``
+    (``default=None``, say)."""
+    return Field(**field, sa_column=Column(UtcDateTime(), nullable=nullable))

@@ -12,16 +12,12 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text
 from sqlalchemy import text as sql_text  # the model has a column named text
 
-from shared.sqltypes import UtcDateTime
+from shared.sqltypes import aware_field
 from sqlmodel import Field, SQLModel
 
 from shared.outbox import outbox_tables
 
 SERVICE = "intake"
-
-
-def _aware(**kwargs: Any) -> Any:
-    return Field(sa_column=Column(UtcDateTime(), **kwargs))
 
 
 class Complaint(SQLModel, table=True):
@@ -47,10 +43,10 @@ class Complaint(SQLModel, table=True):
     assigned_township: str | None = Field(default=None, max_length=60)
     financial_service: bool | None = None
     sla_policy: str | None = Field(default=None, max_length=32)
-    due_at: datetime | None = _aware(nullable=True)
+    due_at: datetime | None = aware_field(nullable=True)
     overdue: bool = False
-    received_at: datetime = _aware(nullable=False)
-    updated_at: datetime = _aware(nullable=False)
+    received_at: datetime = aware_field(nullable=False)
+    updated_at: datetime = aware_field(nullable=False)
     version: int = 1
     #: Who filed it on the filer's behalf: a hotline operator (``operator:<name>``) or a partner system through
     #: Open311 (``partner:<name>``); None for public filing.
@@ -59,11 +55,11 @@ class Complaint(SQLModel, table=True):
     service_code: str | None = Field(default=None, max_length=40)
     #: The handler holding the claim (actor string) and until when the lease runs.
     claimed_by: str | None = Field(default=None, max_length=80)
-    lease_until: datetime | None = _aware(nullable=True)
-    accepted_at: datetime | None = _aware(nullable=True)
-    contacted_at: datetime | None = _aware(nullable=True)
-    answered_at: datetime | None = _aware(nullable=True)
-    closed_at: datetime | None = _aware(nullable=True)
+    lease_until: datetime | None = aware_field(nullable=True)
+    accepted_at: datetime | None = aware_field(nullable=True)
+    contacted_at: datetime | None = aware_field(nullable=True)
+    answered_at: datetime | None = aware_field(nullable=True)
+    closed_at: datetime | None = aware_field(nullable=True)
     rating: str | None = Field(default=None, max_length=24)
     reopen_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     #: Set on a duplicate (重复件): the first complaint it is linked to and answered with.
@@ -103,7 +99,7 @@ class HistoryEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     complaint_id: str = Field(foreign_key="intake_complaint.id", max_length=36, index=True)
-    at: datetime = _aware(nullable=False)
+    at: datetime = aware_field(nullable=False)
     actor: str = Field(max_length=80)
     action: str = Field(max_length=40)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -117,7 +113,7 @@ class Message(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     complaint_id: str = Field(foreign_key="intake_complaint.id", max_length=36, index=True)
-    at: datetime = _aware(nullable=False)
+    at: datetime = aware_field(nullable=False)
     actor: str = Field(max_length=80)
     department: str | None = Field(default=None, max_length=32)
     #: question | supplement | answer | note | return_reason | rating_reason
@@ -134,7 +130,7 @@ class Cooperation(SQLModel, table=True):
 
     complaint_id: str = Field(primary_key=True, foreign_key="intake_complaint.id", max_length=36)
     department: str = Field(primary_key=True, max_length=32, index=True)
-    added_at: datetime = _aware(nullable=False)
+    added_at: datetime = aware_field(nullable=False)
     added_by: str = Field(max_length=80)
 
 
@@ -146,7 +142,7 @@ class FilingBucket(SQLModel, table=True):
     #: A keyed digest of the client (an IP address, or a staff token's role and subject), never the client itself.
     key: str = Field(primary_key=True, max_length=32)
     #: When the bucket is full again; a missing row is a full bucket.
-    full_at: datetime = _aware(nullable=False)
+    full_at: datetime = aware_field(nullable=False)
     #: Whether the last filing that came took a token (False: it was refused).
     taken: bool
 
@@ -164,8 +160,8 @@ class PartnerKey(SQLModel, table=True):
     digest: str = Field(max_length=64, unique=True)
     #: Filings a minute this key may make (also its burst); 0 = no limit.
     rate_per_minute: int
-    created_at: datetime = _aware(nullable=False)
-    revoked_at: datetime | None = _aware(nullable=True)
+    created_at: datetime = aware_field(nullable=False)
+    revoked_at: datetime | None = aware_field(nullable=True)
 
 
 OUTBOX = outbox_tables(SERVICE, SQLModel.metadata)

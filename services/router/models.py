@@ -9,16 +9,12 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Text
 
-from shared.sqltypes import UtcDateTime
+from shared.sqltypes import aware_field
 from sqlmodel import Field, SQLModel
 
 from shared.outbox import outbox_tables
 
 SERVICE = "router"
-
-
-def _aware(**kwargs: Any) -> Any:
-    return Field(sa_column=Column(UtcDateTime(), **kwargs))
 
 
 class RoutedComplaint(SQLModel, table=True):
@@ -27,7 +23,7 @@ class RoutedComplaint(SQLModel, table=True):
     complaint_id: str = Field(primary_key=True, max_length=36)
     title: str = Field(max_length=200)
     text: str = Field(sa_column=Column(Text, nullable=False))
-    received_at: datetime = _aware(nullable=False)
+    received_at: datetime = aware_field(nullable=False)
     #: Departments that returned (退回) the complaint; never chosen again as lead.
     excluded: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     attempt: int = 0
@@ -46,7 +42,7 @@ class Decision(SQLModel, table=True):
     triage: bool
     township: str | None = Field(default=None, max_length=60)
     explanation: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    decided_at: datetime = _aware(nullable=False)
+    decided_at: datetime = aware_field(nullable=False)
 
 
 class Correction(SQLModel, table=True):
@@ -60,7 +56,7 @@ class Correction(SQLModel, table=True):
     financial_service: bool | None = None
     township: str | None = Field(default=None, max_length=60)
     source: str = Field(max_length=16)
-    created_at: datetime = _aware(nullable=False)
+    created_at: datetime = aware_field(nullable=False)
 
 
 OUTBOX = outbox_tables(SERVICE, SQLModel.metadata)

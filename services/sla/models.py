@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from shared.outbox import outbox_tables
-from shared.sqltypes import UtcDateTime
+from shared.sqltypes import aware_field
 
 SERVICE = "sla"
 
@@ -24,10 +24,6 @@ SCOPE_DEPARTMENT = "department"
 
 OPEN = "open"
 STOPPED = "stopped"
-
-
-def _aware(**kwargs: Any) -> Any:
-    return Field(sa_column=Column(UtcDateTime(), **kwargs))
 
 
 class Clock(SQLModel, table=True):
@@ -51,12 +47,12 @@ class Clock(SQLModel, table=True):
     difficult: bool = False
     #: Bumped whenever the deadline moves (difficult, extension, reopening); part of every fired step's identity.
     revision: int = 0
-    started_at: datetime = _aware(nullable=False)
-    due_at: datetime = _aware(nullable=False)
+    started_at: datetime = aware_field(nullable=False)
+    due_at: datetime = aware_field(nullable=False)
     extended_days: int = 0
     next_step_index: int = 0
-    next_fire_at: datetime | None = _aware(nullable=True)
-    stopped_at: datetime | None = _aware(nullable=True)
+    next_fire_at: datetime | None = aware_field(nullable=True)
+    stopped_at: datetime | None = aware_field(nullable=True)
     #: "met" | "missed" once answered; "moved" when a department clock stopped because the complaint was re-routed.
     outcome: str | None = Field(default=None, max_length=12)
 
@@ -72,8 +68,8 @@ class FiredStep(SQLModel, table=True):
     step: int = Field(primary_key=True)
     kind: str = Field(max_length=12)
     level: str | None = Field(default=None, max_length=40)
-    fire_at: datetime = _aware(nullable=False)
-    fired_at: datetime = _aware(nullable=False)
+    fire_at: datetime = aware_field(nullable=False)
+    fired_at: datetime = aware_field(nullable=False)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -83,7 +79,7 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     complaint_id: str = Field(max_length=36, index=True)
-    at: datetime = _aware(nullable=False)
+    at: datetime = aware_field(nullable=False)
     actor: str = Field(max_length=80)
     action: str = Field(max_length=40)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

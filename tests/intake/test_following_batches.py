@@ -129,3 +129,37 @@ async def test_events_about_a_complaint_intake_does_not_hold_are_skipped(runtime
     await consumer.handle_together(records(story("unknown")))
     async with runtime.db.unit_of_work() as uow:
         assert (await uow.session.scalars(select(HistoryEntry))).all() == []
+
+
+async def test_a_deadline_changed_in_the_batch_that_opened_the_clock_keeps_the_other_deadlines(runtime):
+    """A reopening or an extension can reach intake in the same batch as the clock it moves: the change must start from
+    the deadlines the clock announced earlier in the batch (still queued, not yet written), not from none."""
+    consumer = runtime.consumers[0]
+    for cid in ("together", "alone"):
+        await file(runtime, cid)
+    due = {"contact": T0 + timedelta(days=1), "resolution": T0 + timedelta(days=10)}
+    extended = T0 + timedelta(days=20)
+
+    def events(cid: str) -> list[ev.Envelope]:
+        return [
+            ev.SlaClockOpenedV1(complaint_id=cid, department="power", policy="standard", milestones=[
+                ev.SlaMilestoneV1(milestone=milestone, due_at=at) for milestone, at in due.items()
+            ]).envelope(time=T0 + timedelta(seconds=1)),
+            ev.SlaDeadlineChangedV1(complaint_id=cid, milestone="contact", due_at=T0 + timedelta(days=2),
+                                    previous_due_at=due["contact"], cause="extension", reason="企业负责人出差",
+                                    actor="supervisor:王五").envelope(time=T0 + timedelta(seconds=2)),
+            ev.SlaDeadlineChangedV1(complaint_id=cid, milestone="resolution", due_at=extended,
+                                    previous_due_at=due["resolution"], cause="extension", reason="需现场勘查",
+                                    actor="supervisor:王五").envelope(time=T0 + timedelta(seconds=3)),
+        ]
+
+    await consumer.handle_together(records(events("together")))
+    for record in records(events("alone")):
+        await consumer.handle(record)
+
+    together = await state(runtime, "together")
+    assert together == await state(runtime, "alone")
+    assert together["deadlines"] == {"contact": (T0 + timedelta(days=2)).isoformat(),
+                                     "resolution": extended.isoformat()}
+    assert together["due_at"] == extended
+    assert together["history"] == ["clock_opened", "deadline_changed", "deadline_changed"]

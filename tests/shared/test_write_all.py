@@ -24,6 +24,8 @@ from tests.support import fresh_postgres
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 COMPLAINT = Complaint.__table__
+#: A complaint renamed: an UPDATE, which a one-statement unit of work on PostgreSQL does not write.
+RENAME = update(COMPLAINT).where(COMPLAINT.c.id == bindparam("target_id")).values(title=bindparam("title"))
 
 
 async def _ready(url: str):
@@ -135,11 +137,10 @@ async def test_reading_each_set_of_parameters_gives_their_rows_in_order(db, one_
 
 
 async def test_an_update_of_a_table_inserted_into_sees_the_inserted_row(db):
-    rename = update(COMPLAINT).where(COMPLAINT.c.id == bindparam("target_id")).values(title=bindparam("title"))
     async with db.unit_of_work() as uow:
         uow.write_later(INSERT_COMPLAINT, complaint("c-1"))
         uow.write_later(INSERT_HISTORY, history("c-1", 1))
-        uow.write_later(rename, {"target_id": "c-1", "title": "又停电了"})
+        uow.write_later(RENAME, {"target_id": "c-1", "title": "又停电了"})
         uow.emit(met("c-1"))
         await uow.commit()
 
@@ -203,20 +204,37 @@ async def test_a_one_statement_unit_reads_and_writes_with_no_begin_or_commit(pos
     assert await file("c-3", one_statement=True) == ["SELECT", "WITH"]
 
 
-async def test_a_one_statement_unit_refuses_anything_but_new_rows_and_writes_nothing(db):
-    rename = update(COMPLAINT).where(COMPLAINT.c.id == bindparam("target_id")).values(title=bindparam("title"))
+async def test_a_one_statement_unit_refuses_anything_but_new_rows_and_writes_nothing(postgres_db):
+    """Only PostgreSQL runs a one-statement unit as one statement; elsewhere it is an ordinary unit of work (next
+    test), which refuses nothing."""
+    db = postgres_db
     async with db.unit_of_work() as uow:
         uow.write_later(INSERT_COMPLAINT, complaint("c-1"))
         await uow.commit()
-    if db.dialect != "postgresql":
-        return  # elsewhere a one-statement unit is an ordinary one
     with pytest.raises(ValueError):
         async with db.unit_of_work(one_statement=True) as uow:
             uow.write_later(INSERT_HISTORY, history("c-1", 1))
-            uow.write_later(rename, {"target_id": "c-1", "title": "又停电了"})
+            uow.write_later(RENAME, {"target_id": "c-1", "title": "又停电了"})
             uow.emit(met("c-1"))
             await uow.commit()
     async with db.unit_of_work() as uow:
         assert await uow.session.scalar(select(Complaint.title)) == "停电"
         assert await uow.session.scalar(select(func.count()).select_from(HistoryEntry)) == 0
         assert await uow.session.scalar(select(func.count()).select_from(db.outbox.outbox)) == 0
+
+
+async def test_on_sqlite_a_one_statement_unit_is_an_ordinary_one(tmp_path):
+    db = await _ready(f"sqlite+aiosqlite:///{tmp_path}/intake.db")
+    try:
+        async with db.unit_of_work(one_statement=True) as uow:
+            uow.write_later(INSERT_COMPLAINT, complaint("c-1"))
+            uow.write_later(INSERT_HISTORY, history("c-1", 1))
+            uow.write_later(RENAME, {"target_id": "c-1", "title": "又停电了"})
+            uow.emit(met("c-1"))
+            await uow.commit()
+        async with db.unit_of_work() as uow:
+            assert await uow.session.scalar(select(Complaint.title)) == "又停电了"
+            assert await uow.session.scalar(select(func.count()).select_from(HistoryEntry)) == 1
+            assert await uow.session.scalar(select(func.count()).select_from(db.outbox.outbox)) == 1
+    finally:
+        await db.dispose()

@@ -18,16 +18,12 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
-from shared.sqltypes import UtcDateTime
+from shared.sqltypes import aware_field
 
 #: Ratings of the 回访 (filer follow-up).
 SATISFIED = "satisfied"
 BASICALLY_SATISFIED = "basically_satisfied"
 DISSATISFIED = "dissatisfied"
-
-
-def _aware(**kwargs: Any) -> Any:
-    return Field(default=None, sa_column=Column(UtcDateTime(), **kwargs))
 
 
 class ReportComplaint(SQLModel, table=True):
@@ -45,7 +41,7 @@ class ReportComplaint(SQLModel, table=True):
     title: str | None = Field(default=None, max_length=200)
     channel: str | None = Field(default=None, max_length=20)
     township: str | None = Field(default=None, max_length=40)
-    received_at: datetime | None = _aware(nullable=True)
+    received_at: datetime | None = aware_field(default=None, nullable=True)
     #: Lifecycle status as intake has it: the last intake event's, or the router's decision that intake applied since.
     status: str | None = Field(default=None, max_length=24)
     #: The department the router (or a dispatcher) placed it with first, and the latest placement. Whether a
@@ -64,32 +60,32 @@ class ReportComplaint(SQLModel, table=True):
     policy: str | None = Field(default=None, max_length=40, index=True)
     milestone: str | None = Field(default=None, max_length=40)
     #: Deadline of the resolution milestone in force now (moves on extension, difficult marking, reopening).
-    due_at: datetime | None = _aware(nullable=True)
-    first_due_at: datetime | None = _aware(nullable=True)
-    claimed_at: datetime | None = _aware(nullable=True)
-    accepted_at: datetime | None = _aware(nullable=True)
-    contacted_at: datetime | None = _aware(nullable=True)
-    first_answered_at: datetime | None = _aware(nullable=True)
-    last_answered_at: datetime | None = _aware(nullable=True)
+    due_at: datetime | None = aware_field(default=None, nullable=True)
+    first_due_at: datetime | None = aware_field(default=None, nullable=True)
+    claimed_at: datetime | None = aware_field(default=None, nullable=True)
+    accepted_at: datetime | None = aware_field(default=None, nullable=True)
+    contacted_at: datetime | None = aware_field(default=None, nullable=True)
+    first_answered_at: datetime | None = aware_field(default=None, nullable=True)
+    last_answered_at: datetime | None = aware_field(default=None, nullable=True)
     #: The department that gave the last answer.
     answered_department: str | None = Field(default=None, max_length=32)
     #: True from an answer until a reopening (and after closing): the complaint is 办结 for the figures.
     answered: bool = False
     reopened_count: int = 0
-    last_reopened_at: datetime | None = _aware(nullable=True)
+    last_reopened_at: datetime | None = aware_field(default=None, nullable=True)
     #: The filer's first 回访 rating (it judges the first answer, even when a reopening follows) and the latest, each
     #: with the department whose answer it rated. Intake reopens a complaint once, so there are at most two.
     first_rating: str | None = Field(default=None, max_length=24)
-    first_rated_at: datetime | None = _aware(nullable=True)
+    first_rated_at: datetime | None = aware_field(default=None, nullable=True)
     first_rating_department: str | None = Field(default=None, max_length=32)
     rating: str | None = Field(default=None, max_length=24)
-    rated_at: datetime | None = _aware(nullable=True)
+    rated_at: datetime | None = aware_field(default=None, nullable=True)
     rating_department: str | None = Field(default=None, max_length=32)
-    closed_at: datetime | None = _aware(nullable=True)
-    warned_at: datetime | None = _aware(nullable=True)
-    breached_at: datetime | None = _aware(nullable=True)
+    closed_at: datetime | None = aware_field(default=None, nullable=True)
+    warned_at: datetime | None = aware_field(default=None, nullable=True)
+    breached_at: datetime | None = aware_field(default=None, nullable=True)
     escalation_level: str | None = Field(default=None, max_length=40)
-    escalated_at: datetime | None = _aware(nullable=True)
+    escalated_at: datetime | None = aware_field(default=None, nullable=True)
     #: The SLA service's verdict on the resolution milestone (met / missed), for cross-checking.
     sla_outcome: str | None = Field(default=None, max_length=12)
     duplicate_of: str | None = Field(default=None, max_length=36)
@@ -107,7 +103,7 @@ class ReportEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     complaint_id: str = Field(max_length=36)
-    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    at: datetime = aware_field(nullable=False)
     #: Short event type (received, routed, answered, breached …).
     kind: str = Field(max_length=32)
     actor: str | None = Field(default=None, max_length=80)
