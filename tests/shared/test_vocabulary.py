@@ -8,6 +8,7 @@ from pathlib import Path
 
 from services.intake.lifecycle import API_NAMES, Status
 from services.sla.dashboard import api as dashboard
+from services.sla.dashboard import views as dashboard_views
 from shared.vocabulary import ACTION_NAMES, EVENT_NAMES, HISTORY_SUMMARIES, REPLACED, STATUS_EXPLAINED, STATUS_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,8 +51,9 @@ def test_history_and_the_dashboard_name_actions_with_the_same_words():
         assert EVENT_NAMES[kind] == ACTION_NAMES[action]
         assert ACTION_NAMES[action] in HISTORY_SUMMARIES[kind]
     # the dashboard keeps no words of its own for statuses and timeline entries
-    assert not hasattr(dashboard, "STATUS_LABELS") and not hasattr(dashboard, "KIND_LABELS")
-    headings = dict((field, heading) for field, heading, _key in dashboard.COLUMNS)
+    for module in (dashboard, dashboard_views):
+        assert not hasattr(module, "STATUS_LABELS") and not hasattr(module, "KIND_LABELS")
+    headings = {field: heading for field, heading, _key in dashboard_views.COLUMNS}
     assert headings["received"] == EVENT_NAMES["received"]
     page = (ROOT / "services/sla/dashboard/templates/dashboard.html").read_text(encoding="utf-8")
     script = (ROOT / "services/sla/dashboard/static/dashboard.js").read_text(encoding="utf-8")
