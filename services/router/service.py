@@ -66,7 +66,7 @@ class RouterHandlers:
         if event.suggested_department:
             self._learn(uow, complaint, event.suggested_department, None, None, "return", envelope.time)
         uow.session.add(complaint)
-        self._decide(uow, complaint, envelope.time)
+        self._decide(uow, complaint, envelope.time, suggested=event.suggested_department)
 
     async def on_dispatched(self, event: ComplaintDispatchedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await uow.write_queued()
@@ -99,9 +99,12 @@ class RouterHandlers:
         ))
         uow.after_commit(self._corrected)
 
-    def _decide(self, uow: UnitOfWork, complaint: RoutedComplaint | SimpleNamespace, at: datetime) -> Classified:
-        """Classify ``complaint`` (a stored one, or a new one's column values) and queue the decision and its event."""
-        decision = self.classifier.classify(complaint.title, complaint.text, exclude=frozenset(complaint.excluded))
+    def _decide(self, uow: UnitOfWork, complaint: RoutedComplaint | SimpleNamespace, at: datetime,
+                suggested: str | None = None) -> Classified:
+        """Classify ``complaint`` (a stored one, or a new one's column values) and queue the decision and its event;
+        ``suggested`` is the department its returning handler named (the correction the model learns after commit)."""
+        decision = self.classifier.classify(complaint.title, complaint.text, exclude=frozenset(complaint.excluded),
+                                            suggested=suggested)
         explanation = list(decision.to_dict().get("explanation", []))
         uow.write_later(INSERT_DECISION, dict(
             complaint_id=complaint.complaint_id, attempt=complaint.attempt, department=decision.department,

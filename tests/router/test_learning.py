@@ -112,3 +112,19 @@ def test_a_correction_of_a_long_message_carries_over_to_a_message_told_different
     d = fresh_classifier.classify(*LIFT_LATER)
     assert d.department == "market"
     assert d.explanation[0]["memory"][0]["similar_correction"] == LIFT_CORRECTION.title
+
+
+def test_a_returned_complaint_goes_where_its_handler_suggests_before_anything_is_learned(fresh_classifier):
+    """The returning handler's suggestion places that very complaint (as a fully similar correction would) without
+    touching the model: the correction is learned only once it is committed."""
+    title, text = "一周停了四次电", "我厂本周已经停电四次，没有任何预告，请供电公司查明原因，保障正常供电。"
+    before = len(fresh_classifier.memory)
+    plain = fresh_classifier.classify(title, text, exclude=frozenset({"power"}))
+    assert plain.department != "housing"
+    suggested = fresh_classifier.classify(title, text, exclude=frozenset({"power"}), suggested="housing")
+    assert suggested.department == "housing"
+    assert any(e.get("suggested_by") for e in suggested.explanation)
+    assert len(fresh_classifier.memory) == before
+    # a suggestion of a department that already returned it does not count
+    assert fresh_classifier.classify(title, text, exclude=frozenset({"power"}), suggested="power").department \
+        != "power"

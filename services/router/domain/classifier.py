@@ -100,11 +100,18 @@ class Classifier:
         return self._names.get(department_id, department_id)
 
     # ------------------------------------------------------------------ classification
-    def classify(self, title: str, text: str, *, exclude: frozenset[str] = frozenset()) -> Decision:
+    def classify(self, title: str, text: str, *, exclude: frozenset[str] = frozenset(),
+                 suggested: str | None = None) -> Decision:
+        """Place a complaint. ``suggested`` is the department a handler named when returning this very complaint:
+        it weighs as a fully similar correction would (it outweighs the lexicon's evidence), for this decision only —
+        the model learns the correction once it is committed, not here."""
         settings = self.lexicon.settings
         evidence = self.scorer.score(title or "", text or "")
         scores = evidence.department_scores()
         neighbours = self._recall(evidence, scores)
+        if suggested and suggested not in exclude:
+            scores[suggested] = scores.get(suggested, 0.0) + settings["memory_weight"] + max(scores.values(),
+                                                                                             default=0.0)
         township_name = self._township_name(evidence, neighbours)
         if township_name and scores.get(TOWNSHIP_ID, 0.0) > 0:
             scores[TOWNSHIP_ID] += settings["township_named_bonus"]
@@ -125,6 +132,8 @@ class Classifier:
         # Shown to four places: a department whose share rounds to nothing is not a candidate.
         ranked = tuple(RankedDepartment(d, round(p, 4)) for d, p in outcome.probabilities if round(p, 4) > 0)
         explanation = self._explain(evidence, scores, outcome, neighbours, township, fs, exclude)
+        if suggested and suggested not in exclude:
+            explanation = (*explanation, {"department": suggested, "suggested_by": "returning department"})
         return Decision(
             department=department,
             also=tuple(a for a in outcome.also if a != department),
