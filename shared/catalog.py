@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from shared.settings import CountySettings
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CATALOG_PATH = DATA_DIR / "departments.json"
 GAZETTEER_PATH = DATA_DIR / "townships.json"
@@ -73,9 +75,7 @@ COUNTY_PLACEHOLDER = "县/区"
 @lru_cache(maxsize=1)
 def deployment() -> tuple[Path, str | None]:
     """The gazetteer file and county name this deployment configured (settings, read once per process)."""
-    from shared.settings import CommonSettings
-
-    settings = CommonSettings()
+    settings = CountySettings()
     return Path(settings.gazetteer_path) if settings.gazetteer_path else GAZETTEER_PATH, settings.county_name or None
 
 

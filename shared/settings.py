@@ -46,8 +46,19 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-class CommonSettings(BaseSettings):
+class CountySettings(BaseSettings):
+    """Which county this deployment serves: all the catalog and gazetteer need (read without building the rest, so
+    reading the catalog checks no secret and writes no file)."""
+
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    #: The county's 乡镇/街道 gazetteer (JSON, as ``shared/data/townships.json``); its ``county`` names the county.
+    gazetteer_path: str | None = None
+    #: The county's name as departments carry it (青山县税务局); empty: the gazetteer's ``county``.
+    county_name: str | None = None
+
+
+class CommonSettings(CountySettings):
 
     #: ``{service}`` is replaced by the service name, so the embedded default gives each service its own SQLite file.
     database_url: str = "sqlite+aiosqlite:///./var/{service}.db"
@@ -88,10 +99,6 @@ class CommonSettings(BaseSettings):
     #: Shifts this process's clock by so many seconds — for drills, demos and tests that must cross a deadline
     #: without waiting for it. Leave it at 0 in service.
     clock_offset_seconds: float = 0.0
-    #: The county's 乡镇/街道 gazetteer (JSON, as ``shared/data/townships.json``); its ``county`` names the county.
-    gazetteer_path: str | None = None
-    #: The county's name as departments carry it (青山县税务局); empty: the gazetteer's ``county``.
-    county_name: str | None = None
     #: Which policy set of ``shared/data/sla_policies.json`` this deployment applies (the SLA service keeps the
     #: clocks by it; intake's Open311 answers name the time limit it sets).
     sla_policy_set: str = "default"
