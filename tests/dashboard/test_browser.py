@@ -176,9 +176,11 @@ async def _run(driver, tmp_path: Path) -> None:
             await live_db.dispose()
 
         def live_and_drill() -> None:
+            from selenium.common.exceptions import StaleElementReferenceException
+
             marker = driver.execute_script("window.__same_page = true; return true;")
             assert marker
-            WebDriverWait(driver, 30).until(lambda d: d.find_element(
+            WebDriverWait(driver, 30, ignored_exceptions=[StaleElementReferenceException]).until(lambda d: d.find_element(
                 By.CSS_SELECTOR, '#departments tr[data-dept="tax"] td[data-field="received"]').text == str(before + 1))
             assert driver.execute_script("return window.__same_page === true;"), "the page was not reloaded"
 
@@ -189,9 +191,10 @@ async def _run(driver, tmp_path: Path) -> None:
                 return complaint_id
 
             complaint_id = across_refreshes(drill)
-            WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "detail").is_displayed()
-                                            and len(d.find_elements(By.CSS_SELECTOR, "#timeline li")) >= 3)
-            timeline = driver.find_element(By.ID, "timeline").text
+            WebDriverWait(driver, 30, ignored_exceptions=[StaleElementReferenceException]).until(
+                lambda d: d.find_element(By.ID, "detail").is_displayed()
+                and len(d.find_elements(By.CSS_SELECTOR, "#timeline li")) >= 3)
+            timeline = across_refreshes(lambda: driver.find_element(By.ID, "timeline").text)
             assert "登记" in timeline and "超期" in timeline
             # who acted, in words: the filer, the router, the SLA service — no actor or channel codes
             assert "诉求人" in timeline and "系统自动分派" in timeline and "时限监控" in timeline, timeline
