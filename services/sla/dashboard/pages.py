@@ -8,26 +8,27 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import StrictUndefined
 
 from services.sla.dashboard import views
 from services.sla.dashboard.deps import DashboardDeps
 from services.sla.dashboard.periods import Period
 from shared.auth import Principal
+from shared.pages import templates
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NO_STORE = {"Cache-Control": "no-store"}
 
-
-ENVIRONMENT = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                          undefined=StrictUndefined, keep_trailing_newline=True)
+#: The pages' shared Jinja2 set-up (autoescaped); a value a template uses but is not given is an error.
+ENVIRONMENT = templates(TEMPLATES).env
+ENVIRONMENT.undefined = StrictUndefined
 #: ``tojson`` writes JSON safe inside a script element (``<``, ``>``, ``&`` and ``'`` as ``\u`` escapes), keeping
 #: the Chinese text as it is and the keys in their order.
 ENVIRONMENT.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
 
 
 def render(name: str, **values: object) -> str:
-    """The template ``templates/<name>`` with ``values``; a value the template uses but is not given is an error."""
+    """The template ``templates/<name>`` with ``values``."""
     return ENVIRONMENT.get_template(name).render(**values)
 
 
