@@ -1,0 +1,140 @@
+"""The workbench over HTTP: forms refused without their session's CSRF token or from another's session with nothing
+changed, logout and an expired session back at the login page, another department's complaint a 404 page, a form's
+errors by its fields in Chinese, the conflict notice with the fresh version, the audited contact, the pages' security
+headers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from services.intake.pages import forms
+from services.intake.pages.session import COOKIE
+from shared import clock
+from shared.pages import Sessions
+from tests.intake.helpers import Actor, FilerClient, staff_token
+from tests.intake.test_work_api import POWER
+from tests.pipeline.helpers import wait_routed
+from tests.support import AUTH_SECRET
+from tests.workbench.helpers import Desk
+
+#: A form of each action, filled as a person would.
+FILLED = {
+    "claim": {}, "accept": {}, "contact": {"note": "已电话联系"}, "request-info": {"question": "请补充停电时间"},
+    "answer": {"text": "已协调供电所检修线路"}, "return": {"reason": "不属本部门", "suggested_department": "market"},
+    "cooperating": {"department": "market"}, "notes": {"text": "内部备注"}, "dispatch": {"department": "market"},
+}
+
+
+@pytest.fixture
+async def routed(embedded):
+    app, client = embedded
+    filer = FilerClient(client)
+    created = (await filer.post("/v1/complaints", json=POWER)).json()
+    await wait_routed(filer, created["id"])
+    desks: list[Desk] = []
+
+    def desk() -> Desk:
+        desks.append(Desk(app))
+        return desks[-1]
+
+    yield app, client, created["id"], desk
+    for d in desks:
+        await d.close()
+
+
+async def _state(client, cid: str) -> tuple[str, list]:
+    api = Actor(client, staff_token("supervisor", "王督办"))
+    return await api.version(cid), (await api.get(f"/v1/complaints/{cid}/history")).json()
+
+
+def test_every_action_of_a_handler_and_dispatcher_has_a_form():
+    assert set(FILLED) == set(forms.ACTIONS)
+    assert set(forms.ACTIONS) == {"claim", "accept", "contact", "request-info", "answer", "return", "cooperating",
+                                  "notes", "dispatch"}
+
+
+async def test_forms_without_their_csrf_token_or_from_another_session_change_nothing(routed):
+    app, client, cid, desk = routed
+    zhang, li, tax = desk(), desk(), desk()
+    await zhang.login(staff_token("handler", "张三", "power"))
+    await li.login(staff_token("handler", "李四", "power"))
+    await tax.login(staff_token("handler", "赵六", "tax"))
+    assert (await zhang.act(cid, "claim")).status_code == 303  # the form works with its own token
+    before = await _state(client, cid)
+    for action, data in FILLED.items():
+        missing = await zhang.act(cid, action, data, csrf="")
+        assert missing.status_code == 403 and "表单已失效" in missing.text, action
+        theirs = await zhang.act(cid, action, data, csrf=li.csrf)
+        assert theirs.status_code == 403, action
+        other_department = await tax.act(cid, action, data)
+        assert other_department.status_code == 404 and "未找到" in other_department.text, action
+    assert await _state(client, cid) == before
+
+
+async def test_logout_and_an_expired_session_lead_back_to_the_login_page(routed):
+    app, client, cid, desk = routed
+    zhang = desk()
+    token = staff_token("handler", "张三", "power")
+    await zhang.login(token)
+    logout = await zhang.client.post("/workbench/logout", data={"csrf": zhang.csrf})
+    assert logout.status_code == 303 and logout.headers["location"] == "/workbench/login"
+    after = await zhang.client.get("/workbench")
+    assert after.status_code == 303 and after.headers["location"] == "/workbench/login"
+
+    stale = Sessions(AUTH_SECRET, cookie=COOKIE, path="/workbench")
+    old = stale.encode(token, now=clock.now() - timedelta(hours=8, minutes=1))
+    late = desk()
+    late.client.cookies.set(COOKIE, old, domain="complaints.test", path="/workbench")
+    page = await late.client.get(f"/workbench/complaints/{cid}")
+    assert page.status_code == 303 and page.headers["location"] == "/workbench/login"
+    before = await _state(client, cid)
+    posted = await late.client.post(f"/workbench/complaints/{cid}/claim",
+                                    data={"csrf": stale.csrf_token(stale.decode(old, now=clock.now()
+                                                                                - timedelta(hours=8))),
+                                          "version": before[0].strip('"')})
+    assert posted.status_code == 303 and posted.headers["location"] == "/workbench/login"
+    assert await _state(client, cid) == before
+    login = await late.client.get("/workbench/login")
+    assert login.status_code == 200 and 'id="token"' in login.text
+
+
+async def test_a_handler_sees_nothing_of_another_departments_complaint(routed):
+    app, client, cid, desk = routed
+    tax = desk()
+    queue = await tax.login(staff_token("handler", "赵六", "tax"))
+    assert cid not in queue.text and "停了四次电" not in queue.text
+    for url in (f"/workbench/complaints/{cid}", f"/workbench/complaints/{cid}/contact"):
+        page = await tax.get(url)
+        assert page.status_code == 404 and "未找到" in page.text, url
+        assert "停了四次电" not in page.text and "窑炉" not in page.text and "禾丰" not in page.text
+
+
+async def test_errors_by_field_in_chinese_a_conflict_with_the_fresh_version_and_the_audited_contact(routed):
+    app, client, cid, desk = routed
+    zhang = desk()
+    queue = await zhang.login(staff_token("handler", "张三", "power"))
+    assert "一周停了四次电" in queue.text
+    assert "script-src 'self'" in queue.headers["content-security-policy"]
+    assert queue.headers["x-frame-options"] == "DENY" and queue.headers["cache-control"] == "no-store"
+    assert (await zhang.act(cid, "claim")).headers["location"] == f"/workbench/complaints/{cid}?done=claim"
+    assert (await zhang.act(cid, "accept")).status_code == 303
+    before = await _state(client, cid)
+    empty = await zhang.act(cid, "request-info", {"question": "   "})
+    assert empty.status_code == 422
+    assert 'class="field-error" data-field="question"' in empty.text and "不能为空" in empty.text
+    assert await _state(client, cid) == before
+
+    stale_version = before[0].strip('"')
+    await Actor(client, staff_token("handler", "张三", "power")).act(cid, "notes", {"text": "同时的备注"})
+    conflict = await zhang.act(cid, "answer", {"text": "我的答复"}, version=stale_version)
+    assert conflict.status_code == 409 and "有人修改了这件诉求" in conflict.text
+    assert f'name="version" value="{int(stale_version) + 1}"' in conflict.text and "我的答复" in conflict.text
+
+    contact = await zhang.get(f"/workbench/complaints/{cid}/contact")
+    assert contact.status_code == 200 and "138 1234 5678" in contact.text and "周女士" in contact.text
+    history = (await Actor(client, staff_token("supervisor", "王督办")).get(f"/v1/complaints/{cid}/history")).json()
+    assert history[-1]["action"] == "contact_viewed" and history[-1]["actor"] == "handler:power:张三"
+    page = await zhang.get(f"/workbench/complaints/{cid}")
+    assert "138****5678" in page.text and "138 1234 5678" not in page.text
