@@ -1,7 +1,7 @@
 """The workbench over HTTP: forms refused without their session's CSRF token or from another's session with nothing
 changed, logout and an expired session back at the login page, another department's complaint a 404 page, a form's
 errors by its fields in Chinese, the conflict notice with the fresh version, the audited contact, the pages' security
-headers."""
+headers, every value escaped."""
 
 from __future__ import annotations
 
@@ -127,10 +127,11 @@ async def test_errors_by_field_in_chinese_a_conflict_with_the_fresh_version_and_
     assert await _state(client, cid) == before
 
     stale_version = before[0].strip('"')
-    await Actor(client, staff_token("handler", "张三", "power")).act(cid, "notes", {"text": "同时的备注"})
+    await Actor(client, staff_token("handler", "张三", "power")).act(cid, "notes", {"text": "<script>x()</script>"})
     conflict = await zhang.act(cid, "answer", {"text": "我的答复"}, version=stale_version)
     assert conflict.status_code == 409 and "有人修改了这件诉求" in conflict.text
     assert f'name="version" value="{int(stale_version) + 1}"' in conflict.text and "我的答复" in conflict.text
+    assert "&lt;script&gt;x()&lt;/script&gt;" in conflict.text and "<script>" not in conflict.text  # escaped
 
     contact = await zhang.get(f"/workbench/complaints/{cid}/contact")
     assert contact.status_code == 200 and "138 1234 5678" in contact.text and "周女士" in contact.text

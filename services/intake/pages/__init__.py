@@ -27,8 +27,9 @@ async def _form_refused(request: Request, _exc: Exception) -> Response:
 
 
 def configure(app: FastAPI) -> None:
-    """The security headers on every page, and the answers to a request without a session or a form without its
+    """The security headers on every page (not on the API documentation, whose Swagger UI starts with an inline
+    script), and the answers to a request without a session or a form without its
     CSRF token."""
-    app.add_middleware(PageHeaders)
+    app.add_middleware(PageHeaders, paths=(session.PATH,))
     app.add_exception_handler(ToLogin, _to_login)
     app.add_exception_handler(FormRefused, _form_refused)
