@@ -5,6 +5,8 @@ headers, every value escaped."""
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -111,7 +113,8 @@ async def test_a_handler_sees_nothing_of_another_departments_complaint(routed):
         assert "停了四次电" not in page.text and "窑炉" not in page.text and "禾丰" not in page.text
 
 
-async def test_errors_by_field_in_chinese_a_conflict_with_the_fresh_version_and_the_audited_contact(routed):
+async def test_errors_by_field_in_chinese_a_conflict_with_the_fresh_version_and_the_audited_contact(routed, caplog):
+    caplog.set_level(logging.DEBUG)
     app, client, cid, desk = routed
     zhang = desk()
     queue = await zhang.login(staff_token("handler", "张三", "power"))
@@ -139,3 +142,29 @@ async def test_errors_by_field_in_chinese_a_conflict_with_the_fresh_version_and_
     assert history[-1]["action"] == "contact_viewed" and history[-1]["actor"] == "handler:power:张三"
     page = await zhang.get(f"/workbench/complaints/{cid}")
     assert "138****5678" in page.text and "138 1234 5678" not in page.text
+    logged = "\n".join(f"{r.getMessage()} {r.args}" for r in caplog.records)
+    for secret in ("13812345678", "138 1234 5678", "周女士", "我的答复"):  # no contact data or text in any log
+        assert secret not in logged
+
+
+async def test_the_router_s_reasons_and_a_cooperating_department_that_reads_and_adds_its_part(routed):
+    app, client, cid, desk = routed
+    lead = Actor(client, staff_token("handler", "张三", "power"))
+    zhang = desk()
+    await zhang.login(staff_token("handler", "张三", "power"))
+    decision = (await zhang.get(f"/workbench/complaints/{cid}")).text.split('id="decision"')[1].split("</section>")[0]
+    assert "系统自动分派" in decision and "主办" in decision and "停电" in decision
+    await lead.act(cid, "claim")
+    await lead.act(cid, "cooperating", {"department": "market"})
+    market = desk()
+    queue = await market.login(staff_token("handler", "孙八", "market"))
+    assert cid in queue.text.split('id="queue-cooperating"')[1]
+    page = await market.get(f"/workbench/complaints/{cid}")
+    assert page.status_code == 200 and "本部门协办（只读）" in page.text
+    assert set(re.findall(r'id="form-([a-z-]+)"', page.text)) == {"notes"}
+    assert "显示联系方式" not in page.text and "138****5678" in page.text
+    assert (await market.get(f"/workbench/complaints/{cid}/contact")).status_code == 403
+    done = await market.act(cid, "notes", {"text": "市场监管局已核实该企业登记信息"})
+    assert done.status_code == 303
+    messages = (await market.get(f"/workbench/complaints/{cid}")).text.split('id="messages"')[1]
+    assert "协办意见" in messages and "市场监管局已核实该企业登记信息" in messages

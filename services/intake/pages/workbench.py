@@ -113,6 +113,7 @@ async def complaint_page(request: Request, db: Database, staff: Staff, complaint
         cooperating=[department_names.get(d, d) for d in view.cooperating],
         claimed_by=actor_name(view.claimed_by, department_names) if view.claimed_by else "",
         lease_until=shown.when(view.lease_until), received=shown.when(view.received_at),
+        mine=view.claimed_by == p.actor and bool(view.lease_until and view.lease_until > now),
         clocks=clocks.clocks(history, view.due_at, view.overdue, now, calendar(request)),
         decision=shown.decision(history), candidates=shown.candidates(view.candidates),
         history=shown.history_rows(history), messages=shown.message_rows(messages),
