@@ -168,3 +168,37 @@ async def test_the_router_s_reasons_and_a_cooperating_department_that_reads_and_
     assert done.status_code == 303
     messages = (await market.get(f"/workbench/complaints/{cid}")).text.split('id="messages"')[1]
     assert "协办意见" in messages and "市场监管局已核实该企业登记信息" in messages
+
+
+async def test_each_form_does_what_the_api_s_action_does_and_its_refusals_show_by_field(routed):
+    app, client, cid, desk = routed
+    zhang = desk()
+    await zhang.login(staff_token("handler", "张三", "power"))
+    for action, data in (("claim", {}), ("accept", {}), ("contact", {"note": "已电话联系，约定周三上门"}),
+                         ("cooperating", {"department": "market"}), ("notes", {"text": "与市场监管局会商"})):
+        done = await zhang.act(cid, action, data)
+        assert done.status_code == 303 and done.headers["location"].endswith(f"?done={action}"), action
+    unknown = await zhang.act(cid, "cooperating", {"department": "nowhere"})
+    assert unknown.status_code == 422 and 'data-field="department"' in unknown.text and "部门编号不在目录中" in unknown.text
+    own = await zhang.act(cid, "return", {"reason": "不属本部门", "suggested_department": "power"})
+    assert own.status_code == 422 and 'data-field="suggested_department"' in own.text and "不能是本部门" in own.text
+    assert "不属本部门" in own.text  # what was typed comes back
+    returned = await zhang.act(cid, "return", {"reason": "属于市场监管职责", "suggested_department": "market"})
+    assert returned.status_code == 303 and returned.headers["location"] == "/workbench?done=return"
+    history = (await Actor(client, staff_token("supervisor", "王督办")).get(f"/v1/complaints/{cid}/history")).json()
+    mine = [h["action"] for h in history if h["actor"] == "handler:power:张三"]
+    assert mine == ["claimed", "accepted", "contacted", "cooperating_added", "note", "returned"]
+    assert next(h for h in history if h["action"] == "returned")["detail"]["suggested_department"] == "market"
+
+
+async def test_a_dispatcher_sees_triage_and_any_department_s_queue_but_no_handler_forms(routed):
+    app, client, cid, desk = routed
+    qian = desk()
+    queue = await qian.login(staff_token("dispatcher", "钱七"))
+    assert 'id="queue-triage"' in queue.text and cid not in queue.text
+    power = await qian.get("/workbench?department=power")
+    assert cid in power.text.split('id="queue-lead"')[1]
+    page = await qian.get(f"/workbench/complaints/{cid}")
+    assert set(re.findall(r'id="form-([a-z-]+)"', page.text)) == {"dispatch"}
+    assert "显示联系方式" not in page.text
+    assert (await qian.act(cid, "claim")).status_code == 403
