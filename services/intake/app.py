@@ -9,13 +9,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, commands, service, work
+from services.intake import api, commands, pages, service, work
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
 from services.intake.models import OUTBOX, SERVICE
 from services.intake.open311 import api as open311
 from services.intake.open311.formats import Open311Error
-from services.intake import pages
 from services.intake.ratelimit import FilingLimit, MemoryBuckets, SharedBuckets
 from shared import clock
 from shared.bus import make_bus
