@@ -9,7 +9,6 @@ Anonymous complaints, hotline callers who left a landline and filers who opted o
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy import insert, select
 
 from services.intake.models import Complaint, FilerContact
 from services.intake.notify.model import PENDING, SmsNotice, SmsOptOut
+from services.intake.schemas import is_cn_mobile
 from shared.calendar import SHANGHAI
 from shared.catalog import load_catalog
 from shared.db import UnitOfWork
@@ -39,12 +39,6 @@ INSERT_SMS = insert(SMS)
 FILED = "filed"
 #: No message goes out from 22:00 to 08:00 Asia/Shanghai; one due then waits for the morning.
 QUIET_FROM, QUIET_UNTIL = time(22), time(8)
-#: A Chinese mobile in E.164: anything else (a hotline caller's landline, no number) gets no SMS.
-_MOBILE = re.compile(r"\+861[3-9]\d{9}")
-
-
-def can_text(number: str | None) -> bool:
-    return bool(number) and _MOBILE.fullmatch(number) is not None
 
 
 def out_of_quiet_hours(at: datetime) -> datetime:
@@ -64,9 +58,10 @@ def notice_row(complaint_id: str, event_id: str, template: str, params: dict[str
 
 def filing_notice(complaint_id: str, tracking_number: str, mobile: str | None, now: datetime,
                   code: str | None = None) -> dict | None:
-    """The filing's message row, for the filing transaction to write (None: nobody to tell). ``code`` is the short
-    access code, known only there; it leaves the row once the message is sent."""
-    if not can_text(mobile):
+    """The filing's message row, for the filing transaction to write (None: nobody to tell — only a Chinese mobile
+    is texted, never a hotline caller's landline). ``code`` is the short access code, known only there; it leaves
+    the row once the message is sent."""
+    if not is_cn_mobile(mobile):
         return None
     if code:
         return notice_row(complaint_id, FILED, "filed_with_code",
@@ -124,7 +119,7 @@ class Follower:
                          .join(COMPLAINT, COMPLAINT.c.id == CONTACT.c.complaint_id))
             .where(CONTACT.c.complaint_id == complaint_id)
         )).first()
-        if found is None or not can_text(found[0]) or found[1]:
+        if found is None or not is_cn_mobile(found[0]) or found[1]:
             return
         row = notice_row(complaint_id, envelope.id, template, {"tracking_number": found[2], **params}, envelope.time)
         await uow.session.execute(insert_ignore(SMS, uow.dialect), [row])

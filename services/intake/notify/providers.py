@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from services.intake.notify import texts
+from services.intake.schemas import mask_mobile
 from shared.calendar import SHANGHAI
 from shared.catalog import county_name
 from shared.settings import IntakeSettings
@@ -55,11 +56,6 @@ class SmsProvider(Protocol):
         """Send ``message``; the provider's id for it. Raises ``SmsFailed``."""
 
 
-def _masked(phone: str) -> str:
-    digits = phone.removeprefix("+86")
-    return digits[:3] + "****" + digits[-4:]
-
-
 class LocalFileProvider:
     """Appends each message to a file (``SMS_LOCAL_PATH``, ``./var/sms.txt``): the time, the number masked as lists
     show it, and the text the filer's phone would show."""
@@ -70,7 +66,8 @@ class LocalFileProvider:
         self.path = Path(path)
 
     async def send(self, message: OutgoingSms, now: datetime) -> str:
-        line = f"{now.astimezone(SHANGHAI).isoformat(timespec='seconds')}\t{_masked(message.phone)}\t{message.text}\n"
+        at = now.astimezone(SHANGHAI).isoformat(timespec="seconds")
+        line = f"{at}\t{mask_mobile(message.phone)}\t{message.text}\n"
         await asyncio.to_thread(self._append, line)
         return message.reference
 

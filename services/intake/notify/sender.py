@@ -24,10 +24,11 @@ from typing import Any
 from prometheus_client import Counter
 from sqlalchemy import select, update
 
-from services.intake.notify.compose import CONTACT, OPT_OUT, SMS, can_text, out_of_quiet_hours
+from services.intake.notify.compose import CONTACT, OPT_OUT, SMS, out_of_quiet_hours
 from services.intake.notify.model import DEAD, PENDING, SENDING, SENT, SKIPPED
 from services.intake.notify.providers import OutgoingSms, SmsFailed, SmsProvider
 from services.intake.repository import INSERT_HISTORY
+from services.intake.schemas import is_cn_mobile
 from shared import clock
 from shared.db import Database, UnitOfWork
 
@@ -155,4 +156,4 @@ async def _phones(uow: UnitOfWork, complaint_ids: list[str]) -> dict[str, str]:
         .select_from(CONTACT.outerjoin(OPT_OUT, OPT_OUT.c.complaint_id == CONTACT.c.complaint_id))
         .where(CONTACT.c.complaint_id.in_(sorted(set(complaint_ids))), OPT_OUT.c.complaint_id.is_(None))
     )
-    return {complaint_id: mobile for complaint_id, mobile in rows.all() if can_text(mobile)}
+    return {complaint_id: mobile for complaint_id, mobile in rows.all() if is_cn_mobile(mobile)}
