@@ -28,7 +28,7 @@ from shared.catalog import load_catalog
 from shared.problems import responses
 from shared.vocabulary import RATINGS, status_name
 
-router = APIRouter(prefix="/v1/search", tags=["search"], responses=responses(401, 403, 413, 422, 503))
+router = APIRouter(prefix="/v1/search", tags=["search"], responses=responses(400, 401, 403, 413, 422, 503))
 
 #: The most complaints one export holds; more is refused, asking for a narrower period.
 EXPORT_MAX = 10_000
