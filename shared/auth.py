@@ -5,8 +5,9 @@ A token is a JWT signed with ``auth_secret`` (HS256) carrying ``sub`` (the user'
 required for them: the id of the one 乡镇/街道 of the gazetteer they work for), ``complaint`` (filer tokens only: the one
 complaint they may follow) and ``exp``. A name has at most ``NAME_MAX`` characters a person can read
 (``check_name``), so that the actor built from it (``handler:power:张三``) is always stored and compared whole: a token
-with any other name is never issued and never accepted. Staff tokens come from the command line, run where the services run — with the same ``AUTH_SECRET``,
-or on the embedded default in the same checkout, whose generated secret (``./var/auth_secret``) it finds::
+with any other name is never issued and never accepted. Staff tokens come from the command line, run where the
+services run — with the same ``AUTH_SECRET``, or on the embedded default in the same checkout, whose generated secret
+(``./var/auth_secret``) it finds::
 
     python -m shared.auth issue --role handler --department power --name 张三 [--days 30]
     python -m shared.auth issue --role handler --department township --township baisha --name 赵六
