@@ -45,7 +45,7 @@ Words = Annotated[str, StringConstraints(min_length=1, max_length=WORDS_MAX)]
 class SearchFilters(RequestBody):
     """What to look for; every filter is optional and they all apply together."""
 
-    tracking_number: str | None = Field(default=None, max_length=24, description="受理编号（TS20261123-7K3M9P）",
+    tracking_number: str | None = Field(default=None, max_length=24, description="诉求编号（TS20261123-7K3M9P）",
                                         json_schema_extra={"pattern": TRACKING_NUMBER_PATTERN})
     credit_code: str | None = Field(default=None, max_length=40, description="企业的统一社会信用代码（整码）")
     enterprise: Words | None = Field(default=None, description="企业名称中的文字")
@@ -63,7 +63,7 @@ class SearchFilters(RequestBody):
         v = v.strip().upper()
         if not _TRACKING_NUMBER.match(v):
             raise field_error("tracking_number_format", "A tracking number reads like TS20261123-7K3M9P",
-                              "受理编号格式应如 TS20261123-7K3M9P")
+                              "诉求编号格式应如 TS20261123-7K3M9P")
         return v
 
     @field_validator("credit_code")

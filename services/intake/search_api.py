@@ -35,7 +35,7 @@ EXPORT_MAX = 10_000
 
 #: The export's columns: heading and how to read it off the complaint. No contact data.
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("受理编号", "tracking_number"), ("标题", "title"), ("企业名称", "enterprise_name"),
+    ("诉求编号", "tracking_number"), ("标题", "title"), ("企业名称", "enterprise_name"),
     ("统一社会信用代码", "credit_code"), ("乡镇/街道", "township"), ("承办部门", "department"), ("状态", "status"),
     ("登记时间", "received_at"), ("办理时限", "due_at"), ("超期", "overdue"), ("答复时间", "answered_at"),
     ("办结时间", "closed_at"), ("评价", "rating"), ("重复件", "duplicate"),
