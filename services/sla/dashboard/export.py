@@ -15,7 +15,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.sla.dashboard import api, views
+from services.sla.dashboard import views
+from services.sla.dashboard.deps import Deps
+from services.sla.dashboard.signin import api_principal
+from services.sla.dashboard.snapshots import query, snapshot
 from shared import tables
 from shared.problems import responses
 
@@ -38,11 +41,11 @@ def rows(summary: dict[str, Any]) -> list[list[str | int]]:
 
 @router.get("/export.{fmt}", response_class=Response, responses={200: {
     "description": "the figures table as a file", "content": {"text/csv": {}, tables.MEDIA_TYPES["xlsx"]: {}}}})
-async def export(request: Request, ctx: api.Ctx, fmt: Literal["csv", "xlsx"]) -> Response:
+async def export(request: Request, deps: Deps, fmt: Literal["csv", "xlsx"]) -> Response:
     """The period's figures table, as the page shows it, as CSV (UTF-8 with BOM) or an Excel workbook."""
-    api._api_principal(ctx, request)
-    period, policy, now = api._params(ctx, request)
-    summary = (await api.snapshot(ctx, period, policy, now))["summary"]
+    api_principal(deps, request)
+    period, policy, now = query(deps, request)
+    summary = (await snapshot(deps, period, policy, now))["summary"]
     name = f"督办看板-{period.first.isoformat()}-{period.last.isoformat()}"
     if policy:
         name += f"-{views.policy_name(policy)}"

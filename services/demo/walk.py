@@ -1,189 +1,37 @@
-"""A realistic month for the supervisors' dashboard: ``python -m services.demo`` (``make demo``).
-
-Runs the whole product in this process (a fresh embedded database directory, or with ``--configured`` the database
-and broker of the environment), shifts :mod:`shared.clock` back and walks forward to the present through the last
-``--days`` days: enterprises file complaints through ``POST /v1/complaints`` (Chinese texts generated from templates
-per department, so the router spreads them across the catalog), handlers work them through the lifecycle endpoints
-(claim, accept, contact, answer — most on time, some late, a few returned as misrouted or forgotten), the dispatcher
-places what the router sent to triage, and filers rate the answers (some 不满意, which reopens the complaint).
-
-Deadlines run for days (10 days, 5 working days, counted from receipt), longer than a short demo: in a walk of
-``--days 10`` no complaint could be overdue yet nor answered late. So whatever ``--days``, a few complaints
-(:data:`SHOWCASE`) are filed further back, early enough that their deadlines and a late answer after them pass before
-the present: some left unanswered (overdue at the end), some answered late, some returned by their first department
-and re-routed, some reopened after a 不满意 rating. Handlers plan on-time and late answers around the deadline the SLA
-service sets, computed with the same policies, policy set and calendar (:class:`Deadlines`).
-
-Everything goes through HTTP on the address of the environment's settings (``HOST``/``PORT``, default
-127.0.0.1:8000; ``--host``/``--port`` override them); the routing, deadlines, escalations and the dashboard's figures
-are the product's own. Afterwards the product keeps serving (the dashboard at ``/dashboard``, a supervisor token is
-printed) unless ``--exit`` is given.
+"""The demo's walk (:class:`Demo`): plans the filings up to the present, then moves the simulated clock forward
+through them, one hour at a time, and acts as the enterprises, handlers, the dispatcher and the filers would — every
+action through the product's HTTP API.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import heapq
 import logging
 import random
-import shutil
-import sys
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
-from stdnum.cn import uscc
 
-from services.sla.domain.deadlines import milestone_deadlines
-from services.sla.domain.policies import SLA_CLASSES, load_policies
-from services.standalone import build_app
+from services.demo.plan import LATE_HOURS, SHOWCASE, Case, Deadlines, Task
+from services.demo.texts import (
+    DEPARTMENTS,
+    FIRM_KINDS,
+    FIRM_WORDS,
+    ITEMS,
+    REOPEN_REASONS,
+    TEMPLATES,
+    WEIGHTS,
+    credit_code,
+)
 from shared import clock
 from shared.auth import issue_token
-from shared.calendar import SHANGHAI, WorkingCalendar
-from shared.catalog import TOWNSHIP_ID, load_catalog
-from shared.logs import setup_logging
+from shared.calendar import SHANGHAI
+from shared.catalog import TOWNSHIP_ID, load_catalog, load_gazetteer
 from shared.settings import AllInOneSettings
 
 log = logging.getLogger("complaints.demo")
-
-#: Per department: (title, text) templates; {place}, {firm}, {n}, {item} are filled in.
-TEMPLATES: dict[str, list[tuple[str, str]]] = {
-    "power": [
-        ("一周停电{n}次影响生产", "{place}我们{firm}所在的工业园区这周已经停电{n}次，没有任何预告，生产线被迫停工，请供电部门尽快处理。"),
-        ("厂区电压不稳烧坏设备", "{place}{firm}厂区电压长期不稳，上周烧坏两台{item}，多次找供电所没有结果。"),
-        ("新装变压器报装迟迟不接电", "{firm}在{place}新建厂房，变压器报装申请提交两个月了，供电公司一直没有来接电。"),
-    ],
-    "market": [
-        ("营业执照变更材料被反复退回", "{firm}在{place}办理营业执照经营范围变更，市场监管窗口三次退回材料，每次说法都不一样。"),
-        ("食品经营许可证办理超时", "{firm}申请食品经营许可证已经超过承诺时限，市场监管局一直说在审核。"),
-        ("同行虚假宣传无人查处", "{place}有商户长期虚假宣传、以次充好，我们{firm}举报到市场监管部门后没有下文。"),
-    ],
-    "tax": [
-        ("出口退税迟迟不到账", "{firm}的出口退税申报已经三个月了，税务局一直没有办理退税，资金周转困难。"),
-        ("电子税务局发票无法开具", "{firm}在电子税务局开具发票一直报错，打12366和去办税服务厅都没解决。"),
-        ("留抵退税审核反复要求补资料", "{firm}申请增值税留抵退税，税务分局反复要求补交资料，已经拖了两个多月。"),
-    ],
-    "housing": [
-        ("施工许可证审批拖延", "{firm}在{place}的厂房项目施工许可证申请提交很久了，住建局一直没有批下来。"),
-        ("工程款拖欠半年未付", "{firm}承建的{place}政府投资项目完工半年，工程款一直被拖欠，住建部门协调无果。"),
-        ("竣工验收备案久拖不办", "{firm}项目已经完工，竣工验收备案材料交到住建局一个多月没有回复。"),
-    ],
-    "natural_resources": [
-        ("工业用地审批久拖不决", "{firm}在{place}申请的工业用地规划许可一直没有批复，自然资源局说还要研究。"),
-        ("不动产登记办证慢", "{firm}购买的{place}厂房不动产权证办理超过法定时限，自然资源和规划局窗口一直推诿。"),
-        ("规划条件迟迟不出", "{firm}的项目用地规划条件申请三个月没有出具，影响项目开工。"),
-    ],
-    "hrss": [
-        ("社保转移办不下来", "{firm}员工的社保关系转移在人社局窗口办了几次都办不下来，职工意见很大。"),
-        ("稳岗补贴没有发放", "{firm}符合稳岗返还条件，申请材料交到人力资源和社会保障局半年了，补贴一直没有发放。"),
-        ("劳动仲裁立案拖延", "{firm}与员工的劳动争议申请仲裁，人社局仲裁院一直不立案。"),
-    ],
-    "finance": [
-        ("政府采购货款迟迟不支付", "{firm}中标的政府采购项目已验收，财政局国库支付一直没有到账。"),
-        ("企业奖补资金未兑现", "{firm}获得县里的技改奖补资金，文件发了一年了，财政局一直没有拨付。"),
-    ],
-    "gov_service": [
-        ("政务服务大厅窗口推诿", "{firm}在县政务服务中心办理业务，窗口工作人员互相推诿，一件事跑了五趟。"),
-        ("一网通办系统无法提交", "{firm}在政务服务网一网通办提交申请一直失败，政务服务管理局客服没有解决。"),
-    ],
-    "ndrc": [
-        ("项目备案迟迟不通过", "{firm}的技改项目在发改委备案提交一个多月，一直没有通过，影响后续审批。"),
-        ("节能审查久拖不办", "{firm}新建项目的节能审查在发展和改革委员会拖了两个月。"),
-    ],
-    "industry": [
-        ("专精特新认定材料无人受理", "{firm}申报专精特新企业，材料交到工信局后一直没有人受理。"),
-    ],
-    "commerce": [
-        ("外贸企业补贴申报无回应", "{firm}申报外贸发展专项资金，商务局一直没有回应。"),
-    ],
-    "justice": [
-        ("行政执法检查过于频繁", "{firm}一个月内被不同部门检查六次，严重影响经营，希望司法局协调规范涉企执法检查。"),
-    ],
-    "court": [
-        ("胜诉判决迟迟不执行", "{firm}的买卖合同纠纷胜诉一年多了，法院一直没有执行到位。"),
-    ],
-    "financial": [
-        ("续贷被抽贷", "{firm}在农商行的贷款到期，银行不给续贷还要求追加抵押，企业资金链马上断了。"),
-        ("担保公司乱收费", "{firm}申请政策性担保贷款，担保公司额外收取咨询费和保证金。"),
-        ("银行贷款审批超时", "{firm}申请的小微企业信用贷款，银行审批拖了两个月没有结果。"),
-    ],
-}
-ITEMS = ("电机", "数控机床", "空压机", "烘干设备", "冷库机组")
-FIRM_WORDS = ("禾丰", "青山", "白沙", "瑞达", "恒通", "金穗", "宏远", "兴农", "鑫源", "华泰", "永康", "天成")
-FIRM_KINDS = ("食品有限公司", "陶瓷厂", "机械制造有限公司", "建筑工程有限公司", "农业开发有限公司", "商贸有限公司",
-              "纺织有限公司", "物流有限公司")
-REOPEN_REASONS = ("答复没有解决实际问题", "只是电话说了一下，问题还在", "答复内容与事实不符")
-DEPARTMENTS = list(TEMPLATES)
-WEIGHTS = [4 if d in ("market", "housing", "natural_resources", "tax", "power", "hrss") else
-           3 if d in ("financial", "gov_service", "finance") else 1 for d in DEPARTMENTS]
-#: A late answer comes this many hours (uniform) after the deadline.
-LATE_HOURS = (6.0, 96.0)
-#: Complaints every demo has, whatever its length, filed far enough back that their deadlines pass before the end:
-#: (fate, returned as misrouted by the first department, the filer's rating of the first answer), one a day back
-#: from the last day early enough, once more per 50 complaints a day. Forgotten ones are overdue at the end; the
-#: late ones are not reopened, so that they stay answered late.
-SHOWCASE = (
-    ("forgotten", False, None), ("late", False, "基本满意"), ("on_time", True, "满意"), ("on_time", False, "不满意"),
-    ("forgotten", False, None), ("late", False, "满意"),
-)
-
-
-def credit_code(n: int = 0) -> str:
-    """A valid 统一社会信用代码 (GB 32100) that differs by ``n``."""
-    body = f"91{330000 + n % 99999:06d}{(600000000 + n) % 1000000000:09d}"[:17]
-    return body + uscc.calc_check_digit(body)
-
-
-class Deadlines:
-    """The answer deadline the SLA service sets, from the same policies, policy set and calendar (the product's
-    settings): handlers plan their answers around it, and the showcase is filed early enough for it to pass."""
-
-    def __init__(self, settings: AllInOneSettings) -> None:
-        self.policies = load_policies(settings.sla_policies_path)
-        self.policy_set = settings.sla_policy_set
-        self.calendar = WorkingCalendar.load(settings.calendar_overrides_path)
-
-    def due(self, sla_class: str, since: datetime) -> datetime:
-        """When a complaint of ``sla_class`` received (or reopened) at ``since`` must be answered."""
-        policy = self.policies.policy_for(sla_class, self.policy_set)
-        return max(due.due_at for milestone, due in milestone_deadlines(policy, since, self.calendar)
-                   if milestone.stops_on == "answered")
-
-    def latest(self, since: datetime) -> datetime:
-        """The latest answer deadline of any SLA class for a complaint received at ``since``."""
-        return max(self.due(sla_class, since) for sla_class in SLA_CLASSES)
-
-
-@dataclass
-class Case:
-    """One demo complaint and how it will be worked."""
-
-    n: int
-    intended: str
-    received_at: datetime
-    fate: str  # on_time | late | forgotten
-    returns: bool
-    #: The filer's rating of the first answer when planned (the showcase); otherwise drawn when rating.
-    first_rating: str | None = None
-    #: When the deadline running now started: the receipt intake recorded, then the reopening.
-    since: datetime | None = None
-    id: str = ""
-    access_token: str = ""
-    reopened: bool = False
-    answers: int = 0
-    done: bool = False
-
-
-@dataclass(order=True)
-class Task:
-    at: datetime
-    seq: int
-    kind: str = field(compare=False)
-    case: Case = field(compare=False)
 
 
 class Demo:
@@ -453,74 +301,4 @@ class Demo:
 
 
 def _townships():
-    from shared.catalog import load_gazetteer
-
     return load_gazetteer().townships
-
-
-def settings_for(args: argparse.Namespace) -> AllInOneSettings:
-    """The product's settings for the demo: the environment's (``HOST``, ``PORT`` …), ``--host``/``--port`` over
-    them, and unless ``--configured`` the embedded default in ``--data-dir``."""
-    # Handlers wait for intake to follow the routing: consumers batch for a fraction of a second, not the default
-    # second meant for load.
-    overrides: dict[str, Any] = dict(filing_rate_per_minute=0, timer_interval_s=0.2, outbox_poll_interval_s=0.05,
-                                     consumer_linger_s=0.05)
-    overrides.update({name: getattr(args, name) for name in ("host", "port") if getattr(args, name) is not None})
-    if not args.configured:
-        data = Path(args.data_dir)
-        overrides.update(database_url=f"sqlite+aiosqlite:///{data}/{{service}}.db",
-                         embedded_bus_path=str(data / "bus.db"), kafka_bootstrap_servers="")
-    return AllInOneSettings(**overrides)
-
-
-async def main_async(args: argparse.Namespace) -> int:
-    if not args.configured:
-        data = Path(args.data_dir)
-        if data.exists():
-            shutil.rmtree(data)
-        data.mkdir(parents=True)
-    settings = settings_for(args)
-    setup_logging(settings.log_level)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    url = f"http://{settings.host}:{settings.port}"
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-        demo = Demo(client, settings, random.Random(args.seed), args.days, args.per_day)
-        demo.rewind()  # the services start in the simulated past
-        server = uvicorn.Server(uvicorn.Config(build_app(settings), host=settings.host, port=settings.port,
-                                               log_level="warning", timeout_graceful_shutdown=3))
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            if serving.done():
-                return 1
-            await asyncio.sleep(0.05)
-        await demo.run()
-    await asyncio.sleep(3)  # let the last events reach the SLA service's projection
-    token = issue_token(settings.auth_secret, role="supervisor", name="王督办", ttl=timedelta(days=30))
-    print(f"\ndemo month done: {demo.stats}")
-    print(f"dashboard: {url}/dashboard   supervisor token:\n{token}\n", flush=True)
-    if args.exit:
-        server.should_exit = True
-    await serving
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m services.demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--days", type=int, default=30, help="simulated days (default 30)")
-    parser.add_argument("--per-day", type=int, default=100, help="complaints per working day (default 100)")
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--data-dir", default="./var/demo", help="fresh embedded database directory (wiped first)")
-    parser.add_argument("--configured", action="store_true",
-                        help="use DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS of the environment instead of --data-dir")
-    parser.add_argument("--host", help="listen address (default: HOST of the environment, else 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="listen port (default: PORT of the environment, else 8000)")
-    parser.add_argument("--exit", action="store_true", help="stop after the walk instead of serving")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    return asyncio.run(main_async(build_parser().parse_args(argv)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
