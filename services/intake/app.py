@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, commands, notify, pages, service, work
+from services.intake import api, commands, notify, pages, search_api, service, work
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
 from services.intake.models import OUTBOX, SERVICE
@@ -85,7 +85,7 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     return runtime
 
 
-ROUTERS = (api.router, work.router, open311.router, sms.router, *pages.ROUTERS)
+ROUTERS = (api.router, work.router, search_api.router, open311.router, sms.router, *pages.ROUTERS)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:
