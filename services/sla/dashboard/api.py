@@ -28,7 +28,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from services.sla.dashboard import figures, queries, views
+from services.sla.dashboard import figures, store, views
 from services.sla.models import SERVICE
 from shared import clock
 from shared.auth import InvalidToken, Principal, Role, verify_token
@@ -141,7 +141,7 @@ def _policy(ctx: DashboardContext, policy: str | None) -> str | None:
 async def snapshot(ctx: DashboardContext, period: figures.Period, policy: str | None, now: datetime) -> dict[str, Any]:
     """Summary, trend, overdue and reopened lists for one period and policy, as the JSON endpoints and the stream give
     them."""
-    rows = await queries.rows_for(ctx.db, period, policy)
+    rows = await store.rows_for(ctx.db, period, policy)
     names = ctx.names
     reopened = await _reopened(ctx, period, policy)
     summary = figures.summarise(rows, now=now, period=period, calendar=ctx.calendar, names=names, reopened=reopened,
@@ -161,7 +161,7 @@ async def snapshot(ctx: DashboardContext, period: figures.Period, policy: str | 
 
 async def _reopened(ctx: DashboardContext, period: figures.Period, policy: str | None,
                     department: str | None = None) -> list[figures.ReopenedItem]:
-    return figures.reopened_list(await queries.reopenings(ctx.db, period, policy), period=period, names=ctx.names,
+    return figures.reopened_list(await store.reopenings(ctx.db, period, policy), period=period, names=ctx.names,
                                  policy=policy, department=department)
 
 
@@ -298,7 +298,7 @@ async def trend(request: Request, ctx: Ctx) -> JSONResponse:
     """Received, answered and overdue per day of the period."""
     _api_principal(ctx, request)
     period, policy, now = _params(ctx, request)
-    rows = await queries.rows_for(ctx.db, period, policy)
+    rows = await store.rows_for(ctx.db, period, policy)
     return JSONResponse([p.as_dict() for p in figures.trend(rows, now=now, period=period, policy=policy)])
 
 
@@ -308,7 +308,7 @@ async def overdue(request: Request, ctx: Ctx, department: str | None = None) -> 
     _api_principal(ctx, request)
     policy = _policy(ctx, request.query_params.get("policy"))
     now = clock.now()
-    rows = await queries.open_rows(ctx.db, policy)
+    rows = await store.open_rows(ctx.db, policy)
     items = figures.overdue_list(rows, now=now, names=ctx.names, policy=policy, department=department)
     return JSONResponse([views.overdue_item(i) for i in items])
 
@@ -326,7 +326,7 @@ async def reopened(request: Request, ctx: Ctx, department: str | None = None) ->
 async def complaint(request: Request, ctx: Ctx, complaint_id: str) -> JSONResponse:
     """One complaint's figures and its timeline, from the events the SLA service consumed."""
     _api_principal(ctx, request)
-    row, events = await queries.complaint(ctx.db, complaint_id)
+    row, events = await store.complaint(ctx.db, complaint_id)
     if row is None:
         raise HTTPException(404, detail={"error": "not_found", "message_zh": "没有这件投诉"})
     return JSONResponse(views.complaint_view(row, events, ctx.names))

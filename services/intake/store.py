@@ -1,23 +1,34 @@
-"""Queries on intake's tables. Repositories execute and flush; the unit of work commits."""
+"""Intake's statements: reads and writes of its tables (the tables are in ``models.py``).
+
+``ComplaintRepository`` serves the commands people issue and the pages: it executes in the unit of work's
+transaction, which commits. The following of routing and SLA events reads a batch's complaints once and writes what
+it made of them at commit (``read_followed``, ``followed``, ``set_cooperating``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, insert, or_, update
+from sqlalchemy import and_, bindparam, case, delete, insert, or_, update
 from sqlmodel import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.models import Complaint, Cooperation, FilerContact, HistoryEntry, Message
-from shared.db import execute_many
+from shared.db import UnitOfWork
+from shared.rows import Row, Rows
 
 COMPLAINT = Complaint.__table__
+CONTACT = FilerContact.__table__
 HISTORY = HistoryEntry.__table__
-INSERT_HISTORY = insert(HISTORY)
+INSERT_COMPLAINT, INSERT_CONTACT, INSERT_HISTORY = insert(COMPLAINT), insert(CONTACT), insert(HISTORY)
 MESSAGE = Message.__table__
 COOPERATION = Cooperation.__table__
+INSERT_COOPERATION = insert(COOPERATION)
+DELETE_COOPERATION = delete(COOPERATION).where(COOPERATION.c.complaint_id == bindparam("target_id"),
+                                               COOPERATION.c.department == bindparam("target_department"))
 
 
 class ComplaintRepository:
@@ -25,9 +36,7 @@ class ComplaintRepository:
         self.session = session
 
     async def get(self, complaint_id: str) -> Complaint | None:
-        """The complaint as the database has it now — also after a Core update earlier in the same transaction
-        (a consumer applies a batch of events in one transaction)."""
-        return await self.session.get(Complaint, complaint_id, populate_existing=True)
+        return await self.session.get(Complaint, complaint_id)
 
     async def contact(self, complaint_id: str) -> FilerContact | None:
         return await self.session.get(FilerContact, complaint_id)
@@ -56,7 +65,7 @@ class ComplaintRepository:
         return result.rowcount == 1
 
     async def record(self, complaint_id: str, at: datetime, actor: str, action: str, detail: dict[str, Any]) -> None:
-        await execute_many(self.session, INSERT_HISTORY, [
+        await self.session.execute(INSERT_HISTORY, [
             {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action, "detail": detail}
         ])
 
@@ -163,3 +172,99 @@ class ComplaintRepository:
             .limit(limit)
         )
         return list(result.all())
+
+
+# --- following routing and SLA events: a batch's complaints as plain values ----------------------------------------
+
+#: The complaints a batch follows: what the routing and SLA events read and change of them.
+FOLLOWED = Rows(COMPLAINT)
+_FOLLOWED_COLUMNS = select(*(COMPLAINT.c[name] for name in (
+    "id", "status", "version", "updated_at", "department", "also", "assigned_township", "financial_service",
+    "sla_policy", "claimed_by", "lease_until", "candidates", "due_at", "deadlines", "overdue")))
+_FOLLOWING = "intake.following"
+
+
+@dataclass
+class _Following:
+    """What a unit of work read of the complaints it follows, and what it made of their cooperating departments."""
+
+    complaints: dict[str, Row | None] = field(default_factory=dict)
+    cooperating: dict[str, list[str]] = field(default_factory=dict)
+    stored: dict[str, set[str]] = field(default_factory=dict)
+    added: dict[tuple[str, str], tuple[datetime, str]] = field(default_factory=dict)
+
+
+def _following(uow: UnitOfWork) -> _Following:
+    following = uow.memo.get(_FOLLOWING)
+    if following is None:
+        following = uow.memo[_FOLLOWING] = _Following()
+        FOLLOWED.tracked(uow)  # the complaints' UPDATE is queued before their cooperations'
+        uow.before_commit(lambda: _write_cooperations(uow, following))
+    return following
+
+
+async def read_followed(uow: UnitOfWork, ids: Collection[str], *, cooperating_of: Collection[str] = ()) -> None:
+    """Read, in one query each, the complaints ``ids`` and the cooperating departments of ``cooperating_of`` that
+    this unit of work has not read yet (locked, in id order, on PostgreSQL: a command on one of them waits for the
+    unit of work)."""
+    following = _following(uow)
+    todo = sorted(set(ids) - following.complaints.keys())
+    if todo:
+        query = _FOLLOWED_COLUMNS.where(COMPLAINT.c.id.in_(todo))
+        if uow.dialect == "postgresql":
+            query = query.order_by(COMPLAINT.c.id).with_for_update()
+        following.complaints.update(dict.fromkeys(todo))
+        for row in await FOLLOWED.read(uow, query):
+            following.complaints[row.id] = row
+    todo = sorted(set(cooperating_of) - following.cooperating.keys())
+    if todo:
+        for complaint_id in todo:
+            following.cooperating[complaint_id] = []
+        rows = await uow.session.execute(
+            select(COOPERATION.c.complaint_id, COOPERATION.c.department)
+            .where(COOPERATION.c.complaint_id.in_(todo))
+            .order_by(COOPERATION.c.added_at, COOPERATION.c.department)
+        )
+        for complaint_id, department in rows.all():
+            following.cooperating[complaint_id].append(department)
+        for complaint_id in todo:
+            following.stored[complaint_id] = set(following.cooperating[complaint_id])
+
+
+async def followed(uow: UnitOfWork, complaint_id: str) -> Row | None:
+    """The complaint as this unit of work has made it so far; None when there is no such complaint."""
+    await read_followed(uow, [complaint_id])
+    return _following(uow).complaints[complaint_id]
+
+
+async def cooperating(uow: UnitOfWork, complaint_id: str) -> list[str]:
+    """The complaint's cooperating departments as this unit of work has made them so far."""
+    await read_followed(uow, (), cooperating_of=[complaint_id])
+    return list(_following(uow).cooperating[complaint_id])
+
+
+def set_cooperating(uow: UnitOfWork, complaint_id: str, departments: list[str], at: datetime, by: str) -> None:
+    """The complaint's cooperating departments from now on (after ``cooperating``); a new one added ``at`` by
+    ``by``."""
+    following = _following(uow)
+    for department in departments:
+        if department not in following.cooperating[complaint_id]:
+            following.added[(complaint_id, department)] = (at, by)
+    following.cooperating[complaint_id] = list(departments)
+
+
+def _write_cooperations(uow: UnitOfWork, following: _Following) -> None:
+    """Queue the difference between the cooperating departments read and those the unit of work ended with."""
+    removed, added = [], []
+    for complaint_id, departments in following.cooperating.items():
+        stored = following.stored[complaint_id]
+        removed += [{"target_id": complaint_id, "target_department": d} for d in sorted(stored - set(departments))]
+        for department in departments:
+            if department not in stored:
+                at, by = following.added[(complaint_id, department)]
+                added.append({"complaint_id": complaint_id, "department": department, "added_at": at,
+                              "added_by": by})
+    if removed:
+        uow.write(DELETE_COOPERATION, removed)
+    if added:
+        uow.write(INSERT_COOPERATION, added)
