@@ -91,8 +91,9 @@ class UnitOfWork:
         await self.session.close()
 
     async def read(self, statement: Select, params: dict[str, Any] | None = None) -> list[Any]:
-        """The rows of the query ``statement`` with ``params``."""
-        return list((await self.session.execute(statement, params or {})).all())
+        """The rows of the Core query ``statement`` with ``params``, in the unit of work's transaction."""
+        connection = await self.session.connection()
+        return list((await connection.execute(statement, params or {})).all())
 
     def write(self, statement: Write, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
         """Queue ``rows`` (one or many, all with the same keys) for ``statement`` — an INSERT, or an UPDATE or DELETE
@@ -128,9 +129,11 @@ class UnitOfWork:
         self.write(self._db.outbox_insert, envelopes)
         writes, self._writes = self._writes, {}
         await self.session.flush()  # new objects a test or a tool added through the session
+        # Core statements on the session's connection: the same transaction, without the ORM's execution steps.
+        connection = await self.session.connection()
         for statement, rows in writes.items():
             if rows:
-                await self.session.execute(statement, rows)
+                await connection.execute(statement, rows)
         await self.session.commit()
         if envelopes:
             for listener in self._db._commit_listeners:

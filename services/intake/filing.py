@@ -2,7 +2,7 @@
 
 A filing arrives validated; the writer takes every filing that is waiting (up to ``max_batch``), looks up duplicate
 candidates for all their enterprises at once, writes the complaints, contact rows, history entries and outbox events
-together in one transaction (one INSERT per table for the whole batch), and answers each caller. Nothing is
+together in one transaction (one statement for the whole batch on PostgreSQL), and answers each caller. Nothing is
 acknowledged before its commit. When a
 batch hits a constraint (an Idempotency-Key raced by a concurrent retry, a tracking-number clash), each of its filings
 is written alone, so one bad filing never fails the others.
@@ -27,7 +27,7 @@ from sqlalchemy.sql import Select
 from services.intake.duplicates import find_original
 from services.intake.lifecycle import Status
 from services.intake.models import Complaint
-from services.intake.store import COMPLAINT, INSERT_COMPLAINT, INSERT_CONTACT, INSERT_HISTORY
+from services.intake.store import COMPLAINT, write_filings
 from services.intake.schemas import ComplaintCreate
 from shared.calendar import SHANGHAI
 from shared.db import Database, UnitOfWork
@@ -194,9 +194,7 @@ class FilingWriter:
                         complaint_id=row["id"], actor="intake", department=None, status=row["status"], version=1,
                         at=filing.now, original_id=row["original_id"],
                     ), time=filing.now)
-            uow.write(INSERT_COMPLAINT, rows)
-            uow.write(INSERT_CONTACT, contacts)
-            uow.write(INSERT_HISTORY, history)
+            write_filings(uow, rows, contacts, history)
             await uow.commit()
         return [Accepted(r["id"], r["tracking_number"], r["status"], r["channel"], r["received_at"], r["original_id"])
                 for r in rows]

@@ -7,12 +7,14 @@ it made of them at commit (``read_followed``, ``followed``, ``set_cooperating``)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, insert, or_, update
+from sqlalchemy import JSON, and_, bindparam, case, delete, insert, or_, text, update
+from sqlalchemy.dialects import postgresql
 from sqlmodel import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +32,51 @@ INSERT_COOPERATION = insert(COOPERATION)
 DELETE_COOPERATION = delete(COOPERATION).where(COOPERATION.c.complaint_id == bindparam("target_id"),
                                                COOPERATION.c.department == bindparam("target_department"))
 
+
+
+def write_filings(uow: UnitOfWork, complaints: list[dict[str, Any]], contacts: list[dict[str, Any]],
+                  history: list[dict[str, Any]]) -> None:
+    """Queue a batch of filings' rows — complaints, their contacts and history lines, each kind with the same keys —
+    for the commit. On PostgreSQL they go as one statement (``_filings``): filing is the path every complaint takes."""
+    if uow.dialect != "postgresql":
+        uow.write(INSERT_COMPLAINT, complaints)
+        uow.write(INSERT_CONTACT, contacts)
+        uow.write(INSERT_HISTORY, history)
+        return
+    tables = ((COMPLAINT, complaints), (CONTACT, contacts), (HISTORY, history))
+    shape = tuple((table, tuple(rows[0])) for table, rows in tables)
+    arrays = {}
+    for (table, keys), (_table, rows) in zip(shape, tables):
+        for key in keys:
+            column = [row[key] for row in rows]
+            if isinstance(table.c[key].type, JSON):
+                column = [None if value is None else json.dumps(value) for value in column]
+            arrays[f"{table.name}__{key}"] = column
+    uow.write(_filings(shape), arrays)
+
+
+_FILINGS: dict[tuple[Any, ...], Any] = {}
+
+
+def _filings(shape: tuple[tuple[Any, tuple[str, ...]], ...]) -> Any:
+    """Filings as one PostgreSQL statement, per set of columns: each table's rows as one array per column
+    (``unnest``), the contacts and history lines as data-modifying WITH clauses of the complaints' INSERT (PostgreSQL
+    checks the foreign keys at the statement's end). Its text does not depend on how many rows there are, and its
+    arrays go to the driver as they are (JSON already serialised)."""
+    statement = _FILINGS.get(shape)
+    if statement is None:
+        dialect = postgresql.dialect()
+        quote = dialect.identifier_preparer
+        inserts = []
+        for table, keys in shape:
+            arrays = ", ".join(f"CAST(:{table.name}__{key} AS {table.c[key].type.compile(dialect=dialect)}[])"
+                               for key in keys)
+            inserts.append(f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(k) for k in keys)}) "
+                           f"SELECT * FROM unnest({arrays})")
+        complaints, *others = inserts
+        statement = _FILINGS[shape] = text(
+            "WITH " + ", ".join(f"filed_{i} AS ({clause})" for i, clause in enumerate(others)) + " " + complaints)
+    return statement
 
 class ComplaintRepository:
     def __init__(self, session: AsyncSession) -> None:
