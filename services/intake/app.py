@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, commands, service, work
+from services.intake import api, commands, pages, service, work
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
 from services.intake.models import OUTBOX, SERVICE
@@ -70,29 +70,30 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     runtime.add_loop("close-unrated", close_unrated)
     writer = FilingWriter(db, DuplicateRule(timedelta(days=settings.duplicate_window_days),
                                             settings.duplicate_similarity))
-    runtime.context["filing_writer"] = writer
+    runtime.components["filing_writer"] = writer
     for n in range(settings.filing_writers):
         runtime.add_loop(f"filing-writer-{n}", writer.run)
     if db.dialect == "postgresql":  # where replicas file: the buckets are shared (see ratelimit)
         shared = SharedBuckets(db)
-        runtime.context["filing_limit"] = FilingLimit.from_settings(settings, shared)
+        runtime.components["filing_limit"] = FilingLimit.from_settings(settings, shared)
         runtime.add_loop("filing-limit", shared.run)
         runtime.add_loop("filing-bucket-sweep", shared.sweep)
     else:
-        runtime.context["filing_limit"] = FilingLimit.from_settings(settings, MemoryBuckets())
+        runtime.components["filing_limit"] = FilingLimit.from_settings(settings, MemoryBuckets())
     return runtime
 
 
-ROUTERS = (api.router, work.router, open311.router)
+ROUTERS = (api.router, work.router, open311.router, *pages.ROUTERS)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:
-    """What intake adds to whichever app hosts it: its settings, its lifecycle errors, Open311's error answers and
-    the body size limit."""
+    """What intake adds to whichever app hosts it: its settings, its lifecycle errors, Open311's error answers, what
+    its pages need (security headers, the answers to a missing session or CSRF token) and the body size limit."""
     app.state.intake_settings = settings
     app.add_exception_handler(IntakeError, intake_error_handler)
     app.add_exception_handler(Open311Error, open311.open311_error_handler)
     redact_access_log()  # Open311 partners send their api_key in the query string
+    pages.configure(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
 

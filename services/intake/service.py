@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.intake.filing import Accepted, FilingWriter
 from services.intake.lifecycle import Action, IllegalTransition, transition
+from services.intake import reasons
 from services.intake.store import COMPLAINT, INSERT_HISTORY, cooperating, followed, read_followed, set_cooperating
 from services.intake.schemas import ComplaintCreate
 from shared.db import Database, UnitOfWork
@@ -170,7 +171,7 @@ async def on_routed(event: ComplaintRoutedV1, envelope, uow: UnitOfWork) -> None
     _record(uow, event.complaint_id, envelope.time, event.decided_by, "routed", {
         "department": event.department, "also": list(event.also), "confidence": event.confidence,
         "financial_service": event.financial_service, "township": event.township, "attempt": event.attempt,
-        "status": status.value, "version": complaint.version,
+        "status": status.value, "version": complaint.version, "reasons": reasons.condensed(event.explanation),
     })
 
 
@@ -185,7 +186,7 @@ async def on_triage_required(event: ComplaintTriageRequiredV1, envelope, uow: Un
     complaint.updated_at, complaint.status, complaint.version = envelope.time, status.value, complaint.version + 1
     complaint.department, complaint.financial_service = None, event.financial_service
     complaint.sla_policy = event.sla_policy
-    complaint.candidates = [{"department": r.department, "score": r.score} for r in event.ranked[:5]]
+    complaint.candidates = reasons.candidates(event.ranked, event.explanation)
     complaint.claimed_by = complaint.lease_until = None
     _record(uow, event.complaint_id, envelope.time, "router", "triage_required", {
         "confidence": event.confidence, "candidates": [r.department for r in event.ranked[:3]],

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import insert, or_, select
 
-from services.sla.dashboard.figures import Period
+from services.sla.dashboard.periods import Period
 from services.sla.dashboard.projection import ReportComplaint, ReportEvent
 from shared.db import Database, UnitOfWork
 from shared.rows import Row, Rows
