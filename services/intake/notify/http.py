@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from services.intake.deps import CallerDep, DatabaseDep
 from services.intake.errors import Forbidden, NotFound
 from services.intake.notify.compose import OPT_OUT
-from services.intake.repository import INSERT_HISTORY
+from services.intake.store import INSERT_HISTORY
 from shared import clock
 from shared.auth import Role
 from shared.outbox import insert_ignore

@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from services.intake.notify.compose import CONTACT, OPT_OUT, SMS, out_of_quiet_hours
 from services.intake.notify.model import DEAD, PENDING, SENDING, SENT, SKIPPED
 from services.intake.notify.providers import OutgoingSms, SmsFailed, SmsProvider
-from services.intake.repository import INSERT_HISTORY
+from services.intake.store import INSERT_HISTORY
 from services.intake.schemas import is_cn_mobile
 from shared import clock
 from shared.db import Database, UnitOfWork
