@@ -93,6 +93,8 @@ class NewFiling:
     answer: asyncio.Future = field(repr=False)
     #: The Open311 service type a partner filed it as (a hint for the history, not a routing decision).
     service_code: str | None = None
+    #: The stored form of the filer's short access code (``followup.code_digest``).
+    access_code_digest: str | None = None
 
 
 def _complaint_defaults() -> dict[str, Any]:
@@ -118,6 +120,7 @@ def _complaint_row(filing: NewFiling) -> dict[str, Any]:
         enterprise_name=body.filer.enterprise_name, credit_code=body.filer.credit_code, township=body.township,
         address=body.address, status=Status.received.value, received_at=now, updated_at=now, version=1,
         filed_by=filing.filed_by, service_code=filing.service_code, original_id=None,
+        access_code_digest=filing.access_code_digest,
     )
     return row
 
@@ -131,10 +134,12 @@ class FilingWriter:
         self._candidates_query = candidates_query(db.dialect == "postgresql")
 
     async def file(self, body: ComplaintCreate, *, idempotency_digest: str | None, fingerprint: str | None,
-                   now: datetime, filed_by: str | None, service_code: str | None = None) -> Accepted:
+                   now: datetime, filed_by: str | None, service_code: str | None = None,
+                   access_code_digest: str | None = None) -> Accepted:
         """Queue a validated filing and wait until it is committed (or has failed)."""
         answer = asyncio.get_running_loop().create_future()
-        await self._queue.put(NewFiling(body, idempotency_digest, fingerprint, now, filed_by, answer, service_code))
+        await self._queue.put(NewFiling(body, idempotency_digest, fingerprint, now, filed_by, answer, service_code,
+                                        access_code_digest))
         return await answer
 
     async def run(self) -> None:
