@@ -70,7 +70,7 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     runtime.add_loop("close-unrated", close_unrated)
     writer = FilingWriter(db, DuplicateRule(timedelta(days=settings.duplicate_window_days),
                                             settings.duplicate_similarity))
-    runtime.context["filing_writer"] = writer
+    runtime.components["filing_writer"] = writer
     for n in range(settings.filing_writers):
         runtime.add_loop(f"filing-writer-{n}", writer.run)
     if db.dialect == "postgresql":  # where replicas file: the buckets are shared (see ratelimit)
@@ -79,8 +79,8 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
         runtime.add_loop("filing-bucket-sweep", shared.sweep)
     else:
         buckets = MemoryBuckets()
-    runtime.context["filing_limit"] = FilingLimit.from_settings(settings, buckets)
-    runtime.context["access_code_limit"] = AccessCodeLimit.from_settings(settings, buckets)
+    runtime.components["filing_limit"] = FilingLimit.from_settings(settings, buckets)
+    runtime.components["access_code_limit"] = AccessCodeLimit.from_settings(settings, buckets)
     return runtime
 
 

@@ -27,7 +27,7 @@ router = APIRouter(prefix="/v1", tags=["follow-up"], responses=responses(422, 50
 
 
 def _limit(request: Request) -> AccessCodeLimit:
-    return request.app.state.runtimes["intake"].context["access_code_limit"]
+    return request.app.state.runtimes["intake"].components["access_code_limit"]
 
 
 async def _open(request: Request, db: Database, settings: IntakeSettings, client: str, body: TrackRequest
