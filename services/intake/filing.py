@@ -27,6 +27,7 @@ from sqlalchemy.sql import Select
 from services.intake.duplicates import find_original
 from services.intake.lifecycle import Status
 from services.intake.models import Complaint, FilerContact
+from services.intake.notify.compose import INSERT_SMS, filing_notice
 from services.intake.repository import INSERT_HISTORY
 from services.intake.schemas import ComplaintCreate
 from shared.calendar import SHANGHAI
@@ -173,7 +174,7 @@ class FilingWriter:
         rows = [_complaint_row(f) for f in batch]
         async with self._db.unit_of_work(one_statement=True) as uow:
             earlier = await self._candidates(uow, batch)
-            contacts, history = [], []
+            contacts, history, notices = [], [], []
             for filing, row in zip(batch, rows):
                 code = row["credit_code"]
                 row["original_id"] = find_original(row["title"], row["text"], earlier[code],
@@ -182,6 +183,8 @@ class FilingWriter:
                     earlier[code].append((row["id"], row["title"], row["text"]))
                 contacts.append({"complaint_id": row["id"], "contact_name": filing.body.filer.contact_name,
                                  "mobile": filing.body.filer.mobile})
+                if notice := filing_notice(row["id"], row["tracking_number"], filing.body.filer.mobile, filing.now):
+                    notices.append(notice)  # the filer is told in the filing's transaction (see notify.compose)
                 received = {"tracking_number": row["tracking_number"], "channel": row["channel"]}
                 if filing.service_code:
                     received["service_code"] = filing.service_code
@@ -206,6 +209,7 @@ class FilingWriter:
             uow.write_later_all(INSERT_COMPLAINT, rows)
             uow.write_later_all(INSERT_CONTACT, contacts)
             uow.write_later_all(INSERT_HISTORY, history)
+            uow.write_later_all(INSERT_SMS, notices)
             await uow.commit()  # the rows and their events: one statement on PostgreSQL
         return [Accepted(r["id"], r["tracking_number"], r["status"], r["channel"], r["received_at"], r["original_id"])
                 for r in rows]

@@ -21,7 +21,7 @@ from shared.vocabulary import HISTORY_SUMMARIES, RATINGS, deadline_text
 FILER_ACTIONS = frozenset({
     "received", "duplicate_linked", "routed", "triage_required", "dispatched", "returned", "claimed", "accepted",
     "contacted", "info_requested", "supplemented", "answered", "answered_with_original", "cooperating_added", "rated",
-    "reopened", "closed", "closed_unrated", "clock_opened",
+    "reopened", "closed", "closed_unrated", "clock_opened", "sms_opt_out", "sms_opt_in",
 })
 _FILER_DETAIL = ("status", "department", "rating", "cooperating")
 
