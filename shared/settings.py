@@ -199,6 +199,14 @@ class IntakeSettings(CommonSettings):
     staff_filing_burst: int = Field(60, ge=0)
     #: Validity of the per-complaint access token returned at filing.
     filer_token_days: int = 365
+    #: Tries of a complaint's short access code: per client (IP address, or an operator's token) every try counts,
+    #: at this rate and burst (``0`` a minute: no limit); per tracking number the wrong codes count, and after
+    #: ``ACCESS_CODE_ATTEMPTS`` of them the number is locked for ``ACCESS_CODE_LOCK_MINUTES`` (each further wrong code
+    #: locks it again, and a quiet spell gives one try back per lock time).
+    access_code_rate_per_minute: float = Field(10.0, ge=0)
+    access_code_burst: int = Field(10, ge=0)
+    access_code_attempts: int = Field(5, ge=1)
+    access_code_lock_minutes: float = Field(15.0, gt=0)
     #: How long an Idempotency-Key answers with the complaint its client filed with it; after that the same key files
     #: a new complaint.
     idempotency_key_hours: float = Field(24.0, gt=0)

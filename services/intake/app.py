@@ -9,14 +9,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, commands, notify, pages, search_api, service, work
+from services.intake import api, commands, followup_api, notify, pages, replies_api, search_api, service, work
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
 from services.intake.models import OUTBOX, SERVICE
 from services.intake.notify import http as sms
 from services.intake.open311 import api as open311
 from services.intake.open311.formats import Open311Error
-from services.intake.ratelimit import FilingLimit, MemoryBuckets, SharedBuckets
+from services.intake.ratelimit import AccessCodeLimit, FilingLimit, MemoryBuckets, SharedBuckets
 from shared import clock
 from shared.bus import make_bus
 from shared.bus.base import Bus
@@ -76,16 +76,18 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     for n in range(settings.filing_writers):
         runtime.add_loop(f"filing-writer-{n}", writer.run)
     if db.dialect == "postgresql":  # where replicas file: the buckets are shared (see ratelimit)
-        shared = SharedBuckets(db)
-        runtime.components["filing_limit"] = FilingLimit.from_settings(settings, shared)
+        buckets = shared = SharedBuckets(db)
         runtime.add_loop("filing-limit", shared.run)
         runtime.add_loop("filing-bucket-sweep", shared.sweep)
     else:
-        runtime.components["filing_limit"] = FilingLimit.from_settings(settings, MemoryBuckets())
+        buckets = MemoryBuckets()
+    runtime.components["filing_limit"] = FilingLimit.from_settings(settings, buckets)
+    runtime.components["access_code_limit"] = AccessCodeLimit.from_settings(settings, buckets)
     return runtime
 
 
-ROUTERS = (api.router, work.router, search_api.router, open311.router, sms.router, *pages.ROUTERS)
+ROUTERS = (api.router, work.router, search_api.router, replies_api.router, followup_api.router, open311.router,
+           sms.router, *pages.ROUTERS)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:

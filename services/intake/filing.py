@@ -91,6 +91,10 @@ class NewFiling:
     answer: asyncio.Future = field(repr=False)
     #: The Open311 service type a partner filed it as (a hint for the history, not a routing decision).
     service_code: str | None = None
+    #: The filer's short access code (told once, in the answer and the filing's SMS) and its stored form
+    #: (``followup.code_digest``).
+    access_code: str | None = None
+    access_code_digest: str | None = None
 
 
 def _complaint_defaults() -> dict[str, Any]:
@@ -116,6 +120,7 @@ def _complaint_row(filing: NewFiling) -> dict[str, Any]:
         enterprise_name=body.filer.enterprise_name, credit_code=body.filer.credit_code, township=body.township,
         address=body.address, status=Status.received.value, received_at=now, updated_at=now, version=1,
         filed_by=filing.filed_by, service_code=filing.service_code, original_id=None,
+        access_code_digest=filing.access_code_digest,
     )
     return row
 
@@ -129,10 +134,12 @@ class FilingWriter:
         self._candidates_query = candidates_query(db.dialect == "postgresql")
 
     async def file(self, body: ComplaintCreate, *, idempotency_digest: str | None, fingerprint: str | None,
-                   now: datetime, filed_by: str | None, service_code: str | None = None) -> Accepted:
+                   now: datetime, filed_by: str | None, service_code: str | None = None,
+                   access_code: str | None = None, access_code_digest: str | None = None) -> Accepted:
         """Queue a validated filing and wait until it is committed (or has failed)."""
         answer = asyncio.get_running_loop().create_future()
-        await self._queue.put(NewFiling(body, idempotency_digest, fingerprint, now, filed_by, answer, service_code))
+        await self._queue.put(NewFiling(body, idempotency_digest, fingerprint, now, filed_by, answer, service_code,
+                                        access_code, access_code_digest))
         return await answer
 
     async def run(self) -> None:
@@ -175,7 +182,8 @@ class FilingWriter:
                     earlier[code].append((row["id"], row["title"], row["text"]))
                 contacts.append({"complaint_id": row["id"], "contact_name": filing.body.filer.contact_name,
                                  "mobile": filing.body.filer.mobile})
-                if notice := filing_notice(row["id"], row["tracking_number"], filing.body.filer.mobile, filing.now):
+                if notice := filing_notice(row["id"], row["tracking_number"], filing.body.filer.mobile, filing.now,
+                                            code=filing.access_code):
                     notices.append(notice)  # the filer is told in the filing's transaction (see notify.compose)
                 received = {"tracking_number": row["tracking_number"], "channel": row["channel"]}
                 if filing.service_code:
