@@ -41,6 +41,8 @@ MULTIPART_ENVELOPE_BYTES = 64 * 1024
 #: Attachment numbers a URL may name (a complaint has far fewer).
 MAX_NUMBER = 9999
 _FILER_SIDE = {Relation.filer, Relation.operator}
+FILE_DESCRIPTION = ("照片（JPEG、PNG、WebP、HEIC）或 PDF 文档，不超过 ATTACHMENT_MAX_BYTES（默认 10 MB）；"
+                    "类型按文件内容判断，与文件名无关")
 
 
 def upload_allowance(rules: AttachmentRules) -> Allowance:
@@ -84,7 +86,7 @@ def item(attachment: Attachment, *, for_filer: bool) -> AttachmentItem:
                         **responses(400, 401, 403, 404, 409, 413)})
 async def upload_attachment(
     complaint_id: str, db: DatabaseDep, caller: CallerDep, desk: DeskDep,
-    file: Annotated[UploadFile, File(description="照片（JPEG、PNG、WebP、HEIC）或 PDF 文档，最大 10 MB；类型按文件内容判断")],
+    file: Annotated[UploadFile, File(description=FILE_DESCRIPTION)],
 ) -> JSONResponse:
     """Attach a photo or PDF (multipart field ``file``): the filer (filer token, or the operator who filed it) and the
     lead and cooperating departments' handlers. ``413`` over the size limit, ``422`` for a file that is not a photo

@@ -1,7 +1,7 @@
 """Intake's own tables: the complaint record, the filer's contact data (kept apart from the complaint body), the
 complaint history, the correspondence on a complaint (questions, supplements, answers, notes), the cooperating
-departments, attachments (the files are in the object store), the filing limit's buckets, the partner systems' Open311 API keys (hashed), and intake's outbox /
-processed-event tables.
+departments, the attachments (their files are in the object store), the filing limit's buckets, the partner systems'
+Open311 API keys (hashed), and intake's outbox / processed-event tables.
 """
 
 from __future__ import annotations
