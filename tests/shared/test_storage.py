@@ -3,10 +3,13 @@ moto's — required under CI); and the product with ``ATTACHMENT_STORE=s3`` stor
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from itertools import cycle
 
 import pytest
 
+from services.intake.app import build_app as intake_alone
 from shared.settings import AllInOneSettings, UnsafeSettings
 from shared.storage import LocalStore, S3Store, StorageUnavailable, build_store
 from tests.conftest import embedded_settings, running_app
@@ -109,6 +112,28 @@ async def test_the_product_stores_and_serves_attachments_in_the_object_store(s3,
     listed = boto3.client("s3", endpoint_url=s3).list_objects_v2(Bucket=BUCKET)["Contents"]
     assert [o["Key"] for o in listed] == [f"county/{_key(photo)}"]
     assert not (tmp_path / "attachments").exists()
+
+
+@pytest.mark.postgres
+async def test_intake_replicas_share_the_object_store_and_number_attachments_in_turn(s3, postgres_url, tmp_path):
+    """Two intake replicas on one PostgreSQL database and one bucket: uploads racing through both get the numbers 1 to
+    10 once each and the rest are refused; each replica serves what the other stored."""
+    store = dict(attachment_store="s3", attachment_s3_bucket=BUCKET, attachment_s3_endpoint_url=s3)
+    replicas = [embedded_settings(tmp_path / name, database_url=postgres_url, **store) for name in ("a", "b")]
+    async with running_app(replicas[0], build=intake_alone) as (_, a), \
+            running_app(replicas[1], build=intake_alone) as (_, b):
+        created = (await a.post("/v1/complaints", json=complaint_body())).json()
+        filer = bearer(created["access_token"])
+        url = f"/v1/complaints/{created['id']}/attachments"
+        uploads = await asyncio.gather(*(
+            replica.post(url, headers=filer, files={"file": ("p.png", files.png(n), "image/png")})
+            for n, replica in zip(range(12), cycle((a, b)))))
+        assert sorted(r.status_code for r in uploads) == [201] * 10 + [422] * 2
+        taken = {r.json()["number"]: files.png(n) for n, r in enumerate(uploads) if r.status_code == 201}
+        assert sorted(taken) == list(range(1, 11))
+        for number, content in taken.items():
+            assert (await b.get(f"{url}/{number}", headers=filer)).content == content
+            assert (await a.get(f"{url}/{number}", headers=filer)).content == content
 
 
 async def test_an_upload_the_store_cannot_take_is_a_503_and_records_nothing(tmp_path, monkeypatch):
