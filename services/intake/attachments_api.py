@@ -45,10 +45,14 @@ FILE_DESCRIPTION = ("照片（JPEG、PNG、WebP、HEIC）或 PDF 文档，不超
                     "类型按文件内容判断，与文件名无关")
 
 
-def upload_allowance(rules: AttachmentRules) -> Allowance:
-    """The body size limit of the upload route: one attachment and its envelope, refused as a file too large."""
-    return Allowance("POST", r"/v1/complaints/[^/]+/attachments", rules.max_bytes + MULTIPART_ENVELOPE_BYTES,
-                     too_large_body(rules.max_bytes))
+#: The upload route, as the body size limit matches request paths.
+UPLOAD_PATH = r"/v1/complaints/[^/]+/attachments"
+
+
+def upload_allowance(rules: AttachmentRules, path: str = UPLOAD_PATH) -> Allowance:
+    """The body size limit of a route that takes one attachment (this API's upload, or a page's form posting one
+    file): the attachment and its multipart envelope, refused as a file too large."""
+    return Allowance("POST", path, rules.max_bytes + MULTIPART_ENVELOPE_BYTES, too_large_body(rules.max_bytes))
 
 
 def attachment_desk(request: Request) -> AttachmentDesk:
