@@ -103,8 +103,8 @@ class AttachmentStoreUnavailable(IntakeError):
         self.headers = {"Retry-After": "5"}
 
 
-def _kinds_zh() -> str:
-    return "、".join(name.split(" ")[0] for name in ATTACHMENT_KINDS.values())
+#: The accepted formats by name (JPEG, PNG …), as the refusal lists them.
+FORMATS = [name.split(" ")[0] for name in ATTACHMENT_KINDS.values()]
 
 
 def kind_of(data: bytes) -> str:
@@ -115,9 +115,9 @@ def kind_of(data: bytes) -> str:
     if guessed is None or guessed.mime not in ATTACHMENT_KINDS:
         raise Unprocessable(
             FIELD, "file_type_not_allowed",
-            "Only photos (JPEG, PNG, WebP, HEIC) and PDF documents may be attached; the content of this file is "
-            "not one of them, whatever its name says",
-            f"只能上传照片或 PDF 文档（{_kinds_zh()}）；按文件内容判断，此文件不属于这些类型（与文件名无关）")
+            f"Only photos and PDF documents ({', '.join(FORMATS)}) may be attached; the content of this file is not "
+            "one of them, whatever its name says",
+            f"只能上传照片或 PDF 文档（{'、'.join(FORMATS)}）；按文件内容判断，此文件不属于这些类型（与文件名无关）")
     return guessed.mime
 
 
