@@ -71,7 +71,7 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
 
     runtime.add_loop("close-unrated", close_unrated)
     store = build_store(settings)
-    runtime.context["attachments"] = AttachmentDesk(store, AttachmentRules.from_settings(settings))
+    runtime.components["attachments"] = AttachmentDesk(store, AttachmentRules.from_settings(settings))
     runtime.add_startup(store.ready)  # an unreachable bucket is logged at start (uploads answer 503 meanwhile)
     writer = FilingWriter(db, DuplicateRule(timedelta(days=settings.duplicate_window_days),
                                             settings.duplicate_similarity))

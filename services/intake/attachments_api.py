@@ -57,7 +57,7 @@ def upload_allowance(rules: AttachmentRules, path: str = UPLOAD_PATH) -> Allowan
 
 def attachment_desk(request: Request) -> AttachmentDesk:
     """The hosting app's object store and attachment limits (for these endpoints and the pages that upload)."""
-    return request.app.state.runtimes["intake"].context["attachments"]
+    return request.app.state.runtimes["intake"].components["attachments"]
 
 
 DeskDep = Annotated[AttachmentDesk, Depends(attachment_desk)]

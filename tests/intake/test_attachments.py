@@ -223,7 +223,7 @@ async def test_a_failure_after_storing_leaves_no_row_naming_a_missing_file_and_t
     async with running_app(settings) as (application, client):
         cid, _filer = await _file(client)
         runtime = application.state.runtimes["intake"]
-        desk: AttachmentDesk = runtime.context["attachments"]
+        desk: AttachmentDesk = runtime.components["attachments"]
         filer = Principal(role=Role.filer, name="filer", complaint=cid)
         photo = files.jpeg(size=4096)
         await refuse_new_rows(settings.database_url_for("intake"), "intake_attachment")
