@@ -17,12 +17,15 @@ from shared.calendar import SHANGHAI
 from shared.catalog import load_catalog
 from shared.vocabulary import HISTORY_SUMMARIES, RATINGS, attachment_text, deadline_text
 
-#: History entries a filer sees (the rest are internal: notes, contact reads, SLA reminders, claims by name).
+#: History entries a filer sees that say where the complaint stands (the rest are internal: notes, contact reads, SLA
+#: reminders, claims by name); Open311's ``status_notes`` is the last of them.
 FILER_ACTIONS = frozenset({
     "received", "duplicate_linked", "routed", "triage_required", "dispatched", "returned", "claimed", "accepted",
     "contacted", "info_requested", "supplemented", "answered", "answered_with_original", "cooperating_added", "rated",
-    "reopened", "closed", "closed_unrated", "clock_opened", "attached",
+    "reopened", "closed", "closed_unrated", "clock_opened",
 })
+#: Entries a filer sees too that do not change where it stands: attachments added.
+FILER_ALSO = frozenset({"attached"})
 _FILER_DETAIL = ("status", "department", "rating", "cooperating", "number", "kind", "size")
 
 
@@ -149,7 +152,7 @@ def filer_actor(actor: str) -> str:
 def history_items(entries: list[HistoryEntry], *, for_filer: bool) -> list[HistoryItem]:
     items = []
     for e in entries:
-        if for_filer and e.action not in FILER_ACTIONS:
+        if for_filer and e.action not in FILER_ACTIONS and e.action not in FILER_ALSO:
             continue
         detail = {k: v for k, v in e.detail.items() if k in _FILER_DETAIL} if for_filer else _local_detail(e.detail)
         items.append(HistoryItem(

@@ -258,3 +258,18 @@ def test_the_document_declares_the_attachment_endpoints():
     one = paths["/v1/complaints/{complaint_id}/attachments/{number}"]["get"]
     assert set(one["responses"]["200"]["content"]) == set(files.ACCEPTED)
     assert {"401", "404", "422", "503"} <= set(one["responses"])
+
+
+async def test_an_attachment_does_not_change_where_the_complaint_stands_for_partners(tmp_path):
+    """Open311's ``status_notes`` and ``extended_status`` come from the last entry that says where the complaint stands:
+    an attachment added after it is not that entry. (Intake alone: nothing routes the complaint meanwhile.)"""
+    from services.intake.app import build_app as intake_alone
+    from services.intake.open311.listing import last_entries
+
+    async with running_app(embedded_settings(tmp_path), build=intake_alone) as (application, client):
+        cid, filer = await _file(client)
+        assert (await _upload(client, cid, filer, files.jpeg())).status_code == 201
+        history = (await client.get(f"/v1/complaints/{cid}/history", headers=filer)).json()
+        assert [h["action"] for h in history] == ["received", "attached"]  # the filer sees it
+        async with application.state.runtimes["intake"].db.unit_of_work() as uow:
+            assert (await last_entries(uow.session, [cid]))[cid].action == "received"
