@@ -130,6 +130,13 @@ async def render(db: Database, caller: Principal, complaint_id: str, *, acted_as
 
     ``acted_as`` is the caller's relation before an action that ends it (a return): the answer still shows the
     result of the caller's own action."""
+    shown = await complaint_shown(db, caller, complaint_id, acted_as=acted_as)
+    return JSONResponse(shown.model_dump(mode="json"), headers={"ETag": f'"{shown.version}"'})
+
+
+async def complaint_shown(db: Database, caller: Principal, complaint_id: str, *, acted_as: Relation | None = None
+                          ) -> ComplaintView:
+    """The complaint as ``caller`` may see it (404 when the caller may not): the API's answer and the workbench's."""
     async with db.unit_of_work() as uow:
         repo = ComplaintRepository(uow.session)
         complaint = await repo.get(complaint_id)
@@ -141,10 +148,9 @@ async def render(db: Database, caller: Principal, complaint_id: str, *, acted_as
         if rel is None:
             raise NotFound()
         contact = await repo.contact(complaint_id)
-    shown = complaint_view(complaint, masked_mobile=mask_mobile(contact.mobile) if contact else None, rel=rel,
+    return complaint_view(complaint, masked_mobile=mask_mobile(contact.mobile) if contact else None, rel=rel,
                            cooperating=cooperating,
-                           next_actions=next_actions(caller, current, complaint, clock.now()) if current else [])
-    return JSONResponse(shown.model_dump(mode="json"), headers={"ETag": f'"{complaint.version}"'})
+                          next_actions=next_actions(caller, current, complaint, clock.now()) if current else [])
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintView, responses=responses(401, 404))

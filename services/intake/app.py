@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, attachments_api, commands, service, work
+from services.intake import api, attachments_api, commands, pages, service, work
 from services.intake.attachments import AttachmentDesk, AttachmentRules
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
@@ -88,16 +88,18 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     return runtime
 
 
-ROUTERS = (api.router, work.router, attachments_api.router, open311.router)
+ROUTERS = (api.router, work.router, attachments_api.router, open311.router, *pages.ROUTERS)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:
-    """What intake adds to whichever app hosts it: its settings, its lifecycle errors, Open311's error answers and
-    the body size limit (larger on the attachment upload route)."""
+    """What intake adds to whichever app hosts it: its settings, its lifecycle errors, Open311's error answers, what
+    its pages need (security headers, the answers to a missing session or CSRF token) and the body size limit (larger
+    on the attachment upload route)."""
     app.state.intake_settings = settings
     app.add_exception_handler(IntakeError, intake_error_handler)
     app.add_exception_handler(Open311Error, open311.open311_error_handler)
     redact_access_log()  # Open311 partners send their api_key in the query string
+    pages.configure(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        allowances=[attachments_api.upload_allowance(AttachmentRules.from_settings(settings))])
 
