@@ -245,6 +245,25 @@ class IntakeSettings(CommonSettings):
     sms_retry_base_s: float = Field(60.0, gt=0)
     #: How often the sender looks for messages due.
     sms_poll_interval_s: float = Field(2.0, gt=0)
+    #: Where attachments (附件) are kept: ``local`` (a folder, ``attachment_dir``) or ``s3`` (an S3-compatible object
+    #: store, needed when intake replicas run on several machines; credentials from the environment, see
+    #: ``shared/storage.py``).
+    attachment_store: Literal["local", "s3"] = "local"
+    attachment_dir: str = "./var/attachments"
+    attachment_s3_bucket: str = ""
+    #: Empty: Amazon S3; else the object store's address (MinIO, Ceph …), e.g. ``http://10.0.0.5:9000``.
+    attachment_s3_endpoint_url: str = ""
+    attachment_s3_region: str = ""
+    attachment_s3_prefix: str = "attachments/"
+    #: Largest attachment, in bytes (10 MB), and how many a complaint may have.
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    attachments_per_complaint: int = Field(10, gt=0)
+
+    @model_validator(mode="after")
+    def _attachment_bucket(self) -> "IntakeSettings":
+        if self.attachment_store == "s3" and not self.attachment_s3_bucket.strip():
+            raise UnsafeSettings("ATTACHMENT_STORE is s3 but ATTACHMENT_S3_BUCKET is not set")
+        return self
 
 
 class RouterSettings(CommonSettings):

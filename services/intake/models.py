@@ -1,7 +1,7 @@
 """Intake's own tables: the complaint record, the filer's contact data (kept apart from the complaint body), the
 complaint history, the correspondence on a complaint (questions, supplements, answers, notes), the cooperating
-departments, the limits' buckets, the partner systems' Open311 API keys (hashed), the departments' reply templates, and
-intake's outbox / processed-event tables.
+departments, the attachments (their files are in the object store), the limits' buckets, the partner systems'
+Open311 API keys (hashed), the departments' reply templates, and intake's outbox / processed-event tables.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlalchemy import text as sql_text  # the model has a column named text
 
 from shared.sqltypes import aware_field
@@ -191,6 +191,28 @@ class ReplyTemplate(SQLModel, table=True):
     retired_at: datetime | None = aware_field(nullable=True)
 
     __table_args__ = (Index("ix_intake_reply_template_department", "department", "name"),)
+class Attachment(SQLModel, table=True):
+    """A photo or document attached to a complaint (附件). The file itself is in the object store under its SHA-256
+    (``services/intake/attachments.py``); the row is written after it, so no row names a missing file. The name the
+    file had on the uploader's device is not kept: it may carry personal data (名字、身份证号、手机号)."""
+
+    __tablename__ = "intake_attachment"
+
+    id: str = Field(primary_key=True, max_length=36)
+    complaint_id: str = Field(foreign_key="intake_complaint.id", max_length=36)
+    #: 1, 2, 3 … within the complaint: how people and URLs name it (附件 2).
+    number: int
+    #: The media type its content was recognised as (image/jpeg, image/png, image/webp, image/heic, application/pdf).
+    kind: str = Field(max_length=40)
+    size: int
+    #: SHA-256 of the content (hex): its key in the object store.
+    sha256: str = Field(max_length=64)
+    added_at: datetime = aware_field(nullable=False)
+    added_by: str = Field(max_length=80)
+
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "number", name="uq_intake_attachment_number"),
+    )
 
 
 OUTBOX = outbox_tables(SERVICE, SQLModel.metadata)
