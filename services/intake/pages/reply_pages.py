@@ -22,7 +22,7 @@ from services.intake.pages import shown
 from services.intake.pages.forms import field_errors, form_values
 from services.intake.pages.session import PATH, PostedDep, Staff, StaffDep
 from services.intake.pages.workbench import page, refusal_page
-from services.intake.reply_schemas import PLACEHOLDERS, TemplateCreate, TemplateUpdate
+from services.intake.reply_schemas import PLACEHOLDERS, TemplateCreate, TemplateUpdate, TemplateView
 from shared import clock
 from shared.db import Database
 from shared.problems import describe
@@ -67,13 +67,13 @@ def _department(form: FormData) -> str:
 
 
 async def _keep(request: Request, db: Database, staff: Staff, form: FormData, key: str, keep) -> Response:
-    """Validate the form against its body, call ``keep`` with it; refused, the page with the errors by field."""
+    """Validate the form against its body and keep it (``keep``); refused, the page with the errors by field."""
     department = _department(form)
     schema = TemplateCreate if key == NEW else TemplateUpdate
     values = form_values(form, schema)
     try:
         _manager(staff)
-        done = await keep(schema.model_validate(values))
+        kept = await keep(schema.model_validate(values))
     except ValidationError as exc:
         errors = field_errors(describe(list(exc.errors())))
     except IntakeError as exc:
@@ -81,7 +81,8 @@ async def _keep(request: Request, db: Database, staff: Staff, form: FormData, ke
             return refusal_page(request, staff, exc)
         errors = field_errors(exc.extra.get("errors") or [])
     else:
-        return RedirectResponse(f"{PAGE}?department={department}&done={done}", status_code=303)
+        return RedirectResponse(f"{PAGE}?department={kept.department}&done={'created' if key == NEW else 'changed'}",
+                                status_code=303)
     return await templates_page(request, db, staff, department, status_code=422, errors={key: errors},
                                 values={key: values})
 
@@ -90,9 +91,8 @@ async def _keep(request: Request, db: Database, staff: Staff, form: FormData, ke
 async def create(request: Request, db: DatabaseDep, posted: PostedDep) -> Response:
     staff, form = posted
 
-    async def keep(body: TemplateCreate) -> str:
-        await replies.create(db, staff.principal, _department(form), body, clock.now())
-        return "created"
+    async def keep(body: TemplateCreate) -> TemplateView:
+        return await replies.create(db, staff.principal, _department(form), body, clock.now())
 
     return await _keep(request, db, staff, form, NEW, keep)
 
@@ -101,9 +101,8 @@ async def create(request: Request, db: DatabaseDep, posted: PostedDep) -> Respon
 async def change(request: Request, template_id: str, db: DatabaseDep, posted: PostedDep) -> Response:
     staff, form = posted
 
-    async def keep(body: TemplateUpdate) -> str:
-        await replies.change(db, staff.principal, template_id, body, clock.now())
-        return "changed"
+    async def keep(body: TemplateUpdate) -> TemplateView:
+        return await replies.change(db, staff.principal, template_id, body, clock.now())
 
     return await _keep(request, db, staff, form, template_id, keep)
 
