@@ -157,7 +157,7 @@ def _walk(driver, url: str, client: httpx.Client) -> None:
 
     # on a phone nothing runs off the screen
     driver.set_window_size(390, 844)
-    for path in ("/workbench", f"/workbench/complaints/{cid}"):
+    for path in ("/workbench", f"/workbench/complaints/{cid}", "/workbench/search"):
         driver.get(url + path)
         wait.until(EC.presence_of_element_located((By.ID, "who")))
         assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), path
