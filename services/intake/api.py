@@ -32,7 +32,6 @@ from services.intake.schemas import (
     HistoryItem,
     MessageItem,
     check_idempotency_key,
-    mask_mobile,
     show_mobile,
 )
 from services.intake.service import IdempotencyConflict, IdempotencyKey, file_complaint
@@ -141,7 +140,7 @@ async def render(db: Database, caller: Principal, complaint_id: str, *, acted_as
         if rel is None:
             raise NotFound()
         contact = await repo.contact(complaint_id)
-    shown = complaint_view(complaint, masked_mobile=mask_mobile(contact.mobile) if contact else None, rel=rel,
+    shown = complaint_view(complaint, contact=contact, rel=rel,
                            cooperating=cooperating,
                            next_actions=next_actions(caller, current, complaint, clock.now()) if current else [])
     return JSONResponse(shown.model_dump(mode="json"), headers={"ETag": f'"{complaint.version}"'})
@@ -185,8 +184,8 @@ async def get_messages(complaint_id: str, db: DatabaseDep, caller: CallerDep) ->
 
 @router.get("/complaints/{complaint_id}/contact", response_model=ContactView, responses=responses(401, 403, 404))
 async def get_contact(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> ContactView:
-    """The filer's contact data, unmasked (the number in the national format): the lead department's handlers and
+    """The filer's contact data, unmasked (the number in the national format, a citizen's identity number): the lead department's handlers and
     supervisors only; each read is recorded in the history (``contact_viewed``)."""
     row = await read_contact(db, caller, complaint_id, clock.now())
-    return ContactView(contact_name=row.contact_name, mobile=show_mobile(row.mobile))
+    return ContactView(contact_name=row.contact_name, mobile=show_mobile(row.mobile), id_number=row.id_number)
 

@@ -69,7 +69,7 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
 
     runtime.add_loop("close-unrated", close_unrated)
     writer = FilingWriter(db, DuplicateRule(timedelta(days=settings.duplicate_window_days),
-                                            settings.duplicate_similarity))
+                                            settings.duplicate_similarity, settings.auth_secret))
     runtime.context["filing_writer"] = writer
     for n in range(settings.filing_writers):
         runtime.add_loop(f"filing-writer-{n}", writer.run)
