@@ -17,6 +17,7 @@ from services.intake.commands import read_contact
 from services.intake.deps import (
     CallerDep,
     DatabaseDep,
+    FilingCall,
     FilingCallDep,
 )
 from services.intake.errors import NotFound, TooManyRequests
@@ -34,7 +35,7 @@ from services.intake.schemas import (
     check_idempotency_key,
     show_mobile,
 )
-from services.intake.service import IdempotencyConflict, IdempotencyKey, file_complaint
+from services.intake.service import Filed, IdempotencyConflict, IdempotencyKey, file_complaint
 from services.intake.views import complaint_view, history_items, message_items
 from shared import clock
 from shared.auth import Principal, Role, issue_token
@@ -80,21 +81,23 @@ def _client_key(request: Request, caller: Principal | None) -> str:
     return f"ip:{request.client.host if request.client else 'unknown'}"
 
 
-@router.post("/complaints", status_code=201, response_model=ComplaintCreated, responses=responses(400, 401, 413, 429))
-async def create_complaint(
-    request: Request,
-    body: ComplaintCreate,
-    call: FilingCallDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
-    """File a complaint. Open to anyone (limited per IP address; staff per token subject); the answer carries an
-    ``access_token`` with which the filer — or an anonymous hotline caller — follows the complaint. A retry with the
-    same ``Idempotency-Key`` by the same client within ``IDEMPOTENCY_KEY_HOURS`` answers with the complaint filed
-    first."""
+class FilingRefused(Exception):
+    """A filing refused field by field after its body was valid (``422`` with these entries): nothing was filed."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__(errors[0]["code"])
+        self.errors = errors
+
+
+async def accept_filing(request: Request, body: ComplaintCreate, call: FilingCall,
+                        idempotency_key: str | None = None) -> Filed:
+    """File a validated complaint for whoever calls — the API's filing and the public ``/file`` page alike: the
+    hotline needs an operator, the caller's rate limit applies, an ``Idempotency-Key`` replays the first filing.
+    Raises :class:`FilingRefused` or ``TooManyRequests``."""
     desk, caller = call.desk, call.caller
     if body.channel is Channel.hotline and (caller is None or caller.role is not Role.operator):
         metrics.REJECTED.labels("channel_not_allowed").inc()
-        return JSONResponse(status_code=422, content=error_body([HOTLINE_NEEDS_OPERATOR]))
+        raise FilingRefused([HOTLINE_NEEDS_OPERATOR])
     now = clock.now()
     wait = await desk.limit.take(request.client.host if request.client else None, caller, now)
     if wait:
@@ -107,14 +110,33 @@ async def create_complaint(
         filed = await file_complaint(desk.db, desk.writer, body, key=key, now=now, filed_by=filed_by)
     except IdempotencyConflict:
         metrics.REJECTED.labels("idempotency_conflict").inc()
-        return JSONResponse(status_code=422, content=error_body([IDEMPOTENCY_REUSED]))
-    complaint = filed.complaint
+        raise FilingRefused([IDEMPOTENCY_REUSED]) from None
     if not filed.replayed:
-        metrics.ACCEPTED.labels(complaint.channel).inc()
+        metrics.ACCEPTED.labels(filed.complaint.channel).inc()
+    return filed
+
+
+@router.post("/complaints", status_code=201, response_model=ComplaintCreated, responses=responses(400, 401, 413, 429))
+async def create_complaint(
+    request: Request,
+    body: ComplaintCreate,
+    call: FilingCallDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """File a complaint — an enterprise's, a citizen's (``filer.kind`` ``individual``) or, for a hotline operator,
+    an anonymous caller's (``anonymous``). Open to anyone (limited per IP address; staff per token subject); the
+    answer carries an ``access_token`` with which the filer — or an anonymous hotline caller — follows the
+    complaint. A retry with the same ``Idempotency-Key`` by the same client within ``IDEMPOTENCY_KEY_HOURS`` answers
+    with the complaint filed first."""
+    try:
+        filed = await accept_filing(request, body, call, idempotency_key)
+    except FilingRefused as refused:
+        return JSONResponse(status_code=422, content=error_body(refused.errors))
+    complaint = filed.complaint
     created = {  # the shape of ComplaintCreated, built directly: this is the hot path
         "id": complaint.id, "tracking_number": complaint.tracking_number, "status": complaint.status,
         "received_at": complaint.received_at.astimezone(SHANGHAI).isoformat(),
-        "access_token": filer_access_token(desk.settings, complaint, now),
+        "access_token": filer_access_token(call.desk.settings, complaint, clock.now()),
         "duplicate_of": complaint.original_id,
     }
     headers = {"Location": f"/v1/complaints/{complaint.id}"}
@@ -123,9 +145,9 @@ async def create_complaint(
     return JSONResponse(status_code=201, content=created, headers=headers)
 
 
-async def render(db: Database, caller: Principal, complaint_id: str, *, acted_as: Relation | None = None
-                 ) -> JSONResponse:
-    """The complaint as ``caller`` may see it, with its version as ETag (404 when the caller may not see it).
+async def read_view(db: Database, caller: Principal, complaint_id: str, *, acted_as: Relation | None = None
+                    ) -> ComplaintView:
+    """The complaint as ``caller`` may see it (``NotFound`` when the caller may not see it).
 
     ``acted_as`` is the caller's relation before an action that ends it (a return): the answer still shows the
     result of the caller's own action."""
@@ -140,10 +162,15 @@ async def render(db: Database, caller: Principal, complaint_id: str, *, acted_as
         if rel is None:
             raise NotFound()
         contact = await repo.contact(complaint_id)
-    shown = complaint_view(complaint, contact=contact, rel=rel,
-                           cooperating=cooperating,
-                           next_actions=next_actions(caller, current, complaint, clock.now()) if current else [])
-    return JSONResponse(shown.model_dump(mode="json"), headers={"ETag": f'"{complaint.version}"'})
+    return complaint_view(complaint, contact=contact, rel=rel, cooperating=cooperating,
+                          next_actions=next_actions(caller, current, complaint, clock.now()) if current else [])
+
+
+async def render(db: Database, caller: Principal, complaint_id: str, *, acted_as: Relation | None = None
+                 ) -> JSONResponse:
+    """The complaint as ``caller`` may see it, with its version as ETag (404 when the caller may not see it)."""
+    shown = await read_view(db, caller, complaint_id, acted_as=acted_as)
+    return JSONResponse(shown.model_dump(mode="json"), headers={"ETag": f'"{shown.version}"'})
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintView, responses=responses(401, 404))
@@ -165,6 +192,11 @@ async def _visible(db: Database, caller: Principal, complaint_id: str) -> Relati
 @router.get("/complaints/{complaint_id}/history", response_model=list[HistoryItem], responses=responses(401, 404))
 async def get_history(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> list[HistoryItem]:
     """Who did what, when. Filers get it in plain language without internal entries."""
+    return await read_history(db, caller, complaint_id)
+
+
+async def read_history(db: Database, caller: Principal, complaint_id: str) -> list[HistoryItem]:
+    """The complaint's history as ``caller`` reads it (``NotFound`` when they may not see it)."""
     rel = await _visible(db, caller, complaint_id)
     async with db.unit_of_work() as uow:
         entries = await ComplaintRepository(uow.session).history(complaint_id)
@@ -175,6 +207,11 @@ async def get_history(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> 
             responses=responses(401, 404))
 async def get_messages(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> list[MessageItem]:
     """Questions, supplements, answers; staff also see internal notes and the cooperating departments' parts."""
+    return await read_messages(db, caller, complaint_id)
+
+
+async def read_messages(db: Database, caller: Principal, complaint_id: str) -> list[MessageItem]:
+    """The complaint's correspondence as ``caller`` reads it (``NotFound`` when they may not see it)."""
     rel = await _visible(db, caller, complaint_id)
     for_filer = rel in _FILER_SIDE
     async with db.unit_of_work() as uow:

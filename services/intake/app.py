@@ -15,6 +15,7 @@ from services.intake.filing import DuplicateRule, FilingWriter
 from services.intake.models import OUTBOX, SERVICE
 from services.intake.open311 import api as open311
 from services.intake.open311.formats import Open311Error
+from services.intake.pages import public as public_pages
 from services.intake.ratelimit import FilingLimit, MemoryBuckets, SharedBuckets
 from shared import clock
 from shared.bus import make_bus
@@ -34,6 +35,7 @@ from shared.events import (
 from shared.http import create_app
 from shared.limits import BodySizeLimit
 from shared.logs import redact_access_log
+from shared.pages import PageHeaders
 from shared.runtime import ServiceRuntime
 from shared.settings import IntakeSettings
 
@@ -83,17 +85,18 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     return runtime
 
 
-ROUTERS = (api.router, work.router, open311.router)
+ROUTERS = (api.router, work.router, open311.router, public_pages.router)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:
-    """What intake adds to whichever app hosts it: its settings, its lifecycle errors, Open311's error answers and
-    the body size limit."""
+    """What intake adds to whichever app hosts it: its settings, its lifecycle errors, Open311's error answers, the
+    body size limit and the security headers of its pages (``shared.pages.PageHeaders``, on every HTML answer)."""
     app.state.intake_settings = settings
     app.add_exception_handler(IntakeError, intake_error_handler)
     app.add_exception_handler(Open311Error, open311.open311_error_handler)
-    redact_access_log()  # Open311 partners send their api_key in the query string
+    redact_access_log()  # Open311 partners send their api_key, private tracking links their token, in the query
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(PageHeaders)
 
 
 def build_app(settings: IntakeSettings) -> FastAPI:

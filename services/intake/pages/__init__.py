@@ -1,0 +1,1 @@
+"""Intake's server-rendered pages: the public filing and tracking site (``public*``)."""
