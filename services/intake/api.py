@@ -219,7 +219,8 @@ async def read_messages(db: Database, caller: Principal, complaint_id: str) -> l
     return message_items(messages, for_filer=for_filer)
 
 
-@router.get("/complaints/{complaint_id}/contact", response_model=ContactView, responses=responses(401, 403, 404))
+@router.get("/complaints/{complaint_id}/contact", response_model=ContactView, response_model_exclude_none=True,
+            responses=responses(401, 403, 404))
 async def get_contact(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> ContactView:
     """The filer's contact data, unmasked (the number in the national format, a citizen's identity number): the lead department's handlers and
     supervisors only; each read is recorded in the history (``contact_viewed``)."""
