@@ -22,6 +22,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 
 from services.intake.schemas.base import RequestBody, not_blank
 from shared.problems import field_error
+from shared.vocabulary import FILER_KINDS
 
 
 class FilerKind(str, Enum):
@@ -30,9 +31,8 @@ class FilerKind(str, Enum):
     anonymous = "anonymous"
 
 
-#: What people read for each kind of filer (pages, the dashboard's split).
-FILER_KIND_ZH = {FilerKind.enterprise.value: "企业", FilerKind.individual.value: "个人",
-                 FilerKind.anonymous.value: "匿名"}
+#: What people read for each kind of filer (one vocabulary with the dashboard's split).
+FILER_KIND_ZH = FILER_KINDS
 
 _MOBILE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
 #: What a caller on the hotline may leave: a mobile, or a landline with its area code (an operator calls back).

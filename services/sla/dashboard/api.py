@@ -28,7 +28,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from services.sla.dashboard import figures, queries, views
+from services.sla.dashboard import figures, filers, queries, views
 from services.sla.models import SERVICE
 from shared import clock
 from shared.auth import InvalidToken, Principal, Role, verify_token
@@ -150,6 +150,8 @@ async def snapshot(ctx: DashboardContext, period: figures.Period, policy: str | 
     for item, f in zip(data["departments"], summary.departments):
         item["display"] = views.display(f)
     data["total"]["display"] = views.display(summary.total)
+    data["filer_kinds"] = filers.by_filer_kind(rows, reopened, now=now, period=period, calendar=ctx.calendar,
+                                               names=names, policy=policy)
     data["now_display"] = now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
     return {
         "summary": data,
