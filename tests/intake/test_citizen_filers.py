@@ -117,3 +117,14 @@ async def test_a_citizens_bank_complaint_gets_the_standard_limit(embedded):
                                        (citizen, citizen_view, 10, "calendar_days")):
         received = datetime.fromisoformat(created["received_at"])
         assert datetime.fromisoformat(view["due_at"]) == due_instant(received, limit, unit, calendar).due_at
+
+
+async def test_an_enterprise_named_as_such_files_the_same_body_as_before(embedded):
+    _, client = embedded
+    key = {"Idempotency-Key": "same-enterprise-body"}
+    first = await client.post("/v1/complaints", json=complaint_body(), headers=key)
+    body = complaint_body()
+    again = await client.post("/v1/complaints", json={**body, "filer": {"kind": "enterprise", **body["filer"]}},
+                              headers=key)
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]

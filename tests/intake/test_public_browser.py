@@ -45,9 +45,17 @@ async def test_a_citizen_files_and_follows_on_a_phone(tmp_path):
 
 def _walk(driver, url: str) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
 
     driver.set_window_size(*PHONE)
     by_id = lambda name: driver.find_element(By.ID, name)  # noqa: E731
+
+    def submit(button: str) -> None:
+        """Press a form's button and wait for the page it answers with."""
+        old = driver.find_element(By.TAG_NAME, "html")
+        by_id(button).click()
+        WebDriverWait(driver, 20).until(EC.staleness_of(old))
 
     driver.get(url + "/file")
     assert by_id("kind-individual").is_selected()
@@ -56,24 +64,25 @@ def _walk(driver, url: str) -> None:
     by_id("filer-mobile").send_keys("1381234567")  # one digit short
     by_id("title").send_keys("一周停了四次电")
     by_id("text").send_keys("我家开小卖部，这周已经停电四次，没有任何预告，冰柜里的东西都坏了，请供电部门尽快处理。")
-    by_id("submit").click()
+    submit("submit")
     error = by_id("err-filer-mobile")
     assert error.text == "手机号码无效"
     assert error.location["y"] - by_id("filer-mobile").location["y"] < 120  # by its field
     assert by_id("filer-mobile").get_attribute("aria-invalid") == "true"
     assert by_id("filer-name").get_attribute("value") == "李秀英"  # nothing typed is lost
     assert driver.find_elements(By.CLASS_NAME, "field-error") == [error]
+    assert _fits(driver)
     DOCS.mkdir(exist_ok=True)
     driver.save_screenshot(str(DOCS / "file.png"))
 
     by_id("filer-mobile").clear()
     by_id("filer-mobile").send_keys("13812345678")
-    by_id("submit").click()
+    submit("submit")
     tracking_number = by_id("tracking-number").text
     link = by_id("link-text").text
     token = parse_qs(urlsplit(link).query)["t"][0]
     complaint_id = verify_token(AUTH_SECRET, token).complaint
-    by_id("track-link").click()
+    submit("track-link")
     assert urlsplit(driver.current_url).path == f"/track/{tracking_number}"
     assert "t=" not in driver.current_url  # the token left the address bar and the history
     driver.refresh()
@@ -91,7 +100,7 @@ def _walk(driver, url: str) -> None:
         assert by_id("status-plain").text == PLAIN_STATUS["awaiting_info"]
         assert by_id("question").text == "请说明停电的具体日期和时段"
         by_id("text").send_keys("12月1日、3日、4日、5日下午，每次两三个小时")
-        by_id("supplement-submit").click()
+        submit("supplement-submit")
         assert by_id("status-word").text == "已受理"
         assert "12月1日、3日" in by_id("messages").text
 
@@ -99,11 +108,11 @@ def _walk(driver, url: str) -> None:
         driver.refresh()
         assert by_id("status-plain").text == PLAIN_STATUS["answered"]
         driver.find_element(By.CSS_SELECTOR, "input[name=rating][value=不满意]").click()
-        by_id("rating-submit").click()  # 不满意 without a reason: the API's refusal, by the field
+        submit("rating-submit")  # 不满意 without a reason: the API's refusal, by the field
         assert "理由" in by_id("err-reason").text
         driver.find_element(By.CSS_SELECTOR, "input[name=rating][value=不满意]").click()
         by_id("reason").send_keys("改造一直没有开始，昨天又停电了")
-        by_id("rating-submit").click()
+        submit("rating-submit")
         assert by_id("status-word").text == "重新办理"
         assert by_id("status-plain").text == PLAIN_STATUS["reopened"]
 
@@ -111,13 +120,19 @@ def _walk(driver, url: str) -> None:
         handler.act("answer", {"text": "线路改造已于今日完成，并已上门回访。"})
         driver.refresh()
         driver.find_element(By.CSS_SELECTOR, "input[name=rating][value=满意]").click()
-        by_id("rating-submit").click()
+        submit("rating-submit")
         assert by_id("status-word").text == "已办结"
         assert by_id("status-plain").text == PLAIN_STATUS["closed"]
         assert by_id("rating").text == "满意"
         assert not driver.find_elements(By.ID, "rating-section")
+        assert _fits(driver)
         driver.save_screenshot(str(DOCS / "track.png"))
         assert "13812345678" not in driver.page_source and "李秀英" not in driver.page_source
+
+
+def _fits(driver) -> bool:
+    """Nothing runs off a phone's screen sideways."""
+    return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def _routed(api: httpx.Client, complaint_id: str, token: str) -> str:
