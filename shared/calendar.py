@@ -232,31 +232,25 @@ class WorkingCalendar:
 
     def trace_next_working_day(self, d: date, *, inclusive: bool = False) -> Traced:
         """The first working day after ``d`` (on or after it when ``inclusive``), with the guessed dates seen."""
-        d = _check_date(d)
-        guessed: list[date] = []
-        current = d if inclusive else d + _ONE_DAY
-        for _ in range(_MAX_REST_RUN + 1):
-            info = self.day(current)
-            if not info.known:
-                guessed.append(current)
-            if info.working:
-                return Traced(current, tuple(guessed))
-            current += _ONE_DAY
-        raise CalendarDataError(f"no working day within {_MAX_REST_RUN} days after {d}: check the holiday data")
+        return self._trace_working_day(d, _ONE_DAY, inclusive, "after")
 
     def trace_previous_working_day(self, d: date, *, inclusive: bool = False) -> Traced:
         """The last working day before ``d`` (on or before it when ``inclusive``), with the guessed dates seen."""
+        return self._trace_working_day(d, -_ONE_DAY, inclusive, "before")
+
+    def _trace_working_day(self, d: date, step: timedelta, inclusive: bool, direction: str) -> Traced:
+        """The nearest working day from ``d`` walking by ``step`` (``d`` itself when ``inclusive``)."""
         d = _check_date(d)
         guessed: list[date] = []
-        current = d if inclusive else d - _ONE_DAY
+        current = d if inclusive else d + step
         for _ in range(_MAX_REST_RUN + 1):
             info = self.day(current)
             if not info.known:
                 guessed.append(current)
             if info.working:
                 return Traced(current, tuple(guessed))
-            current -= _ONE_DAY
-        raise CalendarDataError(f"no working day within {_MAX_REST_RUN} days before {d}: check the holiday data")
+            current += step
+        raise CalendarDataError(f"no working day within {_MAX_REST_RUN} days {direction} {d}: check the holiday data")
 
     def trace_add_working_days(self, d: date, n: int) -> Traced:
         """The ``n``-th working day counted from the day after ``d`` (``d`` itself when ``n == 0``)."""

@@ -30,8 +30,9 @@ class ServiceRuntime:
         self.bus = bus
         self.settings = settings
         self.migrations_dir = migrations_dir
-        #: What the service's HTTP layer needs from its composition root (settings, command handlers …).
-        self.context: dict[str, object] = {"settings": settings}
+        #: The objects the composition root builds for the service's HTTP layer, by name (its settings, command
+        #: handlers, the filing writer …).
+        self.components: dict[str, object] = {"settings": settings}
         self.relay = OutboxRelay(
             db, bus, batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s,
             linger_s=settings.outbox_linger_s,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from services.demo import credit_code  # noqa: F401 - the tests take valid credit codes from the demo
+from services.demo.texts import credit_code  # noqa: F401 - the tests take valid credit codes from the demo
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = bool(os.environ.get("CI"))

@@ -11,18 +11,19 @@ import sys
 
 import httpx
 
-from services import demo
+from services.demo.cli import build_parser, settings_for
+from services.demo.walk import Demo
 from shared.auth import issue_token
 from tests.conftest import running_app
 from tests.support import ROOT, eventually, free_port, stop_process, wait_port
 
 
 async def test_a_short_demo_shows_lateness_returns_and_reopenings(tmp_path):
-    args = demo.build_parser().parse_args(["--days", "3", "--per-day", "4", "--data-dir", str(tmp_path)])
-    settings = demo.settings_for(args)
+    args = build_parser().parse_args(["--days", "3", "--per-day", "4", "--data-dir", str(tmp_path)])
+    settings = settings_for(args)
     supervisor = {"Authorization": f"Bearer {issue_token(settings.auth_secret, role='supervisor', name='王督办')}"}
     async with running_app(settings) as (app, client):
-        walk = demo.Demo(client, settings, random.Random(args.seed), args.days, args.per_day)
+        walk = Demo(client, settings, random.Random(args.seed), args.days, args.per_day)
         await walk.run()
         assert walk.stats.get("filing_refused", 0) == 0  # phone complaints too: an operator files them
         assert walk.stats["filed"] == len(walk.cases)

@@ -72,16 +72,16 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     runtime.add_loop("close-unrated", close_unrated)
     writer = FilingWriter(db, DuplicateRule(timedelta(days=settings.duplicate_window_days),
                                             settings.duplicate_similarity, settings.auth_secret))
-    runtime.context["filing_writer"] = writer
+    runtime.components["filing_writer"] = writer
     for n in range(settings.filing_writers):
         runtime.add_loop(f"filing-writer-{n}", writer.run)
     if db.dialect == "postgresql":  # where replicas file: the buckets are shared (see ratelimit)
         shared = SharedBuckets(db)
-        runtime.context["filing_limit"] = FilingLimit.from_settings(settings, shared)
+        runtime.components["filing_limit"] = FilingLimit.from_settings(settings, shared)
         runtime.add_loop("filing-limit", shared.run)
         runtime.add_loop("filing-bucket-sweep", shared.sweep)
     else:
-        runtime.context["filing_limit"] = FilingLimit.from_settings(settings, MemoryBuckets())
+        runtime.components["filing_limit"] = FilingLimit.from_settings(settings, MemoryBuckets())
     return runtime
 
 

@@ -61,7 +61,7 @@ def filing_desk(request: Request) -> FilingDesk:
     if desk is None:
         runtime = state.runtimes["intake"]
         desk = state.intake_filing_desk = FilingDesk(
-            runtime.db, state.intake_settings, runtime.context["filing_writer"], runtime.context["filing_limit"]
+            runtime.db, state.intake_settings, runtime.components["filing_writer"], runtime.components["filing_limit"]
         )
     return desk
 

@@ -36,7 +36,7 @@ def build_runtime(settings: RouterSettings, bus: Bus, classifier: Classifier) ->
     runtime = ServiceRuntime(SERVICE, db, bus, settings, MIGRATIONS)
     follower = CorrectionFollower(db, classifier)
     handlers = RouterHandlers(classifier, follower.wake)
-    runtime.context["corrections"] = follower
+    runtime.components["corrections"] = follower
 
     async def teach_corrections() -> None:
         log.info("router learned %d stored corrections", await follower.catch_up())

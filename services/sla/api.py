@@ -31,7 +31,7 @@ def _runtime(request: Request):
 
 
 def _secret(request: Request) -> str:
-    return _runtime(request).context["settings"].auth_secret
+    return _runtime(request).components["settings"].auth_secret
 
 
 async def get_db(request: Request) -> Database:
@@ -39,7 +39,7 @@ async def get_db(request: Request) -> Database:
 
 
 async def get_handlers(request: Request) -> SlaHandlers:
-    return _runtime(request).context["handlers"]
+    return _runtime(request).components["handlers"]
 
 
 StaffDep = Annotated[Principal, Depends(principal_dependency(_secret, roles=_STAFF))]

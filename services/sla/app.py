@@ -41,7 +41,7 @@ def build_runtime(settings: SlaSettings, bus: Bus) -> ServiceRuntime:
     )
     clocks = service.Clocks(policies, calendar, settings.sla_policy_set)
     handlers = service.SlaHandlers(clocks)
-    runtime.context["handlers"] = handlers
+    runtime.components["handlers"] = handlers
     runtime.add_consumer((TOPIC_INTAKE, TOPIC_ROUTER), {
         ComplaintRoutedV1.TYPE: handlers.on_routed,
         ComplaintContactedV1.TYPE: handlers.on_contacted,

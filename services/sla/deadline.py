@@ -17,7 +17,8 @@ import sys
 from datetime import datetime
 
 from services.sla.domain.deadlines import NaiveDatetimeError, milestone_deadlines, to_shanghai
-from services.sla.domain.policies import PolicyError, load_policies
+from services.sla.domain.policies import load_policies
+from services.sla.domain.policy_model import PolicyError
 from shared.calendar import CalendarDataError, WorkingCalendar
 
 EXIT_BAD_INPUT = 2

@@ -16,14 +16,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.sla.dashboard import figures, queries, views
+from services.sla.dashboard.periods import Period
 from services.sla.dashboard.projection import ReportComplaint
+from services.sla.dashboard.rows import UNPLACED, on_time
+from services.sla.dashboard.trend import trend as daily_trend
+from services.sla.dashboard.worklists import ReopenedItem, overdue_list, reopened_list
 from shared import events as ev
 from shared.calendar import WorkingCalendar
 from shared.catalog import load_catalog
 from tests.dashboard.helpers import Feed, deliver, projection_db, sh
 
 NOW = sh("2026-03-20 10:00")
-PERIOD = figures.Period(NOW.date().replace(day=1), NOW.date())
+PERIOD = Period(NOW.date().replace(day=1), NOW.date())
 
 
 def data_set() -> Feed:
@@ -102,8 +106,8 @@ NAMES = {d.id: d.name for d in load_catalog().departments}
 CALENDAR = WorkingCalendar.load()
 
 
-async def _reopened(db, policy=None) -> list[figures.ReopenedItem]:
-    return figures.reopened_list(await queries.reopenings(db, PERIOD, policy), period=PERIOD, names=NAMES,
+async def _reopened(db, policy=None) -> list[ReopenedItem]:
+    return reopened_list(await queries.reopenings(db, PERIOD, policy), period=PERIOD, names=NAMES,
                                  policy=policy)
 
 
@@ -116,7 +120,7 @@ async def _summary(db, policy=None) -> figures.Summary:
 async def check_figures(db) -> None:
     summary = await _summary(db)
     d = by_dept(summary)
-    power, market, finance, unplaced = d["power"], d["market"], d["finance"], d[figures.UNPLACED]
+    power, market, finance, unplaced = d["power"], d["market"], d["finance"], d[UNPLACED]
 
     assert (power.received, power.open, power.due_soon, power.overdue) == (4, 2, 1, 1)
     assert power.overdue_max_hours == pytest.approx(4 * 24 + 10)          # since 03-16 00:00
@@ -163,9 +167,9 @@ async def check_figures(db) -> None:
     assert only_financial["finance"].answered == 1 and only_financial["power"].received == 0
 
     rows = await queries.rows_for(db, PERIOD)
-    overdue = figures.overdue_list(rows, now=NOW, names={"power": "供电局"})
+    overdue = overdue_list(rows, now=NOW, names={"power": "供电局"})
     assert [i.complaint_id for i in overdue] == ["P4"] and overdue[0].escalation_level == "center_supervision"
-    trend = {p.day.isoformat(): p for p in figures.trend(rows, now=NOW, period=PERIOD)}
+    trend = {p.day.isoformat(): p for p in daily_trend(rows, now=NOW, period=PERIOD)}
     assert trend["2026-03-02"].received == 2 and trend["2026-03-02"].answered == 1        # P1, P2 / M2
     assert trend["2026-03-13"].answered == 2                                               # P1 at 00:00, P2
     assert trend["2026-03-16"].overdue == 1 and trend["2026-03-15"].overdue == 0           # P4 from 03-16 00:00
@@ -224,7 +228,7 @@ async def test_answer_at_deadline_is_on_time_and_a_minute_later_is_late():
     due = sh("2026-03-13 00:00")
     at = ReportComplaint(complaint_id="a", due_at=due, last_answered_at=sh("2026-03-13 00:00"), answered=True)
     late = ReportComplaint(complaint_id="b", due_at=due, last_answered_at=sh("2026-03-13 00:01"), answered=True)
-    assert figures.on_time(at) and not figures.on_time(late)
+    assert on_time(at) and not on_time(late)
 
 
 def answers_outnumber_filings() -> Feed:

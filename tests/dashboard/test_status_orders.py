@@ -16,7 +16,7 @@ from itertools import combinations
 import pytest
 
 from services.intake.lifecycle import Action, IllegalTransition, Status, transition
-from services.sla.dashboard import figures, handlers, queries
+from services.sla.dashboard import handlers, queries, rows
 from shared import events as ev
 from tests.dashboard.helpers import deliver, projection_db, sh
 
@@ -158,8 +158,8 @@ async def test_status_and_department_are_intakes_in_every_order(tmp_path, batch)
         wrong = []
         for s in lived:
             row, _timeline = await queries.complaint(db, s.cid)
-            if (row.status, figures.holder(row)) != (s.status.value, s.department):
-                wrong.append((s.cid, [type(e).__name__ for e in s.merged], row.status, figures.holder(row),
+            if (row.status, rows.holder(row)) != (s.status.value, s.department):
+                wrong.append((s.cid, [type(e).__name__ for e in s.merged], row.status, rows.holder(row),
                               s.status.value, s.department))
         assert not wrong, f"{len(wrong)} of {len(lived)} differ, e.g. {wrong[:3]}"
     finally:

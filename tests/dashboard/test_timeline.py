@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from services.intake.schemas import Channel
 from services.sla.domain import escalation
-from services.sla.domain.policies import LEVELS, load_policies
+from services.sla.domain.policies import load_policies
+from services.sla.domain.policy_model import LEVELS
 from shared import events as ev
 from shared.auth import Role, issue_token
 from shared.calendar import WorkingCalendar

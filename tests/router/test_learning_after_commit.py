@@ -137,7 +137,7 @@ async def test_a_correction_committed_after_a_later_one_is_still_learned(postgre
     from services.router.models import Correction, RoutedComplaint
 
     async with routers(postgres_url, tmp_path) as [(runtime, _classifier, learned)]:
-        follower, db, now = runtime.context["corrections"], runtime.db, utcnow()
+        follower, db, now = runtime.components["corrections"], runtime.db, utcnow()
 
         def rows(complaint_id: str) -> list:
             return [RoutedComplaint(complaint_id=complaint_id, title=TITLE, text=TEXT, received_at=now),

@@ -17,7 +17,7 @@ LATER = {"title": "园区门口的栏杆还没修", "text": "新兴镇园区门�
 
 
 def token(app, **claims) -> dict[str, str]:
-    secret = app.state.runtimes["intake"].context["settings"].auth_secret
+    secret = app.state.runtimes["intake"].components["settings"].auth_secret
     return {"Authorization": f"Bearer {issue_token(secret, **claims)}"}
 
 

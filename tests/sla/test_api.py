@@ -14,7 +14,7 @@ POWER = complaint_body("一周停了四次电", "工业园区这周已经停电�
 
 
 def bearer(app, **claims) -> dict[str, str]:
-    secret = app.state.runtimes["sla"].context["settings"].auth_secret
+    secret = app.state.runtimes["sla"].components["settings"].auth_secret
     return {"Authorization": f"Bearer {issue_token(secret, **claims)}"}
 
 

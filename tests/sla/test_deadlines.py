@@ -18,7 +18,8 @@ from services.sla.domain.deadlines import (
     milestone_deadlines,
 )
 from services.sla.domain.escalation import outcome
-from services.sla.domain.policies import Milestone, Policy, load_policies
+from services.sla.domain.policies import load_policies
+from services.sla.domain.policy_model import Milestone, Policy
 from shared.calendar import SHANGHAI
 from tests.sla.helpers import BEYOND, first_weekday_on_or_after
 

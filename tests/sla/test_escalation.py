@@ -16,7 +16,8 @@ from services.sla.domain.escalation import (
     step_at,
     steps_until,
 )
-from services.sla.domain.policies import EscalationLevel, Milestone, load_policies
+from services.sla.domain.policies import load_policies
+from services.sla.domain.policy_model import EscalationLevel, Milestone
 from shared.calendar import SHANGHAI
 from tests.sla.helpers import BEYOND
 

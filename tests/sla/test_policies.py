@@ -9,17 +9,9 @@ import os
 
 import pytest
 
-from services.sla.domain.policies import (
-    DEFAULT_POLICIES_PATH,
-    LEVELS,
-    SLA_CLASSES,
-    Milestone,
-    Policy,
-    PolicyError,
-    PolicyStore,
-    load_policies,
-    parse_policies,
-)
+from services.sla.domain.policies import DEFAULT_POLICIES_PATH, PolicyStore, load_policies
+from services.sla.domain.policy_file import parse_policies
+from services.sla.domain.policy_model import LEVELS, SLA_CLASSES, Milestone, Policy, PolicyError
 
 
 @pytest.fixture(scope="module")

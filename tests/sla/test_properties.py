@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from services.sla.domain.deadlines import due_instant, last_day_of, local_date
 from services.sla.domain.escalation import schedule, step_at
-from services.sla.domain.policies import EscalationLevel, Milestone
+from services.sla.domain.policy_model import EscalationLevel, Milestone
 from shared.calendar import SHANGHAI, WorkingCalendar
 from tests.sla.helpers import BEYOND
 

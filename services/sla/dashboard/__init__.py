@@ -2,8 +2,8 @@
 
 ``install`` wires it onto the SLA service's runtime: the ``sla-dashboard`` consumer group that keeps the projection
 (``projection.py``, ``handlers.py``), the loop that sets the open/overdue clock gauges (``gauges.py``), and the
-context the HTTP routes (``api.py``) read. The routes themselves are static (:data:`ROUTERS`): they find the runtime
-of the app serving the request, so one process may host the service more than once (tests).
+dependencies the HTTP routes (``api.py``) read (``deps.py``). The routes themselves are static (:data:`ROUTERS`):
+they find the runtime of the app serving the request, so one process may host the service more than once (tests).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from services.sla.dashboard import api, gauges
+from services.sla.dashboard.deps import DashboardDeps, register
 from services.sla.dashboard.handlers import GROUP, TOPICS, DashboardHandlers
 from services.sla.domain.policies import PolicyStore, load_policies
 from shared.calendar import WorkingCalendar
@@ -40,7 +41,7 @@ def install(
     runtime.add_consumer(TOPICS, handlers.handlers(), group=GROUP, prefetch=handlers.prefetch,
                          off_routing_path=True)
     runtime.add_loop("clock-gauges", gauges.gauge_loop(runtime.db, gauge_interval_s))
-    api.register(runtime, api.DashboardContext(
+    register(runtime, DashboardDeps(
         db=runtime.db, secret=settings.auth_secret, calendar=calendar, policy_names=tuple(policies.names()),
         refresh_s=refresh_s,
     ))

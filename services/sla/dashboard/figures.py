@@ -60,86 +60,35 @@ first. The county total adds up the departments' counts. A rate whose denominato
 The trend gives for each day of the period: received that day, answered that day (last answer), and overdue at the
 end of that day (or at ``now`` for today): received before it, past its current deadline, and neither answered nor
 closed by then.
+
+This module computes the per-department figures (:func:`summarise`); the periods are in ``periods.py``, what a row
+says (open, overdue, who holds it) in ``rows.py``, the trend in ``trend.py`` and the overdue and reopened lists in
+``worklists.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
-from shared.calendar import SHANGHAI, WorkingCalendar
+from services.sla.dashboard.periods import Period, due_soon_limit
+from services.sla.dashboard.rows import (
+    UNPLACED,
+    Row,
+    department_key,
+    department_name,
+    follow_up_done,
+    holder,
+    is_open,
+    judged,
+    on_time,
+)
+from services.sla.dashboard.worklists import ReopenedItem
+from shared.calendar import WorkingCalendar
 
-UNPLACED = "unplaced"
-UNPLACED_NAME = "待分派"
 SATISFIED_RATINGS = frozenset({"satisfied", "basically_satisfied"})
-
-
-#: Statuses in which no department holds a complaint: it waits for a routing decision or for the dispatcher.
-UNHELD_STATUSES = frozenset({"received", "triage", "rerouting"})
-
-
-class Row(Protocol):
-    complaint_id: str
-    received_at: datetime | None
-    status: str | None
-    department: str | None
-    first_department: str | None
-    policy: str | None
-    due_at: datetime | None
-    last_answered_at: datetime | None
-    answered: bool
-    answered_department: str | None
-    first_rating: str | None
-    first_rated_at: datetime | None
-    first_rating_department: str | None
-    rating: str | None
-    rated_at: datetime | None
-    rating_department: str | None
-    closed_at: datetime | None
-    routed_count: int
-    duplicate_of: str | None
-
-
-@dataclass(frozen=True)
-class Period:
-    first: date
-    last: date
-
-    @property
-    def start(self) -> datetime:
-        return local_midnight(self.first)
-
-    @property
-    def end(self) -> datetime:
-        """Exclusive end: 00:00 of the day after the last day."""
-        return local_midnight(self.last + timedelta(days=1))
-
-    def __contains__(self, instant: object) -> bool:
-        return isinstance(instant, datetime) and self.start <= instant < self.end
-
-    def days(self) -> list[date]:
-        return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=SHANGHAI)
-
-
-def local_date(instant: datetime) -> date:
-    return instant.astimezone(SHANGHAI).date()
-
-
-def default_period(now: datetime, days: int = 30) -> Period:
-    today = local_date(now)
-    return Period(today - timedelta(days=days - 1), today)
-
-
-def due_soon_limit(now: datetime, calendar: WorkingCalendar) -> datetime:
-    """End (24:00) of the next working day after today: deadlines up to this instant are due within a working day."""
-    next_day = calendar.next_working_day(local_date(now))
-    return local_midnight(next_day + timedelta(days=1))
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -206,53 +155,6 @@ class Summary:
         }
 
 
-def is_open(row: Row) -> bool:
-    return row.received_at is not None and not row.answered and row.closed_at is None and row.duplicate_of is None
-
-
-def is_overdue(row: Row, now: datetime) -> bool:
-    return is_open(row) and row.due_at is not None and row.due_at < now
-
-
-def on_time(row: Row) -> bool:
-    return row.last_answered_at is not None and row.due_at is not None and row.last_answered_at <= row.due_at
-
-
-def holder(row: Row) -> str | None:
-    """The department that holds the complaint now: the one that gave the answer in force, else the lead department
-    of its status; None while it waits for a routing decision or for the dispatcher."""
-    if row.answered:
-        return row.answered_department
-    return None if (row.status or "received") in UNHELD_STATUSES else row.department
-
-
-def follow_up_done(row: Row) -> bool:
-    """The filer has rated the answer in force (not only an answer a reopening undid)."""
-    return (row.answered and row.rated_at is not None and row.last_answered_at is not None
-            and row.rated_at >= row.last_answered_at)
-
-
-def judged(row: Row) -> list[tuple[str | None, str, datetime]]:
-    """(department, rating, when) of each rating that judges a department's answer: the first rating, and the
-    latest when it judges another department's answer (a complaint reopens once: it has at most two ratings)."""
-    out = []
-    if row.first_rating and row.first_rated_at is not None:
-        out.append((row.first_rating_department, row.first_rating, row.first_rated_at))
-    if (row.rating and row.rated_at is not None and row.rated_at != row.first_rated_at
-            and row.rating_department != row.first_rating_department):
-        out.append((row.rating_department, row.rating, row.rated_at))
-    return out
-
-
-def _key(department: str | None) -> str:
-    return department or UNPLACED
-
-
-def department_name(key: str | None, names: Mapping[str, str]) -> str:
-    """The name a department's figures go under: the catalog's, 待分派 for :data:`UNPLACED` (or none)."""
-    return UNPLACED_NAME if key in (None, UNPLACED) else names.get(key, key)
-
-
 def summarise(
     rows: Iterable[Row],
     *,
@@ -271,7 +173,7 @@ def summarise(
     }
 
     def fig(department: str | None) -> DepartmentFigures:
-        key = _key(department)
+        key = department_key(department)
         if key not in by_dept:
             by_dept[key] = DepartmentFigures(key, department_name(key, names))
         return by_dept[key]
@@ -326,130 +228,3 @@ def summarise(
     departments = [f for f in departments
                    if f.department in names or f.received or f.open or f.answered or f.reopened]
     return Summary(now, period, policy, departments, total, soon)
-
-
-@dataclass
-class TrendPoint:
-    day: date
-    received: int = 0
-    answered: int = 0
-    overdue: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"day": self.day.isoformat(), "received": self.received, "answered": self.answered,
-                "overdue": self.overdue}
-
-
-def trend(rows: Sequence[Row], *, now: datetime, period: Period, policy: str | None = None) -> list[TrendPoint]:
-    """Received, answered and overdue per day of the period (days after today are left out)."""
-    today = local_date(now)
-    points = {d: TrendPoint(d) for d in period.days() if d <= today}
-    selected = [r for r in rows if r.duplicate_of is None and r.received_at is not None
-                and (not policy or r.policy == policy)]
-    for row in selected:
-        if row.received_at in period and local_date(row.received_at) in points:
-            points[local_date(row.received_at)].received += 1
-        if row.answered and row.last_answered_at in period and local_date(row.last_answered_at) in points:
-            points[local_date(row.last_answered_at)].answered += 1
-    for day, point in points.items():
-        cut = min(local_midnight(day + timedelta(days=1)), now)
-        point.overdue = sum(1 for r in selected if _overdue_at(r, cut))
-    return [points[d] for d in sorted(points)]
-
-
-def _overdue_at(row: Row, cut: datetime) -> bool:
-    if row.received_at is None or row.received_at >= cut or row.due_at is None or row.due_at >= cut:
-        return False
-    if row.answered and row.last_answered_at is not None and row.last_answered_at <= cut:
-        return False
-    return not (row.closed_at is not None and row.closed_at <= cut)
-
-
-@dataclass
-class OverdueItem:
-    complaint_id: str
-    tracking_number: str | None
-    title: str | None
-    department: str
-    department_name: str
-    policy: str | None
-    status: str | None
-    received_at: datetime
-    due_at: datetime
-    overdue_hours: float
-    escalation_level: str | None
-    reopened_count: int
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["received_at"] = self.received_at.isoformat()
-        d["due_at"] = self.due_at.isoformat()
-        return d
-
-
-def overdue_list(rows: Iterable[Any], *, now: datetime, names: Mapping[str, str], policy: str | None = None,
-                 department: str | None = None, limit: int = 200) -> list[OverdueItem]:
-    """Open complaints past their deadline, the longest overdue first."""
-    items = []
-    for row in rows:
-        if not is_overdue(row, now) or (policy and row.policy != policy):
-            continue
-        key = _key(holder(row))
-        if department and key != department:
-            continue
-        items.append(OverdueItem(
-            complaint_id=row.complaint_id, tracking_number=row.tracking_number, title=row.title, department=key,
-            department_name=department_name(key, names), policy=row.policy,
-            status=row.status, received_at=row.received_at, due_at=row.due_at,
-            overdue_hours=(now - row.due_at).total_seconds() / 3600, escalation_level=row.escalation_level,
-            reopened_count=row.reopened_count,
-        ))
-    items.sort(key=lambda i: i.due_at)
-    return items[:limit]
-
-
-class Reopening(Protocol):
-    """A reopening as the projection's timeline keeps it: when, the lead department then, and the filer's reason."""
-
-    at: datetime
-    department: str | None
-    detail: dict[str, Any]
-
-
-@dataclass
-class ReopenedItem:
-    complaint_id: str
-    tracking_number: str | None
-    title: str | None
-    #: The department whose answer the filer rated 不满意 (:data:`UNPLACED` when the event named none).
-    department: str
-    department_name: str
-    reopened_at: datetime
-    #: The filer's words (contact data masked by the projection): shown to supervisors, never logged.
-    reason: str | None
-    status: str | None
-    policy: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["reopened_at"] = self.reopened_at.isoformat()
-        return d
-
-
-def reopened_list(reopenings: Iterable[tuple[Reopening, Any]], *, period: Period, names: Mapping[str, str],
-                  policy: str | None = None, department: str | None = None) -> list[ReopenedItem]:
-    """The reopenings (不满意重办) in ``period``, each with its complaint's row as it is now; the latest first."""
-    items = []
-    for event, row in reopenings:
-        if row.duplicate_of is not None or event.at not in period or (policy and row.policy != policy):
-            continue
-        key = _key(event.department)
-        if department and key != department:
-            continue
-        items.append(ReopenedItem(
-            complaint_id=row.complaint_id, tracking_number=row.tracking_number, title=row.title, department=key,
-            department_name=department_name(key, names), reopened_at=event.at,
-            reason=event.detail.get("reason"), status=row.status, policy=row.policy,
-        ))
-    items.sort(key=lambda i: (i.reopened_at, i.complaint_id), reverse=True)
-    return items

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from services.sla.dashboard import figures, views
+from services.sla.dashboard.worklists import ReopenedItem
 from shared.vocabulary import FILER_KINDS
 
 
-def by_filer_kind(rows: Sequence[Any], reopened: Sequence[figures.ReopenedItem], **summarise: Any
+def by_filer_kind(rows: Sequence[Any], reopened: Sequence[ReopenedItem], **summarise: Any
                   ) -> list[dict[str, Any]]:
     """One entry per kind of filer: ``kind``, its Chinese ``label``, the county total's figures and ``display``."""
     split = []

@@ -47,7 +47,7 @@ class ReportComplaint(SQLModel, table=True):
     #: Lifecycle status as intake has it: the last intake event's, or the router's decision that intake applied since.
     status: str | None = Field(default=None, max_length=24)
     #: The department the router (or a dispatcher) placed it with first, and the latest placement. Whether a
-    #: department holds it now depends on the status too (``figures.holder``).
+    #: department holds it now depends on the status too (``rows.holder``).
     first_department: str | None = Field(default=None, max_length=32)
     department: str | None = Field(default=None, max_length=32, index=True)
     #: True when the router's latest decision sent it to the dispatcher's triage queue.

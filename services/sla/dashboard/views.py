@@ -12,7 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.sla.dashboard import figures
+from services.sla.dashboard.figures import DepartmentFigures
+from services.sla.dashboard.rows import department_name, holder, is_overdue
+from services.sla.dashboard.worklists import OverdueItem, ReopenedItem
 from shared import clock
 from shared.calendar import SHANGHAI
 from shared.vocabulary import (
@@ -85,7 +87,7 @@ def fmt_time(value: datetime | None) -> str:
     return "" if value is None else value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
-def display(f: figures.DepartmentFigures) -> dict[str, str]:
+def display(f: DepartmentFigures) -> dict[str, str]:
     """Each column's text for one department's figures."""
     return {
         "received": str(f.received), "received_answered": str(f.received_answered), "open": str(f.open),
@@ -109,7 +111,7 @@ def user_name(name: str, role: str) -> str:
 # -- the lists ---------------------------------------------------------------------------------------------------------
 
 
-def overdue_item(item: figures.OverdueItem) -> dict[str, Any]:
+def overdue_item(item: OverdueItem) -> dict[str, Any]:
     data = item.as_dict()
     data["display"] = {
         "due_at": fmt_deadline(item.due_at), "received_at": fmt_time(item.received_at),
@@ -120,7 +122,7 @@ def overdue_item(item: figures.OverdueItem) -> dict[str, Any]:
     return data
 
 
-def reopened_item(item: figures.ReopenedItem) -> dict[str, Any]:
+def reopened_item(item: ReopenedItem) -> dict[str, Any]:
     data = item.as_dict()
     data["display"] = {"reopened_at": fmt_time(item.reopened_at), "status": status_name(item.status),
                        "policy": policy_name(item.policy)}
@@ -133,14 +135,14 @@ def reopened_item(item: figures.ReopenedItem) -> dict[str, Any]:
 def complaint_view(row: Any, events: list[Any], names: dict[str, str]) -> dict[str, Any]:
     """A complaint's facts and its timeline, every entry in words."""
     now = clock.now()
-    overdue_hours = (now - row.due_at).total_seconds() / 3600 if figures.is_overdue(row, now) else 0.0
-    department = figures.holder(row)
+    overdue_hours = (now - row.due_at).total_seconds() / 3600 if is_overdue(row, now) else 0.0
+    department = holder(row)
     return {
         "complaint_id": row.complaint_id,
         "tracking_number": row.tracking_number,
         "title": row.title,
         "department": department,
-        "department_name": figures.department_name(department, names),
+        "department_name": department_name(department, names),
         "policy": row.policy,
         "policy_name": policy_name(row.policy),
         "channel_name": CHANNEL_NAMES.get(row.channel or "", row.channel or ""),

@@ -30,7 +30,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from services.sla.domain.policies import (
+from services.sla.domain.policy_model import (
     DEFAULT_REST_DAY_RULE,
     REST_DAY_RULES,
     REST_DAYS_STATUTORY_AND_WEEKENDS,

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from services.sla.domain.deadlines import last_day_of, start_of_day, to_shanghai
-from services.sla.domain.policies import Milestone
+from services.sla.domain.policy_model import Milestone
 from shared.calendar import WorkingCalendar
 
 log = logging.getLogger("complaints.calendar")

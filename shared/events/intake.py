@@ -1,0 +1,143 @@
+"""The events intake emits (topic ``complaintline.intake``): a complaint received, and one event for every
+transition of its lifecycle (also its history entry)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import Field
+
+from shared.events.envelope import TOPIC_INTAKE, TYPE_PREFIX, EventData
+
+__all__ = [
+    "ComplaintReceivedV1", "ComplaintClaimedV1", "ComplaintAcceptedV1", "ComplaintContactedV1",
+    "ComplaintInfoRequestedV1", "ComplaintSupplementedV1", "ComplaintAnsweredV1", "ComplaintCooperatingAddedV1",
+    "ComplaintRatedV1", "ComplaintReopenedV1", "ComplaintClosedV1", "ComplaintDuplicateLinkedV1",
+    "ComplaintReturnedV1", "ComplaintDispatchedV1"
+]
+
+
+class _IntakeEventV1(EventData):
+    """Base of the events intake emits."""
+
+    TOPIC: ClassVar[str] = TOPIC_INTAKE
+    SOURCE: ClassVar[str] = "/services/intake"
+
+
+class ComplaintReceivedV1(_IntakeEventV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.received.v1"
+
+    tracking_number: str
+    title: str
+    text: str
+    channel: str
+    #: The enterprise filing; None for a citizen or an anonymous caller (events of earlier versions always name one).
+    enterprise_name: str | None = None
+    #: Who files: ``enterprise``, ``individual`` (a citizen) or ``anonymous`` (a hotline caller leaving no contact
+    #: data); the dashboard splits its figures by it. An optional field: events of earlier versions are enterprises'.
+    filer_kind: str = "enterprise"
+    township: str | None = None
+    address: str | None = None
+    received_at: datetime
+    #: Who filed it for the filer: ``operator:<name>`` (hotline) or ``partner:<name>`` (a partner system through
+    #: Open311); None for the filer's own filing and in events of earlier versions (an optional field: v1 still).
+    filed_by: str | None = None
+
+
+class _IntakeTransitionV1(_IntakeEventV1):
+    """Base of the lifecycle events intake emits for every transition of a complaint (also its history entry).
+
+    ``actor`` is a role-qualified name (``handler:power:张三``, ``filer``, ``dispatcher:李四`` …), never contact data.
+    """
+
+    actor: str
+    #: The lead department at the time of the transition (None while unplaced).
+    department: str | None = None
+    status: str
+    version: int
+    at: datetime
+
+
+class ComplaintClaimedV1(_IntakeTransitionV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.claimed.v1"
+    lease_until: datetime
+
+
+class ComplaintAcceptedV1(_IntakeTransitionV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.accepted.v1"
+
+
+class ComplaintContactedV1(_IntakeTransitionV1):
+    """The handler called the filer (the 1-day contact milestone of some policies)."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.contacted.v1"
+
+
+class ComplaintInfoRequestedV1(_IntakeTransitionV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.info_requested.v1"
+
+
+class ComplaintSupplementedV1(_IntakeTransitionV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.supplemented.v1"
+
+
+class ComplaintAnsweredV1(_IntakeTransitionV1):
+    """The lead department answered the filer: the complaint is resolved (stops the resolution clocks)."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.answered.v1"
+
+
+class ComplaintCooperatingAddedV1(_IntakeTransitionV1):
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.cooperating_added.v1"
+    cooperating: str
+
+
+class ComplaintRatedV1(_IntakeTransitionV1):
+    """The filer's 回访 rating: ``satisfied`` (满意), ``basically_satisfied`` (基本满意), ``dissatisfied`` (不满意)."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.rated.v1"
+    rating: str
+
+
+class ComplaintReopenedV1(_IntakeTransitionV1):
+    """The filer was dissatisfied: the complaint reopens once, its clocks restart."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.reopened.v1"
+    reason: str
+
+
+class ComplaintClosedV1(_IntakeTransitionV1):
+    """Closed after the rating, or after 7 days without one (``rating`` is then None)."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.closed.v1"
+    rating: str | None = None
+
+
+class ComplaintDuplicateLinkedV1(_IntakeTransitionV1):
+    """A repeat by the same filer within 30 days (重复件), linked to the first and answered with it."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.duplicate_linked.v1"
+    original_id: str
+
+
+class ComplaintReturnedV1(_IntakeTransitionV1):
+    """A handler returned (退回) a misrouted complaint; it goes back to routing without that department."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.returned.v1"
+
+    #: The department that returns it (``department`` of the base is the same, kept for uniformity).
+    returned_by: str
+    reason: str
+    #: The department the handler says is right, when known (a correction the router learns from).
+    suggested_department: str | None = None
+
+
+class ComplaintDispatchedV1(_IntakeTransitionV1):
+    """A dispatcher placed a complaint by hand (from triage or on re-dispatch); the router learns from it."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.dispatched.v1"
+
+    also: list[str] = Field(default_factory=list)
+    financial_service: bool
+    township: str | None = None
