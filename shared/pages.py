@@ -49,13 +49,15 @@ def templates(directory: Path) -> Jinja2Templates:
 
 
 class PageHeaders:
-    """ASGI middleware: the security headers above on every ``text/html`` answer that does not set its own."""
+    """ASGI middleware: the security headers above on every ``text/html`` answer that does not set its own — under
+    ``paths`` only, when given (the pages of one app, and not, say, the API documentation it also serves)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, paths: tuple[str, ...] | None = None) -> None:
         self.app = app
+        self.paths = paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (self.paths is not None and not scope["path"].startswith(self.paths)):
             await self.app(scope, receive, send)
             return
 

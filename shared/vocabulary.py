@@ -120,6 +120,21 @@ HISTORY_SUMMARIES: dict[str, str] = {
     "contact_viewed": "工作人员查看了联系方式",
 }
 
+#: Each kind of message on a complaint (intake's correspondence and internal notes), as the workbench labels it.
+MESSAGE_KIND_NAMES: dict[str, str] = {
+    "question": ACTION_NAMES["request-info"],
+    "supplement": ACTION_NAMES["supplement"],
+    "answer": ACTION_NAMES["answer"],
+    "note": ACTION_NAMES["notes"],
+    "cooperation": "协办意见",
+    "contact_note": "通话情况",
+    "return_reason": "退回理由",
+    "rating_reason": "不满意理由",
+}
+
+#: A department's part in a routing decision (the router's explanation), as the workbench shows it.
+DECISION_ROLE_NAMES: dict[str, str] = {"lead": "主办", "also": "协办", "candidate": "候选", "suggested": "退回部门建议"}
+
 #: The three ratings of an answer (回访评价), by their API values.
 RATINGS: dict[str, str] = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 

@@ -145,12 +145,19 @@ async def create_complaint(
     return JSONResponse(status_code=201, content=created, headers=headers)
 
 
-async def read_view(db: Database, caller: Principal, complaint_id: str, *, acted_as: Relation | None = None
-                    ) -> ComplaintView:
-    """The complaint as ``caller`` may see it (``NotFound`` when the caller may not see it).
+async def render(db: Database, caller: Principal, complaint_id: str, *, acted_as: Relation | None = None
+                 ) -> JSONResponse:
+    """The complaint as ``caller`` may see it, with its version as ETag (404 when the caller may not see it).
 
     ``acted_as`` is the caller's relation before an action that ends it (a return): the answer still shows the
     result of the caller's own action."""
+    shown = await complaint_shown(db, caller, complaint_id, acted_as=acted_as)
+    return JSONResponse(shown.model_dump(mode="json"), headers={"ETag": f'"{shown.version}"'})
+
+
+async def complaint_shown(db: Database, caller: Principal, complaint_id: str, *, acted_as: Relation | None = None
+                          ) -> ComplaintView:
+    """The complaint as ``caller`` may see it (404 when the caller may not): the API's answer and the workbench's."""
     async with db.unit_of_work() as uow:
         repo = ComplaintRepository(uow.session)
         complaint = await repo.get(complaint_id)
@@ -164,13 +171,6 @@ async def read_view(db: Database, caller: Principal, complaint_id: str, *, acted
         contact = await repo.contact(complaint_id)
     return complaint_view(complaint, contact=contact, rel=rel, cooperating=cooperating,
                           next_actions=next_actions(caller, current, complaint, clock.now()) if current else [])
-
-
-async def render(db: Database, caller: Principal, complaint_id: str, *, acted_as: Relation | None = None
-                 ) -> JSONResponse:
-    """The complaint as ``caller`` may see it, with its version as ETag (404 when the caller may not see it)."""
-    shown = await read_view(db, caller, complaint_id, acted_as=acted_as)
-    return JSONResponse(shown.model_dump(mode="json"), headers={"ETag": f'"{shown.version}"'})
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintView, responses=responses(401, 404))
@@ -192,11 +192,6 @@ async def _visible(db: Database, caller: Principal, complaint_id: str) -> Relati
 @router.get("/complaints/{complaint_id}/history", response_model=list[HistoryItem], responses=responses(401, 404))
 async def get_history(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> list[HistoryItem]:
     """Who did what, when. Filers get it in plain language without internal entries."""
-    return await read_history(db, caller, complaint_id)
-
-
-async def read_history(db: Database, caller: Principal, complaint_id: str) -> list[HistoryItem]:
-    """The complaint's history as ``caller`` reads it (``NotFound`` when they may not see it)."""
     rel = await _visible(db, caller, complaint_id)
     async with db.unit_of_work() as uow:
         entries = await ComplaintRepository(uow.session).history(complaint_id)
@@ -207,11 +202,6 @@ async def read_history(db: Database, caller: Principal, complaint_id: str) -> li
             responses=responses(401, 404))
 async def get_messages(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> list[MessageItem]:
     """Questions, supplements, answers; staff also see internal notes and the cooperating departments' parts."""
-    return await read_messages(db, caller, complaint_id)
-
-
-async def read_messages(db: Database, caller: Principal, complaint_id: str) -> list[MessageItem]:
-    """The complaint's correspondence as ``caller`` reads it (``NotFound`` when they may not see it)."""
     rel = await _visible(db, caller, complaint_id)
     for_filer = rel in _FILER_SIDE
     async with db.unit_of_work() as uow:
@@ -222,8 +212,8 @@ async def read_messages(db: Database, caller: Principal, complaint_id: str) -> l
 @router.get("/complaints/{complaint_id}/contact", response_model=ContactView, response_model_exclude_none=True,
             responses=responses(401, 403, 404))
 async def get_contact(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> ContactView:
-    """The filer's contact data, unmasked (the number in the national format, a citizen's identity number): the lead department's handlers and
-    supervisors only; each read is recorded in the history (``contact_viewed``)."""
+    """The filer's contact data, unmasked (the number in the national format, a citizen's identity number): the lead
+    department's handlers and supervisors only; each read is recorded in the history (``contact_viewed``)."""
     row = await read_contact(db, caller, complaint_id, clock.now())
     return ContactView(contact_name=row.contact_name, mobile=show_mobile(row.mobile), id_number=row.id_number)
 

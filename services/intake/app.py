@@ -9,13 +9,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, commands, service, work
+from services.intake import api, commands, pages, service, work
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
 from services.intake.models import OUTBOX, SERVICE
 from services.intake.open311 import api as open311
 from services.intake.open311.formats import Open311Error
-from services.intake.pages import public as public_pages
 from services.intake.ratelimit import FilingLimit, MemoryBuckets, SharedBuckets
 from shared import clock
 from shared.bus import make_bus
@@ -35,7 +34,6 @@ from shared.events import (
 from shared.http import create_app
 from shared.limits import BodySizeLimit
 from shared.logs import redact_access_log
-from shared.pages import PageHeaders
 from shared.runtime import ServiceRuntime
 from shared.settings import IntakeSettings
 
@@ -85,18 +83,18 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     return runtime
 
 
-ROUTERS = (api.router, work.router, open311.router, public_pages.router)
+ROUTERS = (api.router, work.router, open311.router, *pages.ROUTERS)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:
-    """What intake adds to whichever app hosts it: its settings, its lifecycle errors, Open311's error answers, the
-    body size limit and the security headers of its pages (``shared.pages.PageHeaders``, on every HTML answer)."""
+    """What intake adds to whichever app hosts it: its settings, its lifecycle errors, Open311's error answers, what
+    its pages need (security headers, the answers to a missing session or CSRF token) and the body size limit."""
     app.state.intake_settings = settings
     app.add_exception_handler(IntakeError, intake_error_handler)
     app.add_exception_handler(Open311Error, open311.open311_error_handler)
     redact_access_log()  # Open311 partners send their api_key, private tracking links their token, in the query
+    pages.configure(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(PageHeaders)
 
 
 def build_app(settings: IntakeSettings) -> FastAPI:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.intake.filing import Accepted, FilingWriter
 from services.intake.lifecycle import Action, IllegalTransition, transition
+from services.intake import reasons
 from services.intake.repository import COMPLAINT, COOPERATION, INSERT_HISTORY, ComplaintRepository
 from services.intake.schemas import ComplaintCreate
 from shared.db import Database, UnitOfWork
@@ -220,7 +221,7 @@ async def on_routed(event: ComplaintRoutedV1, envelope, uow: UnitOfWork) -> None
     _record_later(uow, event.complaint_id, envelope.time, event.decided_by, "routed", {
         "department": event.department, "also": list(event.also), "confidence": event.confidence,
         "financial_service": event.financial_service, "township": event.township, "attempt": event.attempt,
-        "status": status.value, "version": complaint.version,
+        "status": status.value, "version": complaint.version, "reasons": reasons.condensed(event.explanation),
     })
 
 
@@ -232,7 +233,7 @@ async def on_triage_required(event: ComplaintTriageRequiredV1, envelope, uow: Un
         status = transition(complaint.status, Action.triage)
     except IllegalTransition:
         return
-    candidates = [{"department": r.department, "score": r.score} for r in event.ranked[:5]]
+    candidates = reasons.candidates(event.ranked, event.explanation)
     # A guard for the update below, which is not queued: today a routing queued earlier in the batch makes the triage
     # illegal (returned above) and queued deadlines touch other columns, so no test can tell the call is there.
     await uow.write_queued()

@@ -22,7 +22,7 @@ from services.intake.schemas import (
 )
 from shared.calendar import SHANGHAI
 from shared.catalog import load_catalog
-from shared.vocabulary import HISTORY_SUMMARIES, RATINGS, deadline_text
+from shared.vocabulary import FILER_KINDS, HISTORY_SUMMARIES, RATINGS, deadline_text
 
 #: History entries a filer sees (the rest are internal: notes, contact reads, SLA reminders, claims by name).
 FILER_ACTIONS = frozenset({
@@ -78,7 +78,8 @@ def _local_iso(value: Any) -> Any:
 def filer_shown(complaint: Complaint, contact: FilerContact | None) -> dict[str, Any]:
     """The filer as a complaint's view shows it: the kind, an enterprise's name, the number and a citizen's
     identity number masked (the name of a person is contact data: only the audited read shows it)."""
-    shown: dict[str, Any] = {"kind": complaint.filer_kind, "mobile": mask_mobile(contact.mobile) if contact else None}
+    shown: dict[str, Any] = {"kind": complaint.filer_kind, "kind_zh": FILER_KINDS.get(complaint.filer_kind, ""),
+                             "mobile": mask_mobile(contact.mobile) if contact else None}
     if complaint.enterprise_name:
         shown["enterprise_name"] = complaint.enterprise_name
     if contact is not None and contact.id_number:

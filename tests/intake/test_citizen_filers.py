@@ -46,7 +46,8 @@ async def test_the_identity_number_is_masked_everywhere_but_the_audited_read(emb
     created = (await client.post("/v1/complaints", json=citizen_body(id_number=ID_NUMBER.lower()))).json()
     cid = created["id"]
     view = await wait_routed(client, cid)
-    assert view["filer"] == {"kind": "individual", "mobile": "139****5678", "id_number": "1****************X"}
+    assert view["filer"] == {"kind": "individual", "kind_zh": "个人", "mobile": "139****5678",
+                             "id_number": "1****************X"}
     handler = Actor(client, staff_token("handler", "张三", view["department"]))
     queue = (await handler.get(f"/v1/departments/{view['department']}/queue")).json()["items"]
     assert [(i["filer_kind"], i["enterprise_name"], i["mobile"]) for i in queue] == [
@@ -83,7 +84,7 @@ async def test_an_anonymous_complaint_is_filed_by_a_hotline_operator_only(embedd
     caller = Actor(client, created["access_token"])  # told to the caller with the tracking number
     seen = (await caller.get(f"/v1/complaints/{created['id']}")).json()
     assert seen["tracking_number"] == created["tracking_number"]
-    assert seen["filer"] == {"kind": "anonymous", "mobile": None}
+    assert seen["filer"] == {"kind": "anonymous", "kind_zh": "匿名", "mobile": None}
     view = await wait_routed(caller, created["id"])
     supervisor = Actor(client, staff_token("supervisor", "王督办"))
     assert (await supervisor.get(f"/v1/complaints/{created['id']}/contact")).status_code == 404
@@ -128,3 +129,22 @@ async def test_an_enterprise_named_as_such_files_the_same_body_as_before(embedde
                               headers=key)
     assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
+
+
+async def test_the_workbench_shows_a_citizen_as_such_and_the_identity_number_only_on_the_audited_page(embedded):
+    from tests.workbench.helpers import Desk
+
+    app, client = embedded
+    client = FilerClient(client)
+    created = (await client.post("/v1/complaints", json=citizen_body())).json()
+    view = await wait_routed(client, created["id"])
+    desk = Desk(app)
+    try:
+        queue = await desk.login(staff_token("handler", "张三", view["department"]))
+        assert f"{created['tracking_number']} · 个人" in queue.text
+        page = (await desk.get(f"/workbench/complaints/{created['id']}")).text
+        assert "个人" in page and "1****************X" in page and ID_NUMBER not in page and "李秀英" not in page
+        contact = (await desk.get(f"/workbench/complaints/{created['id']}/contact")).text
+        assert ID_NUMBER in contact and "李秀英" in contact
+    finally:
+        await desk.close()

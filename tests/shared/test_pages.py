@@ -28,3 +28,20 @@ def test_an_altered_foreign_or_expired_cookie_is_no_session():
     assert sessions.decode(value, now=clock.now() + timedelta(hours=8, seconds=1)) is None
     assert sessions.decode(value, now=clock.now() + timedelta(hours=7)) is not None
     assert sessions.decode("not-a-cookie") is None and sessions.decode(None) is None
+
+
+async def test_the_security_headers_go_on_the_pages_they_are_for():
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
+    import httpx
+
+    from shared.pages import PageHeaders
+
+    app = FastAPI(docs_url=None)
+    app.add_middleware(PageHeaders, paths=("/workbench",))
+    app.get("/workbench")(lambda: HTMLResponse("<p>page</p>"))
+    app.get("/docs")(lambda: HTMLResponse("<script>ui()</script>"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        page, docs = await client.get("/workbench"), await client.get("/docs")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "content-security-policy" not in docs.headers

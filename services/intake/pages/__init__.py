@@ -1,1 +1,38 @@
-"""Intake's server-rendered pages: the public filing and tracking site (``public*``)."""
+"""Intake's server-rendered pages: the workbench of handlers and dispatchers (``/workbench``), and the public filing
+and tracking site (``/file``, ``/track``: ``public*.py``).
+
+The pages are a client of the same service layer as the JSON API — reads through the API's own functions, actions
+through its commands — with a staff session and CSRF-checked forms (``session.py``; the public site's own cookies,
+``public_common.py``) and the security headers of ``shared.pages``. :func:`configure` adds what they need to the
+app hosting intake.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+
+from services.intake.pages import forms, public, session, workbench
+from services.intake.pages.public_common import PUBLIC_PATHS
+from services.intake.pages.session import LOGIN, FormRefused, ToLogin
+from shared.pages import PageHeaders
+
+ROUTERS = (session.router, workbench.router, forms.router, public.router)
+
+
+async def _to_login(_request: Request, _exc: Exception) -> Response:
+    return RedirectResponse(LOGIN, status_code=303)
+
+
+async def _form_refused(request: Request, _exc: Exception) -> Response:
+    return workbench.page(request, "error.html", None, 403, title="表单已失效",
+                          message="此表单已失效或不属于您当前的登录，未作任何更改。请回到页面刷新后重新提交。")
+
+
+def configure(app: FastAPI) -> None:
+    """The security headers on every page (not on the API documentation, whose Swagger UI starts with an inline
+    script), and the answers to a request without a session or a form without its
+    CSRF token."""
+    app.add_middleware(PageHeaders, paths=(session.PATH, *PUBLIC_PATHS))
+    app.add_exception_handler(ToLogin, _to_login)
+    app.add_exception_handler(FormRefused, _form_refused)

@@ -25,6 +25,8 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = templates(HERE / "templates")
 STATIC = {"public.css": "text/css; charset=utf-8"}
 STATIC_PREFIX = "/public/static"
+#: Where the public pages are: each gets the pages' security headers (``shared.pages.PageHeaders``).
+PUBLIC_PATHS = ("/file", "/track", STATIC_PREFIX)
 
 #: The form of ``/file``: a session of its own, for its CSRF token only.
 FILE_COOKIE = "file_form"

@@ -11,7 +11,7 @@ would set the same cookie from a form posted to ``/track/<number>``.
 
 **Nothing leaks**: a wrong, altered or expired token, a staff token, another complaint's token, no cookie and an
 unknown number all answer the same ``404`` page. What a filer sees and may do is what the API shows them
-(``api.read_view``, ``read_history``, ``read_messages``), and their forms call the API's commands.
+(``api.complaint_shown``, ``get_history``, ``get_messages``), and their forms call the API's commands.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from services.intake import commands
-from services.intake.api import read_history, read_messages, read_view
+from services.intake.api import complaint_shown, get_history, get_messages
 from services.intake.commands import Policy
 from services.intake.errors import IntakeError, NotFound
 from services.intake.pages.public_common import (
@@ -96,9 +96,9 @@ async def _show(request: Request, tracking_number: str, *, errors: dict[str, str
         return _missing(request)
     db = request.app.state.runtimes["intake"].db
     try:
-        view = await read_view(db, filer, filer.complaint)
-        history = await read_history(db, filer, filer.complaint)
-        messages = await read_messages(db, filer, filer.complaint)
+        view = await complaint_shown(db, filer, filer.complaint)
+        history = await get_history(filer.complaint, db, filer)
+        messages = await get_messages(filer.complaint, db, filer)
     except NotFound:
         return _missing(request)
     question = next((m for m in reversed(messages) if m.kind == "question"), None)
