@@ -1,4 +1,5 @@
-"""Duplicate complaints (重复件): the same filer (an enterprise, or a citizen by their number) filing nearly the same text again (pure similarity rule).
+"""Duplicate complaints (重复件): the same filer (an enterprise, or a citizen by their number) filing nearly the same
+text again (pure similarity rule), and whose complaints a filing is compared with (:func:`filer_key`).
 
 Similarity is the Jaccard index of the character bigrams of title + text, after dropping whitespace and punctuation;
 at or above the threshold (0.8 by default) the new complaint is a repeat of the earlier one.
