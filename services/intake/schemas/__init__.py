@@ -14,6 +14,7 @@ from services.intake.schemas.filer import (
     Filer,
     FilerIn,
     FilerKind,
+    check_credit_code,
     filer_contact,
     mask_id_number,
     mask_mobile,
@@ -53,6 +54,6 @@ __all__ = [
     "PHONE_PATTERN", "TEXT_MAX", "TITLE_MAX", "AnonymousFilerIn", "Channel", "CitizenFilerIn", "ComplaintCreate",
     "ComplaintCreated", "ComplaintView", "ContactBody", "ContactView", "CooperatingBody", "DispatchBody", "Filer",
     "FilerIn", "FilerKind", "HistoryItem", "MessageItem", "QueueItem", "QueuePage", "QuestionBody", "Rating",
-    "RatingBody", "RequestBody", "ReturnBody", "TextBody", "check_department", "check_idempotency_key",
+    "RatingBody", "RequestBody", "ReturnBody", "TextBody", "check_credit_code", "check_department", "check_idempotency_key",
     "check_township", "filer_contact", "mask_id_number", "mask_mobile", "not_blank", "readable", "show_mobile",
 ]

@@ -47,6 +47,28 @@ PHONE_PATTERN = r"^(\+?86[ -]?)?(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$"
 ID_NUMBER_PATTERN = "^[0-9]{17}[0-9Xx]$"
 
 
+def check_credit_code(v: str) -> str:
+    """The 统一社会信用代码 as stored (GB 32100, its check character verified), or a field error saying what is wrong."""
+    try:
+        return uscc.validate(v)
+    except InvalidChecksum:
+        raise field_error(
+            "credit_code_check_character",
+            "The unified social credit code's check character is wrong (GB 32100)",
+            "统一社会信用代码校验码错误（GB 32100）",
+        ) from None
+    except InvalidLength:
+        raise field_error(
+            "credit_code_length", "The unified social credit code must have 18 characters",
+            "统一社会信用代码应为 18 位",
+        ) from None
+    except (InvalidFormat, InvalidComponent, ValidationError):
+        raise field_error(
+            "credit_code_format", "The unified social credit code is not well formed (GB 32100)",
+            "统一社会信用代码格式不正确（GB 32100）",
+        ) from None
+
+
 def check_phone(v: str, info: ValidationInfo) -> str:
     """A mobile (the filer is told by SMS) — or, on the hotline, a landline with its area code; stored as E.164."""
     try:
@@ -96,24 +118,7 @@ class FilerIn(RequestBody):
     @field_validator("credit_code")
     @classmethod
     def _credit_code(cls, v: str) -> str:
-        try:
-            return uscc.validate(v)
-        except InvalidChecksum:
-            raise field_error(
-                "credit_code_check_character",
-                "The unified social credit code's check character is wrong (GB 32100)",
-                "统一社会信用代码校验码错误（GB 32100）",
-            ) from None
-        except InvalidLength:
-            raise field_error(
-                "credit_code_length", "The unified social credit code must have 18 characters",
-                "统一社会信用代码应为 18 位",
-            ) from None
-        except (InvalidFormat, InvalidComponent, ValidationError):
-            raise field_error(
-                "credit_code_format", "The unified social credit code is not well formed (GB 32100)",
-                "统一社会信用代码格式不正确（GB 32100）",
-            ) from None
+        return check_credit_code(v)
 
     @field_validator("mobile")
     @classmethod

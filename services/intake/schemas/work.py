@@ -6,10 +6,12 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from services.intake.schemas.base import RequestBody, check_department, check_township, not_blank
 from services.intake.schemas.filing import TEXT_MAX
+from shared.catalog import TOWNSHIP_ID
+from shared.problems import field_error
 
 
 NOTE_MAX = 5_000
@@ -73,7 +75,8 @@ class DispatchBody(RequestBody):
     department: str = Field(description="承办部门（目录中的部门编号）")
     also: list[str] = Field(default_factory=list, max_length=5, description="协办部门")
     financial_service: bool | None = Field(default=None, description="是否金融服务类（默认沿用分派结果）")
-    township: str | None = Field(default=None, max_length=60, description="乡镇/街道（可选）")
+    township: str | None = Field(default=None, max_length=60, validate_default=True,
+                                 description="乡镇/街道（本县名录中的名称；分派给乡镇/街道时必填）")
 
     @field_validator("department")
     @classmethod
@@ -87,8 +90,13 @@ class DispatchBody(RequestBody):
 
     @field_validator("township")
     @classmethod
-    def _township(cls, v: str | None) -> str | None:
-        return check_township(v)
+    def _township(cls, v: str | None, info: ValidationInfo) -> str | None:
+        """A dispatch to the township department names the township whose queue it goes to."""
+        township = check_township(v)
+        if township is None and info.data.get("department") == TOWNSHIP_ID:
+            raise field_error("township_required", "Name the township (乡镇/街道) of the gazetteer it goes to",
+                              "分派给乡镇/街道时，请选择本县名录中的乡镇/街道")
+        return township
 
 
 class Rating(str, Enum):
