@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -211,6 +212,31 @@ class IntakeSettings(CommonSettings):
     autoclose_interval_s: float = 60.0
     #: The ``jurisdiction_id`` of the county's Open311 GeoReport v2 endpoint; empty: the county's name.
     open311_jurisdiction_id: str = ""
+    #: Who carries the SMS that tell filers of their complaint (``services/intake/notify``): ``local`` writes each
+    #: message to ``sms_local_path`` (the embedded default), ``aliyun`` / ``tencent`` send through that cloud's SMS
+    #: with credentials from the environment (never from here).
+    sms_provider: Literal["local", "aliyun", "tencent"] = "local"
+    #: The signature (签名) every message is signed with, as registered with the provider; empty: ``<county>12345``.
+    sms_sign_name: str = ""
+    #: The provider's template code (Alibaba ``SMS_…``, Tencent's numeric id) of each template, as a JSON object.
+    sms_template_codes: dict[str, str] = Field(default_factory=dict)
+    #: Tencent Cloud's SmsSdkAppId and region.
+    sms_tencent_app_id: str = ""
+    sms_tencent_region: str = "ap-guangzhou"
+    #: The provider's API endpoint (host or host:port); empty: the SDK's own.
+    sms_endpoint: str = ""
+    #: ``https`` unless the endpoint is a local stub or gateway.
+    sms_protocol: Literal["https", "http"] = "https"
+    #: Where the local provider writes the messages, one line each.
+    sms_local_path: str = "./var/sms.txt"
+    #: The filer's tracking page, named in the messages that ask the filer to act.
+    sms_track_url: str = "http://127.0.0.1:8000/track"
+    #: Tries of one message before it goes to the dead letter; the wait after the n-th failed try is
+    #: ``sms_retry_base_s`` × 2^(n-1), at most an hour.
+    sms_max_tries: int = Field(6, ge=1)
+    sms_retry_base_s: float = Field(60.0, gt=0)
+    #: How often the sender looks for messages due.
+    sms_poll_interval_s: float = Field(2.0, gt=0)
 
 
 class RouterSettings(CommonSettings):

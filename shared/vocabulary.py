@@ -118,6 +118,12 @@ HISTORY_SUMMARIES: dict[str, str] = {
     "escalated": "已升级督办",
     "note": "办理备注",
     "contact_viewed": "工作人员查看了联系方式",
+    "sms_sent": "已短信告知诉求人",
+    "sms_retry": "短信发送失败，稍后重试",
+    "sms_dead": "短信多次发送失败，已停止发送",
+    "sms_skipped": "诉求人不接收短信，未发送",
+    "sms_opt_out": "您已选择不接收短信",
+    "sms_opt_in": "您已选择接收短信",
 }
 
 #: Each kind of message on a complaint (intake's correspondence and internal notes), as the workbench labels it.

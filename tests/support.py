@@ -107,7 +107,7 @@ async def fresh_postgres():
 async def refuse_new_rows(url: str, table: str) -> None:
     """From now on the database at ``url`` refuses every new row of ``table`` — a trigger on SQLite, a CHECK constraint
     on PostgreSQL, both named ``refused_by_the_test`` — as a database refuses a statement in service."""
-    from shared.db import create_engine
+    from shared.engine import create_engine
 
     engine = create_engine(url)
     try:

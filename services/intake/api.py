@@ -23,7 +23,7 @@ from services.intake.deps import (
 from services.intake.errors import NotFound, TooManyRequests
 from services.intake.filing import Accepted
 from shared.problems import error_body, responses
-from services.intake.repository import ComplaintRepository
+from services.intake.store import ComplaintRepository
 from services.intake.schemas import (
     Channel,
     ComplaintCreate,

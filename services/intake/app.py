@@ -9,10 +9,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, commands, pages, search_api, service, work
+from services.intake import api, commands, notify, pages, search_api, service, work
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
 from services.intake.models import OUTBOX, SERVICE
+from services.intake.notify import http as sms
 from services.intake.open311 import api as open311
 from services.intake.open311.formats import Open311Error
 from services.intake.ratelimit import FilingLimit, MemoryBuckets, SharedBuckets
@@ -68,6 +69,7 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
                 await asyncio.sleep(settings.autoclose_interval_s)
 
     runtime.add_loop("close-unrated", close_unrated)
+    notify.install(runtime, settings)
     writer = FilingWriter(db, DuplicateRule(timedelta(days=settings.duplicate_window_days),
                                             settings.duplicate_similarity, settings.auth_secret))
     runtime.components["filing_writer"] = writer
@@ -83,7 +85,7 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     return runtime
 
 
-ROUTERS = (api.router, work.router, search_api.router, open311.router, *pages.ROUTERS)
+ROUTERS = (api.router, work.router, search_api.router, open311.router, sms.router, *pages.ROUTERS)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:

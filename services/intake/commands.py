@@ -36,7 +36,7 @@ from services.intake.lifecycle import (
     transition,
 )
 from services.intake.models import Complaint, FilerContact
-from services.intake.repository import ComplaintRepository
+from services.intake.store import ComplaintRepository
 from services.intake.schemas import (
     ContactBody,
     CooperatingBody,
@@ -163,7 +163,7 @@ async def _apply(
     await ctx.repo.record(complaint.id, ctx.now, actor, history_action, {**detail, "status": new.value,
                                                                             "version": version})
     for cls, fields in ([(event, event_fields or {})] if event else []) + list(extra_events):
-        ctx.uow.emit(cls(
+        ctx.uow.outbox.add(cls(
             complaint_id=complaint.id, actor=actor, department=department, status=new.value, version=version,
             at=ctx.now, **fields,
         ), time=ctx.now)
@@ -244,7 +244,7 @@ async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now
             await ctx.repo.record(duplicate.id, now, p.actor, "answered_with_original", {
                 "original_id": cid, "status": status.value, "version": duplicate.version + 1,
             })
-            uow.emit(ComplaintAnsweredV1(
+            uow.outbox.add(ComplaintAnsweredV1(
                 complaint_id=duplicate.id, actor=p.actor, department=duplicate.department, status=status.value,
                 version=duplicate.version + 1, at=now,
             ), time=now)
@@ -267,7 +267,7 @@ async def return_(db: Database, p: Principal, cid: str, if_match: int | None, no
                                    "suggested_department": body.suggested_department},
             None, department=None, claimed_by=None, lease_until=None,
         )
-        uow.emit(ComplaintReturnedV1(
+        uow.outbox.add(ComplaintReturnedV1(
             complaint_id=cid, actor=p.actor, department=own, status=new.value, version=ctx.complaint.version + 1,
             at=now, returned_by=own, reason=body.reason, suggested_department=body.suggested_department,
         ), time=now)
@@ -323,7 +323,7 @@ async def dispatch(db: Database, p: Principal, cid: str, if_match: int | None, n
             ctx, new, "dispatched", {"department": body.department, "also": also, "financial_service": financial,
                                      "township": township}, None, department=None, claimed_by=None, lease_until=None,
         )
-        uow.emit(ComplaintDispatchedV1(
+        uow.outbox.add(ComplaintDispatchedV1(
             complaint_id=cid, actor=p.actor, department=body.department, status=new.value, version=c.version + 1,
             at=now, also=also, financial_service=financial, township=township,
         ), time=now)
@@ -412,7 +412,7 @@ async def close_unrated(db: Database, now: datetime, policy: Policy, limit: int 
                 continue
             version = complaint.version + 1
             await repo.record(complaint.id, now, SYSTEM, "closed_unrated", {"status": new.value, "version": version})
-            uow.emit(ComplaintClosedV1(
+            uow.outbox.add(ComplaintClosedV1(
                 complaint_id=complaint.id, actor=SYSTEM, department=complaint.department, status=new.value,
                 version=version, at=now, rating=None,
             ), time=now)

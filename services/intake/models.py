@@ -178,3 +178,6 @@ class PartnerKey(SQLModel, table=True):
 
 
 OUTBOX = outbox_tables(SERVICE, SQLModel.metadata)
+
+# The notifier's tables belong to intake's schema too (its migrations build them).
+from services.intake.notify import model as _notify_model  # noqa: E402,F401

@@ -14,9 +14,9 @@ Where the buckets are kept, and why:
 
 - On PostgreSQL, the deployment that runs several intake replicas, in intake's table ``intake_filing_bucket``: buckets
   in each process would give a client N times the rate behind N replicas. Taking a token is one UPSERT … RETURNING
-  of the client's row per filing, prepared once; the takes of filings that arrive together go in one round trip
-  (the driver's pipelined ``fetchmany``, one implicit transaction), as the filings themselves do, so the limit
-  holds one connection per replica, not one per request in flight — those would crowd out the filing writer's. The
+  of the client's row per filing; the takes of filings that arrive together go in one transaction, as the filings
+  themselves do, so the limit holds one connection per replica, not one per request in flight — those would crowd
+  out the filing writer's. The
   table is unlogged: a take's commit waits for no WAL flush, and a crash or a fail-over only empties the buckets
   (every client then has a full one). A refusal the database reports is remembered in the process until it ends:
   that is exact, since filings through other replicas can only push a client's next token later, and a client
@@ -127,6 +127,10 @@ TAKE = (
 )
 
 
+#: The buckets full again at ``now``: as good as missing.
+FORGET = delete(BUCKET).where(BUCKET.c.full_at <= bindparam("now"))
+
+
 @dataclass
 class _Take:
     key: str
@@ -163,9 +167,11 @@ class SharedBuckets:
         while True:
             batch = await next_batch(self._queue, self._max_batch)
             try:
-                async with self._db.unit_of_work(one_statement=True) as uow:
-                    rows = await uow.read_each(TAKE, [{"client": t.key, "now": t.now, "interval": t.rate.interval,
-                                                       "tolerance": t.rate.tolerance} for t in batch])
+                async with self._db.unit_of_work() as uow:
+                    rows = [(await uow.session.execute(TAKE, {
+                        "client": t.key, "now": t.now, "interval": t.rate.interval, "tolerance": t.rate.tolerance,
+                    })).one() for t in batch]
+                    await uow.commit()
             except Exception as exc:  # noqa: BLE001 - every caller must get an answer
                 for t in batch:
                     if not t.answer.done():
@@ -178,7 +184,7 @@ class SharedBuckets:
     async def forget_full(self, now: datetime) -> None:
         """Delete the buckets that are full again at ``now``: as good as missing."""
         async with self._db.unit_of_work() as uow:
-            await uow.session.execute(delete(BUCKET).where(BUCKET.c.full_at <= now))
+            uow.write(FORGET, {"now": now})
             await uow.commit()
 
     async def sweep(self) -> None:

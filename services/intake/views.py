@@ -28,7 +28,7 @@ from shared.vocabulary import FILER_KINDS, HISTORY_SUMMARIES, RATINGS, deadline_
 FILER_ACTIONS = frozenset({
     "received", "duplicate_linked", "routed", "triage_required", "dispatched", "returned", "claimed", "accepted",
     "contacted", "info_requested", "supplemented", "answered", "answered_with_original", "cooperating_added", "rated",
-    "reopened", "closed", "closed_unrated", "clock_opened",
+    "reopened", "closed", "closed_unrated", "clock_opened", "sms_opt_out", "sms_opt_in",
 })
 _FILER_DETAIL = ("status", "department", "rating", "cooperating")
 

@@ -16,7 +16,7 @@ from services.intake.app import MIGRATIONS as INTAKE
 from services.router.app import MIGRATIONS as ROUTER
 from services.sla.app import MIGRATIONS as SLA
 from shared import migrations
-from shared.db import create_engine
+from shared.engine import create_engine
 from tests.support import fresh_postgres
 
 SERVICES = {"intake": INTAKE, "router": ROUTER, "sla": SLA}

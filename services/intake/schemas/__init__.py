@@ -16,6 +16,7 @@ from services.intake.schemas.filer import (
     FilerKind,
     check_credit_code,
     filer_contact,
+    is_cn_mobile,
     mask_id_number,
     mask_mobile,
     show_mobile,
@@ -55,5 +56,5 @@ __all__ = [
     "ComplaintCreated", "ComplaintView", "ContactBody", "ContactView", "CooperatingBody", "DispatchBody", "Filer",
     "FilerIn", "FilerKind", "HistoryItem", "MessageItem", "QueueItem", "QueuePage", "QuestionBody", "Rating",
     "RatingBody", "RequestBody", "ReturnBody", "TextBody", "check_credit_code", "check_department", "check_idempotency_key",
-    "check_township", "filer_contact", "mask_id_number", "mask_mobile", "not_blank", "readable", "show_mobile",
+    "check_township", "filer_contact", "is_cn_mobile", "mask_id_number", "mask_mobile", "not_blank", "readable", "show_mobile",
 ]

@@ -190,6 +190,11 @@ def filer_contact(filer: Filer) -> tuple[str, str, str | None] | None:
 _CN_MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
+def is_cn_mobile(e164: str | None) -> bool:
+    """Whether a stored number (E.164) is a Chinese mobile, one an SMS reaches."""
+    return bool(e164) and e164.startswith("+86") and _CN_MOBILE.fullmatch(e164[3:]) is not None
+
+
 def mask_mobile(e164: str) -> str:
     """The filer's number as views and lists show it: +8613812345678 → 138****5678; a landline keeps its area code,
     +8657188888888 → 0571-8888****. A mobile, nearly every row, is masked without parsing it."""
