@@ -22,6 +22,7 @@ from services.intake.deps import (
 )
 from services.intake.errors import NotFound, TooManyRequests
 from services.intake.filing import Accepted
+from services.intake.followup import Found, code_digest, new_code, replace_code
 from shared.problems import error_body, responses
 from services.intake.store import ComplaintRepository
 from services.intake.schemas import (
@@ -61,7 +62,7 @@ IdempotencyKeyHeader = Annotated[str | None, Header(
     "重试相同内容，返回首次登记的诉求"), AfterValidator(check_idempotency_key)]
 
 
-def filer_access_token(settings: IntakeSettings, complaint: Accepted, now: datetime) -> str:
+def filer_access_token(settings: IntakeSettings, complaint: Accepted | Found, now: datetime) -> str:
     """The token with which the filer follows, supplements and rates the complaint just filed."""
     return issue_token(settings.auth_secret, role=Role.filer, name=complaint.tracking_number,
                        complaint=complaint.id, ttl=timedelta(days=settings.filer_token_days), now=now)
@@ -90,10 +91,11 @@ class FilingRefused(Exception):
 
 
 async def accept_filing(request: Request, body: ComplaintCreate, call: FilingCall,
-                        idempotency_key: str | None = None) -> Filed:
+                        idempotency_key: str | None = None) -> tuple[Filed, str]:
     """File a validated complaint for whoever calls — the API's filing and the public ``/file`` page alike: the
     hotline needs an operator, the caller's rate limit applies, an ``Idempotency-Key`` replays the first filing.
-    Raises :class:`FilingRefused` or ``TooManyRequests``."""
+    Answers the filing and its new 6-digit access code (shown this once). Raises :class:`FilingRefused` or
+    ``TooManyRequests``."""
     desk, caller = call.desk, call.caller
     if body.channel is Channel.hotline and (caller is None or caller.role is not Role.operator):
         metrics.REJECTED.labels("channel_not_allowed").inc()
@@ -106,14 +108,19 @@ async def accept_filing(request: Request, body: ComplaintCreate, call: FilingCal
     filed_by = caller.actor if caller is not None and caller.role is Role.operator else None
     key = (IdempotencyKey.of(idempotency_key, _client_key(request, caller), desk.settings, now)
            if idempotency_key else None)
+    code = new_code()
+    code_stored = code_digest(desk.settings.auth_secret, code)
     try:
-        filed = await file_complaint(desk.db, desk.writer, body, key=key, now=now, filed_by=filed_by)
+        filed = await file_complaint(desk.db, desk.writer, body, key=key, now=now, filed_by=filed_by,
+                                     access_code=code, access_code_digest=code_stored)
     except IdempotencyConflict:
         metrics.REJECTED.labels("idempotency_conflict").inc()
         raise FilingRefused([IDEMPOTENCY_REUSED]) from None
     if not filed.replayed:
         metrics.ACCEPTED.labels(filed.complaint.channel).inc()
-    return filed
+    else:
+        await replace_code(desk.db, filed.complaint.id, code_stored)
+    return filed, code
 
 
 @router.post("/complaints", status_code=201, response_model=ComplaintCreated, responses=responses(400, 401, 413, 429))
@@ -126,17 +133,18 @@ async def create_complaint(
     """File a complaint — an enterprise's, a citizen's (``filer.kind`` ``individual``) or, for a hotline operator,
     an anonymous caller's (``anonymous``). Open to anyone (limited per IP address; staff per token subject); the
     answer carries an ``access_token`` with which the filer — or an anonymous hotline caller — follows the
-    complaint. A retry with the same ``Idempotency-Key`` by the same client within ``IDEMPOTENCY_KEY_HOURS`` answers
+    complaint, and a 6-digit ``access_code`` that with the tracking number opens it too (``POST /v1/track``), shown
+    this once. A retry with the same ``Idempotency-Key`` by the same client within ``IDEMPOTENCY_KEY_HOURS`` answers
     with the complaint filed first."""
     try:
-        filed = await accept_filing(request, body, call, idempotency_key)
+        filed, code = await accept_filing(request, body, call, idempotency_key)
     except FilingRefused as refused:
         return JSONResponse(status_code=422, content=error_body(refused.errors))
     complaint = filed.complaint
     created = {  # the shape of ComplaintCreated, built directly: this is the hot path
         "id": complaint.id, "tracking_number": complaint.tracking_number, "status": complaint.status,
         "received_at": complaint.received_at.astimezone(SHANGHAI).isoformat(),
-        "access_token": filer_access_token(call.desk.settings, complaint, clock.now()),
+        "access_token": filer_access_token(call.desk.settings, complaint, clock.now()), "access_code": code,
         "duplicate_of": complaint.original_id,
     }
     headers = {"Location": f"/v1/complaints/{complaint.id}"}

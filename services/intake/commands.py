@@ -35,7 +35,9 @@ from services.intake.lifecycle import (
     Status,
     transition,
 )
+from services.intake import replies
 from services.intake.models import Complaint, FilerContact
+from services.intake.reply_schemas import AnswerBody
 from services.intake.store import ComplaintRepository
 from services.intake.schemas import (
     ContactBody,
@@ -106,6 +108,10 @@ async def _load(uow: UnitOfWork, principal: Principal, complaint_id: str, now: d
     if rel is None:
         raise NotFound()
     return Context(uow, repo, complaint, principal, rel, cooperating, now)
+
+
+#: The complaint as the caller may see it (404 otherwise), for reads beside the commands (``replies.render``).
+load = _load
 
 
 async def _prepare(
@@ -227,14 +233,15 @@ async def request_info(db: Database, p: Principal, cid: str, if_match: int | Non
 
 
 async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
-                 body: TextBody) -> None:
+                 body: AnswerBody) -> None:
     """Answer the filer: the complaint is resolved; its open duplicates are answered with it, each with its own
-    ``complaint.answered`` event."""
+    ``complaint.answered`` event. The history names the reply template the answer came from, if any."""
     async with db.unit_of_work() as uow:
         ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.answer)
         _require_lease(ctx)
+        template = await replies.answer_detail(uow.session, body.template_id, ctx.complaint.department)
         await ctx.repo.add_message(cid, now, p.actor, p.department, "answer", body.text, to_filer=True)
-        await _apply(ctx, new, "answered", {}, ComplaintAnsweredV1, answered_at=now, lease_until=None)
+        await _apply(ctx, new, "answered", template, ComplaintAnsweredV1, answered_at=now, lease_until=None)
         for duplicate in await ctx.repo.linked_duplicates(cid):
             if duplicate.status not in {s.value for s in OPEN}:
                 continue

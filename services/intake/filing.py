@@ -93,6 +93,10 @@ class NewFiling:
     answer: asyncio.Future = field(repr=False)
     #: The Open311 service type a partner filed it as (a hint for the history, not a routing decision).
     service_code: str | None = None
+    #: The filer's short access code (told once, in the answer and the filing's SMS) and its stored form
+    #: (``followup.code_digest``).
+    access_code: str | None = None
+    access_code_digest: str | None = None
 
 
 def _complaint_defaults() -> dict[str, Any]:
@@ -120,6 +124,7 @@ def _complaint_row(filing: NewFiling, secret: str) -> dict[str, Any]:
         township=body.township,
         address=body.address, status=Status.received.value, received_at=now, updated_at=now, version=1,
         filed_by=filing.filed_by, service_code=filing.service_code, original_id=None,
+        access_code_digest=filing.access_code_digest,
     )
     return row
 
@@ -133,10 +138,12 @@ class FilingWriter:
         self._candidates_query = candidates_query(db.dialect == "postgresql")
 
     async def file(self, body: ComplaintCreate, *, idempotency_digest: str | None, fingerprint: str | None,
-                   now: datetime, filed_by: str | None, service_code: str | None = None) -> Accepted:
+                   now: datetime, filed_by: str | None, service_code: str | None = None,
+                   access_code: str | None = None, access_code_digest: str | None = None) -> Accepted:
         """Queue a validated filing and wait until it is committed (or has failed)."""
         answer = asyncio.get_running_loop().create_future()
-        await self._queue.put(NewFiling(body, idempotency_digest, fingerprint, now, filed_by, answer, service_code))
+        await self._queue.put(NewFiling(body, idempotency_digest, fingerprint, now, filed_by, answer, service_code,
+                                        access_code, access_code_digest))
         return await answer
 
     async def run(self) -> None:
@@ -182,7 +189,8 @@ class FilingWriter:
                     contacts.append({"complaint_id": row["id"], "contact_name": contact[0], "mobile": contact[1],
                                      "id_number": contact[2]})
                 mobile = contact[1] if contact else None
-                if notice := filing_notice(row["id"], row["tracking_number"], mobile, filing.now):
+                if notice := filing_notice(row["id"], row["tracking_number"], mobile, filing.now,
+                                           code=filing.access_code):
                     notices.append(notice)  # the filer is told in the filing's transaction (see notify.compose)
                 received = {"tracking_number": row["tracking_number"], "channel": row["channel"]}
                 if filing.service_code:

@@ -81,7 +81,8 @@ class Filed:
 
 async def file_complaint(
     db: Database, writer: FilingWriter, body: ComplaintCreate, *, key: IdempotencyKey | None, now: datetime,
-    filed_by: str | None = None, service_code: str | None = None,
+    filed_by: str | None = None, service_code: str | None = None, access_code: str | None = None,
+    access_code_digest: str | None = None,
 ) -> Filed:
     """File a validated complaint (through the batching writer); a retry with the same Idempotency-Key by the same
     client answers with the complaint it filed first. ``filed_by`` is who filed it for the filer (an operator, a
@@ -93,7 +94,8 @@ async def file_complaint(
             return Filed(existing, replayed=True)
     try:
         accepted = await writer.file(body, idempotency_digest=key.digest if key else None, fingerprint=fingerprint,
-                                     now=now, filed_by=filed_by, service_code=service_code)
+                                     now=now, filed_by=filed_by, service_code=service_code,
+                                     access_code=access_code, access_code_digest=access_code_digest)
         return Filed(accepted, replayed=False)
     except IntegrityError:
         # A concurrent retry with the same key won the race; answer with its complaint.

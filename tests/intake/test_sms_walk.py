@@ -31,7 +31,7 @@ async def test_a_filer_reads_what_the_local_provider_writes(tmp_path):
         cid = created["id"]
         await wait_routed(filer_client, cid)
         db = app.state.runtimes["intake"].db
-        await eventually(lambda: _templates(db, cid, {"filed", "placed"}))
+        await eventually(lambda: _templates(db, cid, {"filed_with_code", "placed"}))
         quiet = (await filer_client.post("/v1/complaints", json=complaint_body(
             "路口红绿灯坏了", filer={**BODY["filer"], "credit_code": credit_code(2)}))).json()
         opt_out = await client.put(f"/v1/complaints/{quiet['id']}/sms", json={"enabled": False},
@@ -45,6 +45,7 @@ async def test_a_filer_reads_what_the_local_provider_writes(tmp_path):
         assert all(line.split("\t")[1] == "138****5678" for line in lines)
         filed, placed = (line.split("\t")[2] for line in lines)
         assert filed.startswith("【青山县12345】您的诉求已登记") and created["tracking_number"] in filed
+        assert f"查询码{created['access_code']}" in filed  # the short code for following up by phone
         assert placed.startswith(f"【青山县12345】您的诉求{created['tracking_number']}已分派给青山县供电局，将于")
         for personal in (BODY["title"], BODY["text"][:8], "13812345678", "周女士", BODY["filer"]["enterprise_name"],
                          BODY["filer"]["credit_code"]):
@@ -53,11 +54,11 @@ async def test_a_filer_reads_what_the_local_provider_writes(tmp_path):
         staff = Actor(client, staff_token("supervisor", "王督办"))
         history = (await staff.get(f"/v1/complaints/{cid}/history")).json()
         sent = [h for h in history if h["action"] == "sms_sent"]
-        assert [h["detail"]["template"] for h in sent] == ["filed", "placed"]
+        assert [h["detail"]["template"] for h in sent] == ["filed_with_code", "placed"]
         assert {h["summary"] for h in sent} == {"已短信告知诉求人"}
         own = (await filer_client.get(f"/v1/complaints/{cid}/history")).json()
         assert not [h for h in own if h["action"].startswith("sms_sent")]
-        assert [(row.template, row.status) for row in await notices(db, quiet["id"])] == [("filed", "skipped")]
+        assert [(row.template, row.status) for row in await notices(db, quiet["id"])] == [("filed_with_code", "skipped")]
         metrics = (await client.get("/metrics")).text
         assert 'sms_messages_total{outcome="sent",template="placed"}' in metrics
 

@@ -93,7 +93,7 @@ async def file_submit(request: Request) -> Response:
                           notice="请按提示修改标红的项目后重新提交。")
     call = await get_filing_call(request)
     try:
-        filed = await accept_filing(request, body, call, key)
+        filed, code = await accept_filing(request, body, call, key)
     except FilingRefused as refused:
         errors = {e["field"]: e["message_zh"] for e in refused.errors}
         return _form_page(request, sessions, values=values, errors=errors, status_code=422,
@@ -104,7 +104,7 @@ async def file_submit(request: Request) -> Response:
     complaint = filed.complaint
     token = filer_access_token(settings, complaint, clock.now())
     link = f"{str(request.base_url).rstrip('/')}/track/{complaint.tracking_number}?t={token}"
-    return page(request, "filed.html", {"tracking_number": complaint.tracking_number, "link": link,
+    return page(request, "filed.html", {"tracking_number": complaint.tracking_number, "link": link, "code": code,
                                         "duplicate": bool(complaint.original_id)}, status_code=201)
 
 

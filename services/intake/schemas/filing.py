@@ -98,5 +98,8 @@ class ComplaintCreated(BaseModel):
     received_at: datetime
     #: Bearer token to follow this complaint (status, history, supplement, rating) — also for anonymous callers.
     access_token: str
+    #: The 6-digit code that, with the tracking number, opens the complaint by phone or on /track (shown this once;
+    #: a replayed filing answers with a new one).
+    access_code: str | None = None
     #: Set when this is a repeat (重复件) of an earlier open complaint by the same filer.
     duplicate_of: str | None = None
