@@ -170,6 +170,9 @@ DECISION_ROLE_NAMES: dict[str, str] = {"lead": "主办", "also": "协办", "cand
 #: The three ratings of an answer (回访评价), by their API values.
 RATINGS: dict[str, str] = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 
+#: Who files a complaint (``filer_kind`` of ``complaint.received``): the public pages and the dashboard's split.
+FILER_KINDS: dict[str, str] = {"enterprise": "企业", "individual": "个人", "anonymous": "匿名"}
+
 #: Words the ones above replace, each with the word to use instead. Kept out of pages and messages by a test.
 REPLACED: dict[str, str] = {
     "认领": "签收",

@@ -32,7 +32,11 @@ class ComplaintReceivedV1(_IntakeEventV1):
     title: str
     text: str
     channel: str
-    enterprise_name: str
+    #: The enterprise filing; None for a citizen or an anonymous caller (events of earlier versions always name one).
+    enterprise_name: str | None = None
+    #: Who files: ``enterprise``, ``individual`` (a citizen) or ``anonymous`` (a hotline caller leaving no contact
+    #: data); the dashboard splits its figures by it. An optional field: events of earlier versions are enterprises'.
+    filer_kind: str = "enterprise"
     township: str | None = None
     address: str | None = None
     received_at: datetime

@@ -16,6 +16,7 @@ from shared.calendar import SHANGHAI, WorkingCalendar
 from shared.catalog import load_catalog, load_gazetteer
 from shared.vocabulary import (
     DECISION_ROLE_NAMES,
+    FILER_KINDS,
     MESSAGE_KIND_NAMES,
     actor_name,
     deadline_text,
@@ -52,7 +53,8 @@ def queue_row(item: QueueItem, now: datetime, calendar: WorkingCalendar) -> dict
     department_names = names()
     return {
         "id": item.id, "tracking_number": item.tracking_number, "title": item.title, "excerpt": item.excerpt,
-        "status": item.status_zh, "enterprise": item.enterprise_name, "received": when(item.received_at),
+        "status": item.status_zh, "enterprise": item.enterprise_name or FILER_KINDS.get(item.filer_kind, ""),
+        "received": when(item.received_at),
         "deadline": deadline_text(item.due_at, now=now) if item.due_at else "", "left": left, "state": state,
         "claimed_by": actor_name(item.claimed_by, department_names) if item.lease_active else "",
         "version": item.version, "duplicate": bool(item.duplicate_of),

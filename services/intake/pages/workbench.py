@@ -179,7 +179,8 @@ async def contact(request: Request, complaint_id: str, db: DatabaseDep, staff: S
         view = await api.complaint_shown(db, staff.principal, complaint_id)
     except IntakeError as exc:
         return refusal_page(request, staff, exc)
-    return page(request, "contact.html", staff, c=view, name=row.contact_name, number=show_mobile(row.mobile))
+    return page(request, "contact.html", staff, c=view, name=row.contact_name, number=show_mobile(row.mobile),
+                id_number=row.id_number)
 
 
 @router.get("/static/{name}")

@@ -151,6 +151,7 @@ class DashboardHandlers:
         row.tracking_number = event.tracking_number[:32]
         row.title = mask_contacts(event.title)[:200]
         row.channel = event.channel[:20]
+        row.filer_kind = event.filer_kind[:16]
         row.township = (event.township or None) and event.township[:40]
         row.received_at = event.received_at
         row.status = row.status or "received"

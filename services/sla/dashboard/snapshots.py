@@ -11,6 +11,7 @@ from fastapi import HTTPException, Request
 from services.sla.dashboard import store, views
 from services.sla.dashboard.deps import DashboardDeps
 from services.sla.dashboard.figures import summarise
+from services.sla.dashboard.filers import by_filer_kind
 from services.sla.dashboard.periods import Period, default_period
 from services.sla.dashboard.trend import trend
 from services.sla.dashboard.worklists import ReopenedItem, overdue_list, reopened_list
@@ -63,6 +64,8 @@ async def snapshot(deps: DashboardDeps, period: Period, policy: str | None, now:
     for item, f in zip(data["departments"], summary.departments):
         item["display"] = views.display(f)
     data["total"]["display"] = views.display(summary.total)
+    data["filer_kinds"] = by_filer_kind(rows, reopened, now=now, period=period, calendar=deps.calendar, names=names,
+                                        policy=policy)
     data["now_display"] = now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
     return {
         "summary": data,
