@@ -107,7 +107,7 @@ def configure(app: FastAPI, settings: IntakeSettings) -> None:
     pages.configure(app)
     rules = AttachmentRules.from_settings(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       allowances=[attachments_api.upload_allowance(rules), pages.files.page_allowance(rules)])
+                       allowances=[attachments_api.upload_allowance(rules), *pages.files.page_allowances(rules)])
 
 
 def build_app(settings: IntakeSettings) -> FastAPI:

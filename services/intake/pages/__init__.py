@@ -5,8 +5,8 @@ The pages are a client of the same service layer as the JSON API — reads throu
 through its commands — with a staff session and CSRF-checked forms (``session.py``; the public site's own cookies,
 ``public_common.py``) and the security headers of ``shared.pages``. :func:`configure` adds what they need to the
 app hosting intake. Besides the queues and a complaint's page (``workbench.py``, ``forms.py``): attachments
-(``files.py``), search and export (``finder.py``), reply templates (``reply_pages.py``) and the operator's desk
-(``operator.py``).
+(``files.py``), search and export (``finder.py``), reply templates (``reply_pages.py``) the operator's desk
+(``operator.py``) and filing for a caller (``operator_filing.py``).
 """
 
 from __future__ import annotations
@@ -14,14 +14,24 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.intake.pages import files, finder, forms, operator, public, reply_pages, session, workbench
+from services.intake.pages import (
+    files,
+    finder,
+    forms,
+    operator,
+    operator_filing,
+    public,
+    reply_pages,
+    session,
+    workbench,
+)
 from services.intake.pages.public_common import PUBLIC_PATHS
 from services.intake.pages.session import LOGIN, FormRefused, ToLogin
 from shared.pages import PageHeaders
 
 #: The attachments' and search's routes before the actions' (``/complaints/{id}/{action}``).
 ROUTERS = (session.router, workbench.router, files.router, finder.router, reply_pages.router, operator.router,
-           forms.router, public.router)
+           operator_filing.router, forms.router, public.router)
 
 
 async def _to_login(_request: Request, _exc: Exception) -> Response:
