@@ -2,9 +2,9 @@
 
 The form files through the API's own code (``api.accept_filing``, the body checked as ``ComplaintCreate``, see
 ``public_filing.py``): every rule and refusal is the API's, and each of its 422 entries is shown next to the field it
-names. A photo or PDF may go with the form (multipart); it is attached to the complaint as soon as it is filed. The answer names the
-tracking number and the filer's private tracking link (``/track/<number>?t=<access token>``, see
-``public_track.py``). Each rendering of the form carries a fresh ``Idempotency-Key``: posting the same form twice
+names. A photo or PDF may go with the form (multipart); it is attached to the complaint as soon as it is filed. The
+answer names the tracking number, the access code and the filer's private tracking link
+(``/track/<number>?t=<access token>``, see ``public_track.py``). Each rendering of the form carries a fresh ``Idempotency-Key``: posting the same form twice
 (a reload, a double click) files once.
 """
 
@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from services.intake.deps import get_filing_call
 from services.intake.errors import NotFound
 from services.intake.pages import public_files, public_lookup, public_track
-from services.intake.pages.public_common import FILE_COOKIE, file_sessions, page, set_cookie, static_file
+from services.intake.pages.public_common import FILE_COOKIE, file_sessions, form_page, page, static_file
 from services.intake.pages.public_filing import file_from_form, form_context
 from services.intake.schemas import Channel
 
@@ -28,16 +28,8 @@ router.include_router(public_files.router)
 
 def _form_page(request: Request, sessions, *, values: dict[str, str], errors: dict[str, str], notice: str = "",
                status_code: int = 200) -> Response:
-    session = sessions.decode(request.cookies.get(FILE_COOKIE))
-    cookie = None
-    if session is None:
-        cookie = sessions.encode("")
-        session = sessions.decode(cookie)
-    context = form_context(request, values=values, errors=errors, notice=notice, csrf=sessions.csrf_token(session))
-    response = page(request, "file.html", context, status_code)
-    if cookie is not None:
-        set_cookie(response, sessions, cookie)
-    return response
+    context = form_context(request, values=values, errors=errors, notice=notice)
+    return form_page(request, sessions, "file.html", context, status_code)
 
 
 @router.get("/file")

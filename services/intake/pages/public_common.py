@@ -79,6 +79,21 @@ def page(request: Request, name: str, context: dict[str, Any], status_code: int 
                                       status_code=status_code)
 
 
+def form_page(request: Request, sessions: Sessions, name: str, context: dict[str, Any], status_code: int = 200
+              ) -> Response:
+    """A page whose form's CSRF token comes from the form's own cookie (``csrf`` in the context), the cookie set now
+    if the visitor has none yet."""
+    session = sessions.decode(request.cookies.get(sessions.cookie))
+    cookie = None
+    if session is None:
+        cookie = sessions.encode("")
+        session = sessions.decode(cookie)
+    response = page(request, name, {**context, "csrf": sessions.csrf_token(session)}, status_code)
+    if cookie is not None:
+        set_cookie(response, sessions, cookie)
+    return response
+
+
 def static_file(name: str) -> Response | None:
     if name not in STATIC:
         return None

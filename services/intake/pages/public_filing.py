@@ -43,7 +43,7 @@ OPTIONAL = frozenset({"filer.id_number", "township", "address"})
 FormPage = Callable[[dict[str, str], dict[str, str], str, int], Response]
 
 
-def form_context(request: Request, *, values: dict[str, str], errors: dict[str, str], notice: str, csrf: str,
+def form_context(request: Request, *, values: dict[str, str], errors: dict[str, str], notice: str, csrf: str = "",
                  action: str = "/file", hotline: bool = False) -> dict[str, Any]:
     """What the filing form's template shows (``public/file.html``, on ``/file`` and the operator's page alike)."""
     return {

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from services.intake import followup_api
 from services.intake.errors import NotFound, TooManyTries
-from services.intake.pages.public_common import field_errors, page, set_cookie, track_sessions
+from services.intake.pages.public_common import field_errors, form_page, set_cookie, track_sessions
 from services.intake.reply_schemas import TrackRequest
 from shared.pages import Sessions
 
@@ -36,16 +36,8 @@ def lookup_sessions(secret: str) -> Sessions:
 def lookup_page(request: Request, *, number: str = "", errors: dict[str, str] | None = None, notice: str = "",
                 status_code: int = 200) -> Response:
     sessions = lookup_sessions(request.app.state.intake_settings.auth_secret)
-    session = sessions.decode(request.cookies.get(LOOKUP_COOKIE))
-    cookie = None
-    if session is None:
-        cookie = sessions.encode("")
-        session = sessions.decode(cookie)
-    response = page(request, "track_help.html", {"csrf": sessions.csrf_token(session), "number": number,
-                                                 "errors": errors or {}, "notice": notice}, status_code)
-    if cookie is not None:
-        set_cookie(response, sessions, cookie)
-    return response
+    context = {"number": number, "errors": errors or {}, "notice": notice}
+    return form_page(request, sessions, "track_help.html", context, status_code)
 
 
 @router.get("/track")
