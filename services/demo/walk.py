@@ -183,6 +183,10 @@ class Demo:
             if await self._act(case, "dispatch", self.dispatcher, etag, {"department": dept}):
                 self.schedule(self._work_time(clock.now(), self.rng.uniform(1, 6)), "work", case)
             return
+        if view["status"] == "return_review":  # the center's review of a return: the dispatcher approves it
+            if await self._act(case, "approve-return", self.dispatcher, etag, {}):
+                self.schedule(self._work_time(clock.now(), self.rng.uniform(1, 6)), "work", case)
+            return
         dept = view["department"]
         if dept not in self.tokens or view["status"] not in ("routed", "reopened", "claimed", "accepted"):
             return

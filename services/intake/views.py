@@ -19,9 +19,9 @@ from shared.vocabulary import HISTORY_SUMMARIES, RATINGS, deadline_text
 
 #: History entries a filer sees (the rest are internal: notes, contact reads, SLA reminders, claims by name).
 FILER_ACTIONS = frozenset({
-    "received", "duplicate_linked", "routed", "triage_required", "dispatched", "returned", "claimed", "accepted",
-    "contacted", "info_requested", "supplemented", "answered", "answered_with_original", "cooperating_added", "rated",
-    "reopened", "closed", "closed_unrated", "clock_opened",
+    "received", "duplicate_linked", "routed", "triage_required", "dispatched", "return_requested", "returned",
+    "return_rejected", "claimed", "accepted", "contacted", "info_requested", "supplemented", "answered",
+    "answered_with_original", "cooperating_added", "rated", "reopened", "closed", "closed_unrated", "clock_opened",
 })
 _FILER_DETAIL = ("status", "department", "rating", "cooperating")
 

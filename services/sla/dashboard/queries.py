@@ -1,10 +1,11 @@
-"""Reads of the dashboard's projection: the complaint rows a period's figures need, the period's reopenings, and one
-complaint's timeline."""
+"""Reads of the dashboard's projection: the complaint rows a period's figures need, the period's reopenings and
+returns, and one complaint's timeline."""
 
 from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from services.sla.dashboard import returns
 from services.sla.dashboard.figures import Period
 from services.sla.dashboard.projection import ReportComplaint, ReportEvent
 from shared.db import Database
@@ -41,6 +42,22 @@ async def reopenings(db: Database, period: Period, policy: str | None = None
         select(ReportEvent, ReportComplaint)
         .join(ReportComplaint, ReportComplaint.complaint_id == ReportEvent.complaint_id)
         .where(ReportEvent.kind == REOPENED, ReportEvent.at >= period.start, ReportEvent.at < period.end,
+               ReportComplaint.duplicate_of.is_(None))
+    )
+    if policy:
+        query = query.where(ReportComplaint.policy == policy)
+    async with db.unit_of_work() as uow:
+        return [(event, row) for event, row in (await uow.session.execute(query)).all()]
+
+
+async def return_entries(db: Database, period: Period, policy: str | None = None
+                         ) -> list[tuple[ReportEvent, ReportComplaint]]:
+    """The timeline entries of returns and their review since the period's start (a request in the period is decided
+    in it or later), each with its complaint's row."""
+    query = (
+        select(ReportEvent, ReportComplaint)
+        .join(ReportComplaint, ReportComplaint.complaint_id == ReportEvent.complaint_id)
+        .where(ReportEvent.kind.in_(returns.KINDS), ReportEvent.at >= period.start,
                ReportComplaint.duplicate_of.is_(None))
     )
     if policy:
