@@ -199,8 +199,11 @@ class Demo:
             others = [d for d in self.tokens if d not in (dept, "center")]
             suggestion = case.intended if case.intended in self.tokens and case.intended != dept else \
                 self.rng.choice(others)
-            await self._act(case, "return", token, etag, {"reason": "不属于本部门职责范围，请重新分派",
-                                                          "suggested_department": suggestion})
+            body = {"reason": "不属于本部门职责范围，请重新分派", "suggested_department": suggestion}
+            if await self._act(case, "return", token, etag, body) is None:  # past the window: the supervisor permits
+                etag = await self._act(case, "permit-return", self.staff, etag, {"reason": "经核实确属误派"})
+                if etag:
+                    await self._act(case, "return", token, etag, body)
             self.schedule(self._work_time(clock.now(), self.rng.uniform(2, 8)), "work", case)
             return
         etag = await self._act(case, "accept", token, etag)

@@ -95,7 +95,10 @@ def return_rule(history: Sequence[Entry], department: str, now: datetime, calend
 
 def pending_request(history: Sequence[Entry]) -> Entry:
     """The return under review: the history's last request."""
-    return next(e for e in reversed(history) if e.action == "return_requested")
+    found = next((e for e in reversed(history) if e.action == "return_requested"), None)
+    if found is None:
+        raise Conflict("No return of this complaint waits for review", "该诉求没有待审核的退回")
+    return found
 
 
 @lru_cache(maxsize=4)
