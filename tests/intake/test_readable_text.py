@@ -138,4 +138,5 @@ def test_every_text_field_of_every_request_body_follows_the_rule():
                 multiline.add((model.__name__, field))
                 assert "control_characters" not in _errors_at(model, field, "甲\t乙")
     assert multiline == {("ComplaintCreate", "text"), ("TextBody", "text"), ("QuestionBody", "question"),
-                         ("ReturnBody", "reason"), ("RatingBody", "reason"), ("ContactBody", "note")}
+                         ("ReturnBody", "reason"), ("RatingBody", "reason"), ("ContactBody", "note"),
+                         ("ReasonBody", "reason")}
