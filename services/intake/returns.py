@@ -185,7 +185,7 @@ async def approve_return(db: Database, p: Principal, cid: str, if_match: int | N
         detail = {"department": own, "reason": reason, "suggested_department": suggested,
                   "requested_at": request.at.astimezone(SHANGHAI).isoformat()}
         version = await _apply(ctx, new, "returned", detail, None, department=None, claimed_by=None, lease_until=None)
-        uow.emit(ComplaintReturnedV1(
+        uow.outbox.add(ComplaintReturnedV1(
             complaint_id=cid, actor=p.actor, department=own, status=new.value, version=version, at=now,
             returned_by=own, reason=reason, suggested_department=suggested, requested_at=request.at,
         ), time=now)

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
-from services.sla.dashboard import queries, views
+from services.sla.dashboard import store, views
 from services.sla.dashboard.deps import DashboardDeps
 from services.sla.dashboard.figures import summarise
 from services.sla.dashboard.periods import Period, default_period
@@ -55,10 +55,10 @@ def query(deps: DashboardDeps, request: Request) -> tuple[Period, str | None, da
 async def snapshot(deps: DashboardDeps, period: Period, policy: str | None, now: datetime) -> dict[str, Any]:
     """Summary, trend, overdue and reopened lists for one period and policy, as the JSON endpoints and the stream give
     them."""
-    rows = await queries.rows_for(deps.db, period, policy)
+    rows = await store.rows_for(deps.db, period, policy)
     names = deps.names
     reopened = await reopened_items(deps, period, policy)
-    returned = return_counts(await queries.return_entries(deps.db, period, policy), period=period, policy=policy)
+    returned = return_counts(await store.return_entries(deps.db, period, policy), period=period, policy=policy)
     summary = summarise(rows, now=now, period=period, calendar=deps.calendar, names=names, reopened=reopened,
                         policy=policy, returns=returned)
     data = summary.as_dict()
@@ -76,5 +76,5 @@ async def snapshot(deps: DashboardDeps, period: Period, policy: str | None, now:
 
 async def reopened_items(deps: DashboardDeps, period: Period, policy: str | None,
                          department: str | None = None) -> list[ReopenedItem]:
-    return reopened_list(await queries.reopenings(deps.db, period, policy), period=period, names=deps.names,
+    return reopened_list(await store.reopenings(deps.db, period, policy), period=period, names=deps.names,
                          policy=policy, department=department)
