@@ -29,7 +29,8 @@ from services.intake.access import Relation, may_dispatch
 from services.intake.commands import Policy, _apply, _prepare, _require_lease
 from services.intake.errors import Conflict, Forbidden, Unprocessable
 from services.intake.lifecycle import Action
-from services.intake.schemas import NOTE_MAX, ReturnBody, RequestBody, _department, _not_blank
+from services.intake.schemas import NOTE_MAX, ReturnBody, RequestBody
+from services.intake.schemas.base import check_department, not_blank
 from shared.auth import Principal, Role
 from shared.calendar import SHANGHAI, WorkingCalendar
 from shared.db import Database
@@ -129,12 +130,12 @@ class ApproveReturnBody(RequestBody):
     @field_validator("department")
     @classmethod
     def _d(cls, v: str | None) -> str | None:
-        return _department(v) if v else None
+        return check_department(v) if v else None
 
 
 class ReasonBody(RequestBody):
     multiline = frozenset({"reason"})
-    reason: Annotated[str, AfterValidator(lambda v: _not_blank(v, "Reason", "理由"))] = Field(
+    reason: Annotated[str, AfterValidator(lambda v: not_blank(v, "Reason", "理由"))] = Field(
         min_length=1, max_length=NOTE_MAX, description="理由")
 
 
