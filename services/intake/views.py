@@ -27,9 +27,10 @@ from shared.vocabulary import FILER_KINDS, HISTORY_SUMMARIES, RATINGS, attachmen
 #: History entries a filer sees that say where the complaint stands (the rest are internal: notes, contact reads, SLA
 #: reminders, claims by name); Open311's ``status_notes`` is the last of them.
 FILER_ACTIONS = frozenset({
-    "received", "duplicate_linked", "routed", "triage_required", "dispatched", "returned", "claimed", "accepted",
-    "contacted", "info_requested", "supplemented", "answered", "answered_with_original", "cooperating_added", "rated",
-    "reopened", "closed", "closed_unrated", "clock_opened", "sms_opt_out", "sms_opt_in",
+    "received", "duplicate_linked", "routed", "triage_required", "dispatched", "return_requested", "returned",
+    "return_rejected", "claimed", "accepted", "contacted", "info_requested", "supplemented", "answered",
+    "answered_with_original", "cooperating_added", "rated", "reopened", "closed", "closed_unrated", "clock_opened",
+    "sms_opt_out", "sms_opt_in",
 })
 #: Entries a filer sees too that do not change where it stands: attachments added.
 FILER_ALSO = frozenset({"attached"})

@@ -13,6 +13,7 @@ from services.sla.dashboard.deps import DashboardDeps
 from services.sla.dashboard.figures import summarise
 from services.sla.dashboard.filers import by_filer_kind
 from services.sla.dashboard.periods import Period, default_period
+from services.sla.dashboard.returns import return_counts
 from services.sla.dashboard.trend import trend
 from services.sla.dashboard.worklists import ReopenedItem, overdue_list, reopened_list
 from shared import clock
@@ -58,8 +59,9 @@ async def snapshot(deps: DashboardDeps, period: Period, policy: str | None, now:
     rows = await store.rows_for(deps.db, period, policy)
     names = deps.names
     reopened = await reopened_items(deps, period, policy)
+    returned = return_counts(await store.return_entries(deps.db, period, policy), period=period, policy=policy)
     summary = summarise(rows, now=now, period=period, calendar=deps.calendar, names=names, reopened=reopened,
-                        policy=policy)
+                        policy=policy, returns=returned)
     data = summary.as_dict()
     for item, f in zip(data["departments"], summary.departments):
         item["display"] = views.display(f)
