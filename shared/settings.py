@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -203,6 +204,14 @@ class IntakeSettings(CommonSettings):
     idempotency_key_hours: float = Field(24.0, gt=0)
     #: An answered complaint the filer does not rate within this many days is closed.
     rating_window_days: int = 7
+    #: 回访: an answered complaint with a contact is called back within this many working days of the answer …
+    followup_working_days: int = Field(2, ge=1)
+    #: … a filer not reached is called again on a later working day, at most this many calls in all …
+    followup_max_attempts: int = Field(3, ge=1)
+    #: … and which answers are called: ``all``, or ``sample`` — every answer of a complaint reopened after a
+    #: 不满意, and this share (percent) of the others.
+    followup_selection: Literal["all", "sample"] = "all"
+    followup_sample_percent: int = Field(20, ge=0, le=100)
     #: A complaint by the same enterprise with nearly the same text within this window is a duplicate (重复件).
     duplicate_window_days: int = 30
     #: Character-bigram Jaccard similarity of title + text at or above which two complaints are the same.

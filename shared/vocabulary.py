@@ -191,6 +191,7 @@ ROLE_NAMES: dict[str, str] = {
     "handler": "承办人",
     "supervisor": "督办",
     "admin": "管理员",
+    "followup": "回访员",
     "partner": "对接平台",
 }
 
@@ -289,6 +290,6 @@ def actor_name(actor: str | None, department_names: Mapping[str, str]) -> str:
         department, _, name = rest.partition(":")
         return " ".join(p for p in (department_names.get(department, department), name) if p)
     words = [ROLE_NAMES[role], rest]
-    if role == "dispatcher":
+    if role in ("dispatcher", "followup"):
         words.insert(0, department_names.get(CENTER_ID, ""))
     return " ".join(p for p in words if p)

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from services.intake import api, commands, pages, service, work
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
+from services.intake.followup import http as followup
 from services.intake.models import OUTBOX, SERVICE
 from services.intake.open311 import api as open311
 from services.intake.open311.formats import Open311Error
@@ -83,7 +84,7 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     return runtime
 
 
-ROUTERS = (api.router, work.router, open311.router, *pages.ROUTERS)
+ROUTERS = (api.router, work.router, followup.router, open311.router, *pages.ROUTERS)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:

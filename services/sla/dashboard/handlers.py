@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
+from services.sla.dashboard.followups import followed_up
 from services.sla.dashboard.projection import ReportComplaint, ReportEvent, mask_contacts
 from services.sla.domain.policies import PolicyStore
 from shared.consumer import Handler
@@ -34,6 +35,7 @@ from shared.events import (
     ComplaintContactedV1,
     ComplaintCooperatingAddedV1,
     ComplaintDispatchedV1,
+    ComplaintFollowedUpV1,
     ComplaintDuplicateLinkedV1,
     ComplaintInfoRequestedV1,
     ComplaintRatedV1,
@@ -216,6 +218,7 @@ class DashboardHandlers:
             ComplaintDuplicateLinkedV1.TYPE: self.on_transition,
             ComplaintReturnedV1.TYPE: self.on_transition,
             ComplaintDispatchedV1.TYPE: self.on_transition,
+            ComplaintFollowedUpV1.TYPE: self.on_followed_up,
             ComplaintRoutedV1.TYPE: self.on_routed,
             ComplaintTriageRequiredV1.TYPE: self.on_triage,
             SlaClockOpenedV1.TYPE: self.on_clock_opened,
@@ -258,6 +261,7 @@ class DashboardHandlers:
                 row.last_answered_at = at
                 row.answered = True
                 row.answered_department = event.department and event.department[:32]
+                row.answer_has_contact = event.has_contact
         elif isinstance(event, ComplaintRatedV1):
             _rate(row, event.rating, at, event.department)
             detail["rating"] = event.rating
@@ -288,6 +292,10 @@ class DashboardHandlers:
         follow_routing(row)
         _timeline(uow, envelope, at, actor=event.actor, department=event.department,  # type: ignore[attr-defined]
                   status=event.status, **detail)  # type: ignore[attr-defined]
+
+    async def on_followed_up(self, event: ComplaintFollowedUpV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        row = await _row(uow, event.complaint_id)
+        _timeline(uow, envelope, event.at, actor=event.actor, department=event.department, **followed_up(row, event))
 
     # -- router ---------------------------------------------------------------------------------------------------
 

@@ -37,10 +37,16 @@ async def rows_for(db: Database, period: Period, policy: str | None = None) -> l
 async def reopenings(db: Database, period: Period, policy: str | None = None
                      ) -> list[tuple[ReportEvent, ReportComplaint]]:
     """The reopenings (不满意重办) in ``period`` — their timeline entries — each with its complaint's row."""
+    return await entries(db, REOPENED, period, policy)
+
+
+async def entries(db: Database, kind: str, period: Period, policy: str | None = None
+                  ) -> list[tuple[ReportEvent, ReportComplaint]]:
+    """The timeline entries of one kind in ``period``, each with its complaint's row."""
     query = (
         select(ReportEvent, ReportComplaint)
         .join(ReportComplaint, ReportComplaint.complaint_id == ReportEvent.complaint_id)
-        .where(ReportEvent.kind == REOPENED, ReportEvent.at >= period.start, ReportEvent.at < period.end,
+        .where(ReportEvent.kind == kind, ReportEvent.at >= period.start, ReportEvent.at < period.end,
                ReportComplaint.duplicate_of.is_(None))
     )
     if policy:

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
-from services.sla.dashboard import queries, views
+from services.sla.dashboard import followups, queries, views
 from services.sla.dashboard.deps import DashboardDeps
 from services.sla.dashboard.figures import summarise
 from services.sla.dashboard.periods import Period, default_period
@@ -57,8 +57,9 @@ async def snapshot(deps: DashboardDeps, period: Period, policy: str | None, now:
     rows = await queries.rows_for(deps.db, period, policy)
     names = deps.names
     reopened = await reopened_items(deps, period, policy)
+    calls = followups.calls(await queries.entries(deps.db, followups.FOLLOWED_UP, period, policy))
     summary = summarise(rows, now=now, period=period, calendar=deps.calendar, names=names, reopened=reopened,
-                        policy=policy)
+                        policy=policy, calls=calls)
     data = summary.as_dict()
     for item, f in zip(data["departments"], summary.departments):
         item["display"] = views.display(f)
