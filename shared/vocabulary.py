@@ -88,6 +88,7 @@ EVENT_NAMES: dict[str, str] = {
     "deadline_changed": "时限调整",
     "met": "按时办结",
     "missed": "超时办结",
+    "followed_up": "电话回访",
 }
 
 #: Each history entry in plain language, for the filer and anyone reading the history (placeholders filled by intake).
@@ -118,6 +119,10 @@ HISTORY_SUMMARIES: dict[str, str] = {
     "escalated": "已升级督办",
     "note": "办理备注",
     "contact_viewed": "工作人员查看了联系方式",
+    "followup_scheduled": "已安排电话回访",
+    "followup_reached": "回访员已电话回访：{rating_zh}",
+    "followup_not_reached": "电话回访未接通",
+    "followup_declined": "诉求人谢绝回访",
 }
 
 #: Each kind of message on a complaint (intake's correspondence and internal notes), as the workbench labels it.

@@ -238,9 +238,10 @@ async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now
         ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.answer)
         _require_lease(ctx)
         await ctx.repo.add_message(cid, now, p.actor, p.department, "answer", body.text, to_filer=True)
-        has_contact = await followup.open_task(uow, ctx.complaint, now, policy.followup)
+        has_contact = await ctx.repo.contact(cid) is not None
         await _apply(ctx, new, "answered", {}, ComplaintAnsweredV1, event_fields={"has_contact": has_contact},
                      answered_at=now, lease_until=None)
+        await followup.open_task(uow, ctx.complaint, now, policy.followup)
         for duplicate in await ctx.repo.linked_duplicates(cid):
             if duplicate.status not in {s.value for s in OPEN}:
                 continue

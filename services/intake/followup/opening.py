@@ -12,6 +12,7 @@ from sqlalchemy import exists, insert, select, update
 from services.intake.followup.rules import OPEN, SUPERSEDED, FollowUpPolicy
 from services.intake.models import Complaint, FilerContact, FollowUp
 from services.intake.repository import ComplaintRepository
+from shared.calendar import SHANGHAI
 from shared.db import UnitOfWork
 
 TASKS = FollowUp.__table__
@@ -31,7 +32,7 @@ async def open_task(uow: UnitOfWork, complaint: Complaint, now: datetime, policy
     due = policy.due_on(now)
     await session.execute(insert(TASKS).values(
         id=uuid.uuid4().hex, complaint_id=complaint.id, department=complaint.department, answered_at=now,
-        due_on=due, next_call_on=min(policy.first_call_on(now), due), attempts=0, state=OPEN, created_at=now,
+        due_on=due, next_call_on=now.astimezone(SHANGHAI).date(), attempts=0, state=OPEN, created_at=now,
     ))
     await ComplaintRepository(session).record(complaint.id, now, "intake", "followup_scheduled",
                                               {"due_on": due.isoformat()})

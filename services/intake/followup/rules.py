@@ -5,6 +5,7 @@ filer not reached is called again.
   不满意 reopened the complaint, and a fixed share of the others, picked by a hash of the complaint and its answer
   (the same answer is always picked or not, whichever replica decides).
 - **By when**: the last of ``working_days`` working days counted from the day after the answer (Asia/Shanghai).
+- **First**: the first call may be made from the day of the answer.
 - **Again**: a call that does not reach the filer is repeated on the next working day, ``max_attempts`` calls in all;
   after the last one the task ends as not reached.
 """
@@ -66,7 +67,3 @@ class FollowUpPolicy:
     def next_call_on(self, now: datetime) -> date:
         """The working day of the next call after one that did not reach the filer today."""
         return self.calendar.next_working_day(now.astimezone(SHANGHAI).date())
-
-    def first_call_on(self, answered_at: datetime) -> date:
-        """The first call may be made the day of the answer (or the next working day, on a rest day)."""
-        return self.calendar.next_working_day(answered_at.astimezone(SHANGHAI).date(), inclusive=True)

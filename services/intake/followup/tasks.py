@@ -126,6 +126,11 @@ async def record(db: Database, p: Principal, task_id: str, result: Result, now: 
         if complaint is None or complaint.status not in CALLABLE:
             raise Conflict("The complaint is being handled again; its next answer will be followed up",
                            "该诉求正在重新办理，将在再次答复后回访")
+        today = now.astimezone(SHANGHAI).date()
+        if today < row["next_call_on"]:
+            day = row["next_call_on"]
+            raise Conflict(f"Not reached today: the next call is on {day.isoformat()}",
+                           f"今天已拨打未接通，应在 {day.month}月{day.day}日再次回访", next_call_on=day.isoformat())
         attempt = row["attempts"] + 1
         final = result.outcome != NOT_REACHED or attempt >= policy.followup.max_attempts
         values: dict[str, Any] = {"attempts": attempt}

@@ -1,4 +1,4 @@
-"""Intake's server-rendered pages: the workbench of handlers and dispatchers (``/workbench``).
+"""Intake's server-rendered pages: the workbench of handlers, dispatchers and follow-up staff (``/workbench``).
 
 The pages are a client of the same service layer as the JSON API — reads through the API's own functions, actions
 through its commands — with a staff session and CSRF-checked forms (``session.py``) and the security headers of
@@ -10,11 +10,11 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.intake.pages import forms, session, workbench
+from services.intake.pages import followups, forms, session, workbench
 from services.intake.pages.session import LOGIN, FormRefused, ToLogin
 from shared.pages import PageHeaders
 
-ROUTERS = (session.router, workbench.router, forms.router)
+ROUTERS = (session.router, workbench.router, forms.router, followups.router)
 
 
 async def _to_login(_request: Request, _exc: Exception) -> Response:

@@ -33,7 +33,7 @@ COOKIE = "complaintline_workbench"
 LIFETIME = timedelta(hours=8)
 #: Who works at the workbench: handlers, dispatchers, and supervisors and admins overseeing them.
 ALLOWED = frozenset({Role.handler, Role.dispatcher, Role.supervisor, Role.admin, Role.followup})
-ROLE_REFUSED = "该令牌的角色不能使用工作台（需要承办人、派单员、督办或管理员的令牌）"
+ROLE_REFUSED = "该令牌的角色不能使用工作台（需要承办人、派单员、回访员、督办或管理员的令牌）"
 
 
 class ToLogin(Exception):

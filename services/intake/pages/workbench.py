@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from services.intake import api, commands, work
 from services.intake.deps import DatabaseDep
@@ -67,6 +67,8 @@ def done_notice(done: str | None) -> str:
 async def queue_page(request: Request, db: DatabaseDep, staff: StaffDep, department: str | None = None,
                      done: str | None = None) -> Response:
     p, now, cal = staff.principal, clock.now(), calendar(request)
+    if p.role is Role.followup:
+        return RedirectResponse(f"{PATH}/followups", status_code=303)
     sections: list[dict[str, Any]] = []
     try:
         if p.role is Role.handler:
