@@ -26,7 +26,7 @@ from services.intake.pages import shown
 from services.intake.pages.forms import field_errors, form_values
 from services.intake.pages.session import PATH, PostedDep, Staff, StaffDep
 from services.intake.pages.workbench import page, refusal_page
-from services.intake.schemas import show_mobile
+from services.intake.schemas import HistoryItem, show_mobile
 from shared import clock
 from shared.db import Database
 from shared.problems import describe
@@ -43,6 +43,15 @@ router = APIRouter(prefix=ROOT, include_in_schema=False)
 def row(task: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     return {**task, "department_name": names.get(task["department"] or "", "—"),
             "answered": shown.when(task["answered_at"]), "state_zh": STATES.get(task["state"], task["state"])}
+
+
+def call_row(item: HistoryItem) -> dict[str, str]:
+    """A call in the follow-up's record: who, when, what came of it, and whether the matter is solved."""
+    shown_row = shown.history_row(item, shown.names())
+    solved = item.detail.get("solved")
+    if solved is not None:
+        shown_row["detail"] = "问题已解决" if solved else "问题未解决"
+    return shown_row
 
 
 @router.get("")
@@ -70,7 +79,7 @@ async def task_page(request: Request, db: Database, staff: Staff, task_id: str, 
     calls = [h for h in history if h.action.startswith("followup_") and h.action != "followup_scheduled"]
     return page(request, "followup.html", staff, status_code, t=row(task, shown.names()), c=view,
                 answers=shown.message_rows([m for m in messages if m.kind == "answer"]),
-                calls=shown.history_rows(calls), contact=contact, refusal=refusal, errors=errors or {},
+                calls=[call_row(h) for h in calls], contact=contact, refusal=refusal, errors=errors or {},
                 values=values or {}, ratings=RATINGS, may_call=task["state"] == "open" and p.role in tasks.CALLERS)
 
 
