@@ -5,8 +5,11 @@ runs out of calls; an anonymous caller's complaint (no contact) gets no task."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.intake.followup.rules import FollowUpPolicy
 from shared import clock
@@ -61,17 +64,33 @@ class Center:
         return (await self.supervisor.get(f"/v1/complaints/{cid}/history")).json()
 
 
+async def forget_contact(database_url: str, cid: str) -> None:
+    """What an anonymous caller leaves: no contact row."""
+    engine = create_async_engine(database_url.format(service="intake"))
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM intake_filer_contact WHERE complaint_id = :cid"), {"cid": cid})
+    finally:
+        await engine.dispose()
+
+
 async def test_a_complaint_followed_up_reopened_and_followed_up_again(tmp_path):
-    settings = embedded_settings(tmp_path)
+    await walk(embedded_settings(tmp_path))
+
+
+@pytest.mark.postgres
+async def test_the_follow_up_walk_on_postgres(postgres_url, tmp_path):
+    await walk(embedded_settings(tmp_path, database_url=postgres_url))
+
+
+async def walk(settings) -> None:
     calendar = WorkingCalendar.load()
     policy = FollowUpPolicy()
     try:
         async with running_app(settings) as (_app, client):
             line = Center(client, settings.auth_secret)
             a, b, c = [await line.file(n) for n in (1, 2, 3)]
-            # C's caller left no contact (an anonymous hotline caller keeps no contact row).
-            with sqlite3.connect(tmp_path / "intake.db") as db:
-                db.execute("DELETE FROM intake_filer_contact WHERE complaint_id = ?", (c,))
+            await forget_contact(settings.database_url, c)  # C's caller left none (an anonymous hotline caller)
 
             for cid in (a, b, c):
                 await line.answer(cid)
