@@ -1,13 +1,16 @@
 """Bearer tokens for every service: roles, issuing and verifying HS256 JWTs, a FastAPI dependency, and a CLI.
 
 A token is a JWT signed with ``auth_secret`` (HS256) carrying ``sub`` (the user's name), ``role``, ``department``
-(handlers only: the one department they work for), ``complaint`` (filer tokens only: the one complaint they may follow)
-and ``exp``. A name has at most ``NAME_MAX`` characters a person can read (``check_name``), so that the actor built
-from it (``handler:power:张三``) is always stored and compared whole: a token with any other name is never issued and
-never accepted. Staff tokens come from the command line, run where the services run — with the same ``AUTH_SECRET``,
-or on the embedded default in the same checkout, whose generated secret (``./var/auth_secret``) it finds::
+(handlers only: the one department they work for), ``township`` (handlers of the ``township`` department only, and
+required for them: the id of the one 乡镇/街道 of the gazetteer they work for), ``complaint`` (filer tokens only: the one
+complaint they may follow) and ``exp``. A name has at most ``NAME_MAX`` characters a person can read
+(``check_name``), so that the actor built from it (``handler:power:张三``) is always stored and compared whole: a token
+with any other name is never issued and never accepted. Staff tokens come from the command line, run where the
+services run — with the same ``AUTH_SECRET``, or on the embedded default in the same checkout, whose generated secret
+(``./var/auth_secret``) it finds::
 
     python -m shared.auth issue --role handler --department power --name 张三 [--days 30]
+    python -m shared.auth issue --role handler --department township --township baisha --name 赵六
 
 Filer tokens are issued by intake when a complaint is filed (the ``access_token`` of the 201 answer), so an anonymous
 hotline caller can follow up on the complaint too.
@@ -27,7 +30,7 @@ import jwt
 from fastapi import HTTPException, Request
 
 from shared import clock
-from shared.catalog import load_catalog
+from shared.catalog import TOWNSHIP_ID, Township, load_catalog, load_gazetteer
 from shared.text import code_points, unreadable
 
 ALGORITHM = "HS256"
@@ -79,6 +82,14 @@ class Principal:
     role: Role
     department: str | None = None
     complaint: str | None = None
+    #: The gazetteer id of a ``township`` handler's 乡镇/街道; None for everyone else.
+    township: str | None = None
+
+    @property
+    def township_name(self) -> str | None:
+        """The name of the handler's township as complaints record it (``白沙镇``); None for everyone else."""
+        place = load_gazetteer().by_id(self.township) if self.township else None
+        return place.name if place else None
 
     @property
     def actor(self) -> str:
@@ -105,12 +116,13 @@ def issue_token(
     name: str,
     department: str | None = None,
     complaint: str | None = None,
+    township: str | None = None,
     ttl: timedelta = timedelta(days=30),
     now: datetime | None = None,
 ) -> str:
     role = Role(role)
     check_name(name)
-    _check_claims(role, department, complaint)
+    _check_claims(role, department, complaint, township)
     issued = now or clock.now()
     claims: dict[str, Any] = {
         "iss": ISSUER, "sub": name, "role": role.value, "iat": int(issued.timestamp()),
@@ -120,6 +132,8 @@ def issue_token(
         claims["department"] = department
     if complaint:
         claims["complaint"] = complaint
+    if township:
+        claims["township"] = township
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -140,18 +154,30 @@ def verify_token(secret: str, token: str, *, now: datetime | None = None) -> Pri
         role = Role(claims.get("role"))
         department = claims.get("department")
         complaint = claims.get("complaint")
-        _check_claims(role, department, complaint)
+        township = claims.get("township")
+        _check_claims(role, department, complaint, township)
     except (jwt.PyJWTError, ValueError) as exc:
         raise InvalidToken(str(exc)) from None
-    return Principal(name=name, role=role, department=department, complaint=complaint)
+    return Principal(name=name, role=role, department=department, complaint=complaint, township=township)
 
 
-def _check_claims(role: Role, department: str | None, complaint: str | None) -> None:
+def township_of(value: str) -> Township | None:
+    """The gazetteer's township with this id or name."""
+    gazetteer = load_gazetteer()
+    return gazetteer.by_id(value) or gazetteer.by_name(value)
+
+
+def _check_claims(role: Role, department: str | None, complaint: str | None, township: str | None = None) -> None:
     if role is Role.handler:
         if not department or department not in load_catalog():
             raise ValueError("a handler token needs a department of the catalog")
     elif department:
         raise ValueError("only handler tokens carry a department")
+    if department == TOWNSHIP_ID:
+        if not isinstance(township, str) or load_gazetteer().by_id(township) is None:
+            raise ValueError("a handler of the township department needs a township of the gazetteer")
+    elif township is not None:
+        raise ValueError("only handlers of the township department carry a township")
     if role is Role.filer and not complaint:
         raise ValueError("a filer token needs its complaint")
     if role is not Role.filer and complaint:
@@ -219,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     issue.add_argument("--role", required=True, choices=[r.value for r in Role if r is not Role.filer])
     issue.add_argument("--name", required=True, help=f"the user's name (token subject), at most {NAME_MAX} characters")
     issue.add_argument("--department", help="department id of the catalog (handlers only)")
+    issue.add_argument("--township", help="乡镇/街道 of the gazetteer, by id or name (township handlers only)")
     issue.add_argument("--days", type=float, default=30.0, help="validity in days (default 30)")
     args = parser.parse_args(argv)
 
@@ -226,10 +253,15 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = CommonSettings()
     clock.set_offset(timedelta(seconds=settings.clock_offset_seconds))
+    township = township_of(args.township) if args.township else None
+    if args.township and township is None:
+        names = ", ".join(f"{t.id} ({t.name})" for t in load_gazetteer().townships)
+        print(f"error: {args.township!r} is not a township of the gazetteer (townships: {names})", file=sys.stderr)
+        return 2
     try:
         token = issue_token(
             settings.auth_secret, role=args.role, name=args.name, department=args.department,
-            ttl=timedelta(days=args.days),
+            township=township.id if township else None, ttl=timedelta(days=args.days),
         )
     except InvalidName as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -67,6 +67,9 @@ class Gazetteer:
     def by_name(self, name: str) -> Township | None:
         return next((t for t in self.townships if t.name == name), None)
 
+    def by_id(self, township_id: str) -> Township | None:
+        return next((t for t in self.townships if t.id == township_id), None)
+
 
 #: What the catalog's names say where the county's name belongs.
 COUNTY_PLACEHOLDER = "县/区"

@@ -28,7 +28,7 @@ from services.demo.texts import (
 from shared import clock
 from shared.auth import issue_token
 from shared.calendar import SHANGHAI
-from shared.catalog import load_catalog, load_gazetteer
+from shared.catalog import TOWNSHIP_ID, load_catalog, load_gazetteer
 from shared.settings import AllInOneSettings
 
 log = logging.getLogger("complaints.demo")
@@ -51,8 +51,12 @@ class Demo:
         self.cases: list[Case] = []
         self.seq = 0
         self.places = [t.name for t in _townships()]
+        #: A handler per department, and per township for the township department (``_handler``).
         self.tokens = {d.id: self._token(role="handler", department=d.id, name=f"{d.name[-5:]}承办人", now=self.end)
-                       for d in load_catalog().departments}
+                       for d in load_catalog().departments if d.id != TOWNSHIP_ID}
+        self.tokens |= {f"{TOWNSHIP_ID}:{t.name}": self._token(role="handler", department=TOWNSHIP_ID, township=t.id,
+                                                               name=f"{t.name}承办人", now=self.end)
+                        for t in _townships()}
         self.staff = self._token(role="supervisor", name="演示督办", now=self.end)
         #: Phone complaints are filed by a hotline operator (only an operator's token may use the hotline channel).
         self.operator = self._token(role="operator", name="演示话务员", now=self.end)
@@ -64,6 +68,11 @@ class Demo:
 
     def _token(self, **kw: Any) -> str:
         return issue_token(self.secret, ttl=timedelta(days=90), **kw)
+
+    def _handler(self, view: dict[str, Any]) -> str | None:
+        """The token of a handler who works the complaint: its department's, or its township's."""
+        dept = view["department"]
+        return self.tokens.get(f"{TOWNSHIP_ID}:{view.get('township')}" if dept == TOWNSHIP_ID else dept)
 
     def count(self, what: str) -> None:
         self.stats[what] = self.stats.get(what, 0) + 1
@@ -180,20 +189,22 @@ class Demo:
         view, etag = await self._placed(case)
         if view["status"] == "triage":
             dept = case.intended if case.intended != "financial" else "finance"
-            if await self._act(case, "dispatch", self.dispatcher, etag, {"department": dept}):
+            placement = {"department": dept}
+            if dept == TOWNSHIP_ID:  # a township's own queue: the one it was filed under, else any
+                placement["township"] = view.get("township") or self.rng.choice(self.places)
+            if await self._act(case, "dispatch", self.dispatcher, etag, placement):
                 self.schedule(self._work_time(clock.now(), self.rng.uniform(1, 6)), "work", case)
             return
-        dept = view["department"]
-        if dept not in self.tokens or view["status"] not in ("routed", "reopened", "claimed", "accepted"):
+        dept, token = view["department"], self._handler(view)
+        if token is None or view["status"] not in ("routed", "reopened", "claimed", "accepted"):
             return
-        token = self.tokens[dept]
         etag = await self._act(case, "claim", token, etag)
         if etag is None:
             return
         if case.returns and not case.reopened and view["status"] == "routed":
             case.returns = False
-            others = [d for d in self.tokens if d not in (dept, "center")]
-            suggestion = case.intended if case.intended in self.tokens and case.intended != dept else \
+            others = [d.id for d in load_catalog().departments if d.id not in (dept, "center")]
+            suggestion = case.intended if case.intended in load_catalog() and case.intended != dept else \
                 self.rng.choice(others)
             await self._act(case, "return", token, etag, {"reason": "不属于本部门职责范围，请重新分派",
                                                           "suggested_department": suggestion})
@@ -214,8 +225,7 @@ class Demo:
 
     async def answer(self, case: Case) -> None:
         view, etag = await self._view(case)
-        dept = view["department"]
-        token = self.tokens.get(dept)
+        token = self._handler(view)
         if token is None:
             return
         etag = await self._act(case, "claim", token, etag)

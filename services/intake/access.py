@@ -2,6 +2,10 @@
 
 - A handler sees the complaints of its own department (the *lead* department) and, read-only, those its department
   cooperates on; any other complaint answers 404, never 403, so its existence does not leak.
+- A handler of the ``township`` department works for one 乡镇/街道 (its token's ``township``): of its department's
+  complaints it sees only those of its township — the one the complaint was placed with (``assigned_township``), or,
+  when it was placed with none, the one it was filed under (``township``) — as if the township were a department of
+  its own. ``visible.py`` is the same rule as a query.
 - A filer's token names one complaint: that complaint is all the filer sees.
 - A hotline operator sees the complaints the operator filed.
 - A partner system (Open311, by its API key) reads the complaints it filed (``filed_by`` = ``partner:<name>``) and no
@@ -36,6 +40,8 @@ def relation(principal: Principal | None, complaint: Complaint, cooperating: Col
     """How the caller relates to the complaint; None means it may not see it at all."""
     if principal is None:
         return None
+    if principal.township is not None and complaint_township(complaint) != principal.township_name:
+        return None  # another township's complaint, or one placed with no township: not this handler's
     match principal.role:
         case Role.admin | Role.supervisor | Role.dispatcher | Role.followup:
             return Relation.oversight
@@ -49,6 +55,12 @@ def relation(principal: Principal | None, complaint: Complaint, cooperating: Col
             return Relation.operator
         case _:
             return None
+
+
+def complaint_township(complaint: Complaint) -> str | None:
+    """The township (name) whose handlers see the complaint: the one it was placed with, else the one it was filed
+    under."""
+    return complaint.assigned_township or complaint.township
 
 
 def partner_filed(partner_actor: str, complaint: Complaint) -> bool:
@@ -66,6 +78,16 @@ def may_view_queue(principal: Principal, department: str) -> bool:
     if principal.role is Role.handler:
         return principal.department == department
     return principal.role in {Role.dispatcher, Role.supervisor, Role.admin}
+
+
+def may_export(principal: Principal) -> bool:
+    """Exporting search results (CSV, Excel): supervisors and admins."""
+    return principal.role in {Role.supervisor, Role.admin}
+
+
+def may_search(principal: Principal) -> bool:
+    """Searching complaints: staff (each finds only what it may see); filers follow their complaint by its token."""
+    return principal.is_staff
 
 
 def may_dispatch(principal: Principal) -> bool:

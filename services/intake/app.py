@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, commands, pages, service, work
+from services.intake import api, commands, pages, search_api, service, work
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
 from services.intake.followup import http as followup
@@ -84,7 +84,7 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     return runtime
 
 
-ROUTERS = (api.router, work.router, followup.router, open311.router, *pages.ROUTERS)
+ROUTERS = (api.router, work.router, search_api.router, followup.router, open311.router, *pages.ROUTERS)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:

@@ -40,6 +40,8 @@ class Complaint(SQLModel, table=True):
     status: str = Field(max_length=24, index=True)
     department: str | None = Field(default=None, max_length=32, index=True)
     also: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: The 乡镇/街道 (gazetteer name) the complaint was placed with: the router's decision or the dispatch names it
+    #: when the township department leads it; its handlers of that township see it (``access.py``).
     assigned_township: str | None = Field(default=None, max_length=60)
     financial_service: bool | None = None
     sla_policy: str | None = Field(default=None, max_length=32)
@@ -76,6 +78,8 @@ class Complaint(SQLModel, table=True):
         #: A filing's duplicate look-up reads one range of this index: the enterprise's complaints received within
         #: the window.
         Index("ix_intake_complaint_filer", "credit_code", "received_at"),
+        #: The staff search reads complaints newest first (``search.py``).
+        Index("ix_intake_complaint_received", "received_at", "id"),
         #: The duplicates linked to a complaint. Only linked rows are indexed, so the look-up of originals
         #: (``original_id IS NULL``) is never planned on it: on a young table, with no statistics yet, it was, and
         #: read the whole index for every filing.

@@ -61,14 +61,15 @@ def decode_cursor(cursor: str) -> tuple[datetime | None, str]:
 async def page(
     db: Database, *, now: datetime, filters: QueueFilter, cursor: str | None, limit: int, role: str,
     department: str | None = None, cooperating_department: str | None = None, order: str = "due_at",
+    township: str | None = None,
 ) -> QueuePage:
     limit = max(1, min(limit, MAX_LIMIT))
     after = decode_cursor(cursor) if cursor else None
     async with db.unit_of_work() as uow:
         rows = await ComplaintRepository(uow.session).page(
             department=department, cooperating_department=cooperating_department, statuses=filters.statuses,
-            overdue=filters.overdue, due_before=filters.due_before, now=now, order=order, after=after,
-            limit=limit + 1,
+            overdue=filters.overdue, due_before=filters.due_before, township=township, now=now, order=order,
+            after=after, limit=limit + 1,
         )
     more = len(rows) > limit
     rows = rows[:limit]

@@ -11,6 +11,7 @@ from sqlmodel import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.models import Complaint, Cooperation, FilerContact, HistoryEntry, Message
+from services.intake.visible import in_township
 from shared.db import execute_many
 
 COMPLAINT = Complaint.__table__
@@ -119,6 +120,7 @@ class ComplaintRepository:
         statuses: Collection[str],
         overdue: bool | None = None,
         due_before: datetime | None = None,
+        township: str | None = None,
         now: datetime,
         order: str = "due_at",
         after: tuple[datetime | None, str] | None = None,
@@ -145,6 +147,8 @@ class ComplaintRepository:
             query = query.where(~late)
         if due_before is not None:
             query = query.where(Complaint.due_at.is_not(None), Complaint.due_at < due_before)
+        if township is not None:  # a township handler's queue: its township's complaints only
+            query = query.where(in_township(township))
         if after is not None:
             value, last_id = after
             if value is None:

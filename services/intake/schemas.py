@@ -19,7 +19,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 from shared.problems import field_error
-from shared.catalog import load_catalog, load_gazetteer
+from shared.catalog import TOWNSHIP_ID, load_catalog, load_gazetteer
 from shared.text import code_points, one_newline, unreadable, without
 
 TITLE_MAX = 200
@@ -89,6 +89,28 @@ CREDIT_CODE_PATTERN = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 PHONE_PATTERN = r"^(\+?86[ -]?)?(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$"
 
 
+def check_credit_code(v: str) -> str:
+    """The 统一社会信用代码 as stored (GB 32100, its check character verified), or a field error saying what is wrong."""
+    try:
+        return uscc.validate(v)
+    except InvalidChecksum:
+        raise field_error(
+            "credit_code_check_character",
+            "The unified social credit code's check character is wrong (GB 32100)",
+            "统一社会信用代码校验码错误（GB 32100）",
+        ) from None
+    except InvalidLength:
+        raise field_error(
+            "credit_code_length", "The unified social credit code must have 18 characters",
+            "统一社会信用代码应为 18 位",
+        ) from None
+    except (InvalidFormat, InvalidComponent, ValidationError):
+        raise field_error(
+            "credit_code_format", "The unified social credit code is not well formed (GB 32100)",
+            "统一社会信用代码格式不正确（GB 32100）",
+        ) from None
+
+
 class FilerIn(RequestBody):
     enterprise_name: str = Field(min_length=1, max_length=200, description="企业名称")
     credit_code: str = Field(min_length=1, max_length=40, description="统一社会信用代码 (GB 32100，含校验码)",
@@ -112,24 +134,7 @@ class FilerIn(RequestBody):
     @field_validator("credit_code")
     @classmethod
     def _credit_code(cls, v: str) -> str:
-        try:
-            return uscc.validate(v)
-        except InvalidChecksum:
-            raise field_error(
-                "credit_code_check_character",
-                "The unified social credit code's check character is wrong (GB 32100)",
-                "统一社会信用代码校验码错误（GB 32100）",
-            ) from None
-        except InvalidLength:
-            raise field_error(
-                "credit_code_length", "The unified social credit code must have 18 characters",
-                "统一社会信用代码应为 18 位",
-            ) from None
-        except (InvalidFormat, InvalidComponent, ValidationError):
-            raise field_error(
-                "credit_code_format", "The unified social credit code is not well formed (GB 32100)",
-                "统一社会信用代码格式不正确（GB 32100）",
-            ) from None
+        return check_credit_code(v)
 
     @field_validator("mobile")
     @classmethod
@@ -409,7 +414,8 @@ class DispatchBody(RequestBody):
     department: str = Field(description="承办部门（目录中的部门编号）")
     also: list[str] = Field(default_factory=list, max_length=5, description="协办部门")
     financial_service: bool | None = Field(default=None, description="是否金融服务类（默认沿用分派结果）")
-    township: str | None = Field(default=None, max_length=60, description="乡镇/街道（可选）")
+    township: str | None = Field(default=None, max_length=60, validate_default=True,
+                                 description="乡镇/街道（本县名录中的名称；分派给乡镇/街道时必填）")
 
     @field_validator("department")
     @classmethod
@@ -423,8 +429,13 @@ class DispatchBody(RequestBody):
 
     @field_validator("township")
     @classmethod
-    def _township(cls, v: str | None) -> str | None:
-        return _check_township(v)
+    def _township(cls, v: str | None, info: ValidationInfo) -> str | None:
+        """A dispatch to the township department names the township whose queue it goes to."""
+        township = _check_township(v)
+        if township is None and info.data.get("department") == TOWNSHIP_ID:
+            raise field_error("township_required", "Name the township (乡镇/街道) of the gazetteer it goes to",
+                              "分派给乡镇/街道时，请选择本县名录中的乡镇/街道")
+        return township
 
 
 class Rating(str, Enum):

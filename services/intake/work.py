@@ -148,7 +148,7 @@ async def department_queue(
     _department_or_404(caller, department_id)
     filters = QueueFilter(parse_statuses(status, WORKING), overdue, due_before)
     return await page(db, now=clock.now(), filters=filters, cursor=cursor, limit=limit, role="lead",
-                      department=department_id)
+                      department=department_id, township=caller.township_name)
 
 
 @router.get("/departments/{department_id}/cooperating", response_model=QueuePage, responses=responses(401, 404))
@@ -161,7 +161,7 @@ async def cooperating_queue(
     _department_or_404(caller, department_id)
     filters = QueueFilter(parse_statuses(status, WORKING), overdue, due_before)
     return await page(db, now=clock.now(), filters=filters, cursor=cursor, limit=limit, role="cooperating",
-                      cooperating_department=department_id)
+                      cooperating_department=department_id, township=caller.township_name)
 
 
 @router.get("/triage", response_model=QueuePage, responses=responses(401, 404))

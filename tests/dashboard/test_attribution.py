@@ -69,7 +69,8 @@ class Line:
         self.filers: dict[str, Actor] = {}
         self.supervisor = Actor(self.client, issue_token(secret, role="supervisor", name="王督办"))
         self.dispatcher = Actor(self.client, issue_token(secret, role="dispatcher", name="李派单"))
-        self.handlers = {d: Actor(self.client, issue_token(secret, role="handler", name="承办人", department=d))
+        self.handlers = {d: Actor(self.client, issue_token(secret, role="handler", name="承办人", department=d,
+                                                           township="baisha" if d == "township" else None))
                          for d in ("power", "township", "housing", "gov_service")}
 
     async def file(self, title_text: tuple[str, str], n: int, department: str) -> str:

@@ -11,8 +11,9 @@ from shared.auth import issue_token
 from tests.support import AUTH_SECRET
 
 
-def staff_token(role: str, name: str, department: str | None = None, secret: str | None = None) -> str:
-    return issue_token(secret or AUTH_SECRET, role=role, name=name, department=department)
+def staff_token(role: str, name: str, department: str | None = None, secret: str | None = None,
+                township: str | None = None) -> str:
+    return issue_token(secret or AUTH_SECRET, role=role, name=name, department=department, township=township)
 
 
 def bearer(token: str) -> dict[str, str]:

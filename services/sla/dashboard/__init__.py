@@ -12,14 +12,14 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.sla.dashboard import api, gauges
+from services.sla.dashboard import api, export, gauges
 from services.sla.dashboard.deps import DashboardDeps, register
 from services.sla.dashboard.handlers import GROUP, TOPICS, DashboardHandlers
 from services.sla.domain.policies import PolicyStore, load_policies
 from shared.calendar import WorkingCalendar
 from shared.runtime import ServiceRuntime
 
-ROUTERS: tuple[APIRouter, ...] = (api.router,)
+ROUTERS: tuple[APIRouter, ...] = (api.router, export.router)
 
 
 def install(
