@@ -26,6 +26,8 @@ from services.intake.errors import (
     TransitionRefused,
     Unprocessable,
 )
+from services.intake.followup import opening as followup
+from services.intake.followup.rules import FollowUpPolicy
 from services.intake.lifecycle import (
     API_NAMES,
     LEASED,
@@ -35,8 +37,6 @@ from services.intake.lifecycle import (
     Status,
     transition,
 )
-from services.intake.followup import opening as followup
-from services.intake.followup.rules import FollowUpPolicy
 from services.intake.models import Complaint, FilerContact
 from services.intake.repository import ComplaintRepository
 from services.intake.schemas import (
