@@ -12,14 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 
 from pydantic import ValidationError
+from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared import metrics
 from shared.bus.base import Bus, BusConsumer, OutgoingRecord, Record
 from shared.db import Database, UnitOfWork
 from shared.events import TOPIC_DEAD_LETTER, Envelope, EventData
+from shared.outbox import insert_ignore
 
 log = logging.getLogger("complaints.consumer")
 
@@ -30,6 +33,20 @@ Prefetch = Callable[[UnitOfWork, list[tuple[Envelope, EventData]]], Awaitable[No
 
 #: Failures worth waiting out rather than dead-lettering: the database or the broker is away.
 TRANSIENT = (OperationalError, DBAPIError, ConnectionError, OSError, asyncio.TimeoutError)
+
+
+async def mark_processed(uow: UnitOfWork, table: Table, consumer: str, event_ids: list[str]) -> set[str]:
+    """Record in ``table`` (the service's processed events) that ``consumer`` handled ``event_ids``, in the unit of
+    work's transaction and in one statement; returns the ids it had not handled before (the others skip their
+    effects)."""
+    if not event_ids:
+        return set()
+    now = datetime.now(timezone.utc)
+    result = await uow.session.execute(
+        insert_ignore(table, uow.dialect).returning(table.c.event_id),
+        [{"consumer": consumer, "event_id": event_id, "processed_at": now} for event_id in event_ids],
+    )
+    return set(result.scalars().all())
 
 
 class IdempotentConsumer:
@@ -159,7 +176,7 @@ class IdempotentConsumer:
             return exc
 
     async def _apply(self, uow: UnitOfWork, envelope: Envelope, handler: Handler, payload: EventData) -> str:
-        if await uow.mark_processed(self.name, envelope.id):
+        if await mark_processed(uow, self._db.outbox.processed, self.name, [envelope.id]):
             await handler(payload, envelope, uow)
             return "handled"
         return "duplicate"
@@ -185,7 +202,8 @@ class IdempotentConsumer:
         handled = [item for _record, item in decoded if item is not None and not isinstance(item, Exception)]
         outcomes: list[tuple[str, str]] = []
         async with self._db.unit_of_work() as uow:
-            fresh = await uow.mark_processed_many(self.name, list(dict.fromkeys(e.id for e, _h, _p in handled)))
+            fresh = await mark_processed(uow, self._db.outbox.processed, self.name,
+                                         list(dict.fromkeys(e.id for e, _h, _p in handled)))
             todo = []
             for envelope, handler, payload in handled:
                 first = envelope.id in fresh

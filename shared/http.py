@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared.bus.base import Bus
-from shared.db import without_values
+from shared.engine import without_values
 from shared.events import ALL_TOPICS
 from shared import problems
 from shared.problems import problem

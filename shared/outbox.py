@@ -1,6 +1,7 @@
-"""Transactional outbox and its relay, plus the processed-events table of idempotent consumers.
+"""Transactional outbox and its relay, plus the declaration of the processed-events table of idempotent consumers.
 
-A service writes its state change and the events announcing it in one transaction (rows in ``<service>_outbox``);
+A service writes its state change and the events announcing it in one transaction: a unit of work's ``outbox.add``
+queues an event, written as a row of ``<service>_outbox`` with the unit's commit;
 the relay later sends unpublished rows to the bus oldest first and marks them published once the broker has
 acknowledged them. A crash between sending and marking republishes, which consumers absorb through
 ``<service>_processed_event``. One relay per service is active at a time (a PostgreSQL advisory lock), which keeps each
@@ -14,7 +15,7 @@ import logging
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -32,15 +33,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared import metrics
 from shared.bus.base import Bus, OutgoingRecord
-from shared.events import EVENT_TYPES, Envelope
+from shared.events import EVENT_TYPES, Envelope, EventData
 from shared.sqltypes import UtcDateTime
-
-if TYPE_CHECKING:
-    from shared.db import Database
 
 log = logging.getLogger("complaints.outbox")
 
@@ -68,6 +66,38 @@ class OutboxTables:
             "payload": envelope.to_bytes(),
             "created_at": datetime.now(timezone.utc),
         }
+
+
+class Outbox:
+    """The events one unit of work announces: each is written to the outbox with the unit's commit, and published
+    after it."""
+
+    def __init__(self, tables: OutboxTables) -> None:
+        self._tables = tables
+        self.envelopes: list[Envelope] = []
+
+    def add(self, data: EventData, *, event_id: str | None = None, time: datetime | None = None) -> Envelope:
+        """Queue ``data`` as an event. A deterministic ``event_id`` makes a second copy of the same event (another
+        replica, a replay) a no-op."""
+        envelope = data.envelope(event_id=event_id, time=time)
+        self.envelopes.append(envelope)
+        return envelope
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The outbox rows of the queued events."""
+        return [self._tables.row(envelope) for envelope in self.envelopes]
+
+
+class RelaySource(Protocol):
+    """What the relay needs of a service's database."""
+
+    engine: AsyncEngine
+    outbox: OutboxTables
+
+    @property
+    def dialect(self) -> str: ...
+
+    def on_commit(self, listener: Any) -> None: ...
 
 
 def outbox_tables(service: str, metadata: MetaData) -> OutboxTables:
@@ -111,7 +141,7 @@ class OutboxRelay:
 
     def __init__(
         self,
-        db: "Database",
+        db: RelaySource,
         bus: Bus,
         *,
         batch_size: int = 200,

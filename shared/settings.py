@@ -199,6 +199,14 @@ class IntakeSettings(CommonSettings):
     staff_filing_burst: int = Field(60, ge=0)
     #: Validity of the per-complaint access token returned at filing.
     filer_token_days: int = 365
+    #: Tries of a complaint's short access code: per client (IP address, or an operator's token) every try counts,
+    #: at this rate and burst (``0`` a minute: no limit); per tracking number the wrong codes count, and after
+    #: ``ACCESS_CODE_ATTEMPTS`` of them the number is locked for ``ACCESS_CODE_LOCK_MINUTES`` (each further wrong code
+    #: locks it again, and a quiet spell gives one try back per lock time).
+    access_code_rate_per_minute: float = Field(10.0, ge=0)
+    access_code_burst: int = Field(10, ge=0)
+    access_code_attempts: int = Field(5, ge=1)
+    access_code_lock_minutes: float = Field(15.0, gt=0)
     #: How long an Idempotency-Key answers with the complaint its client filed with it; after that the same key files
     #: a new complaint.
     idempotency_key_hours: float = Field(24.0, gt=0)
@@ -220,6 +228,50 @@ class IntakeSettings(CommonSettings):
     autoclose_interval_s: float = 60.0
     #: The ``jurisdiction_id`` of the county's Open311 GeoReport v2 endpoint; empty: the county's name.
     open311_jurisdiction_id: str = ""
+    #: Who carries the SMS that tell filers of their complaint (``services/intake/notify``): ``local`` writes each
+    #: message to ``sms_local_path`` (the embedded default), ``aliyun`` / ``tencent`` send through that cloud's SMS
+    #: with credentials from the environment (never from here).
+    sms_provider: Literal["local", "aliyun", "tencent"] = "local"
+    #: The signature (签名) every message is signed with, as registered with the provider; empty: ``<county>12345``.
+    sms_sign_name: str = ""
+    #: The provider's template code (Alibaba ``SMS_…``, Tencent's numeric id) of each template, as a JSON object.
+    sms_template_codes: dict[str, str] = Field(default_factory=dict)
+    #: Tencent Cloud's SmsSdkAppId and region.
+    sms_tencent_app_id: str = ""
+    sms_tencent_region: str = "ap-guangzhou"
+    #: The provider's API endpoint (host or host:port); empty: the SDK's own.
+    sms_endpoint: str = ""
+    #: ``https`` unless the endpoint is a local stub or gateway.
+    sms_protocol: Literal["https", "http"] = "https"
+    #: Where the local provider writes the messages, one line each.
+    sms_local_path: str = "./var/sms.txt"
+    #: The filer's tracking page, named in the messages that ask the filer to act.
+    sms_track_url: str = "http://127.0.0.1:8000/track"
+    #: Tries of one message before it goes to the dead letter; the wait after the n-th failed try is
+    #: ``sms_retry_base_s`` × 2^(n-1), at most an hour.
+    sms_max_tries: int = Field(6, ge=1)
+    sms_retry_base_s: float = Field(60.0, gt=0)
+    #: How often the sender looks for messages due.
+    sms_poll_interval_s: float = Field(2.0, gt=0)
+    #: Where attachments (附件) are kept: ``local`` (a folder, ``attachment_dir``) or ``s3`` (an S3-compatible object
+    #: store, needed when intake replicas run on several machines; credentials from the environment, see
+    #: ``shared/storage.py``).
+    attachment_store: Literal["local", "s3"] = "local"
+    attachment_dir: str = "./var/attachments"
+    attachment_s3_bucket: str = ""
+    #: Empty: Amazon S3; else the object store's address (MinIO, Ceph …), e.g. ``http://10.0.0.5:9000``.
+    attachment_s3_endpoint_url: str = ""
+    attachment_s3_region: str = ""
+    attachment_s3_prefix: str = "attachments/"
+    #: Largest attachment, in bytes (10 MB), and how many a complaint may have.
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    attachments_per_complaint: int = Field(10, gt=0)
+
+    @model_validator(mode="after")
+    def _attachment_bucket(self) -> "IntakeSettings":
+        if self.attachment_store == "s3" and not self.attachment_s3_bucket.strip():
+            raise UnsafeSettings("ATTACHMENT_STORE is s3 but ATTACHMENT_S3_BUCKET is not set")
+        return self
 
 
 class RouterSettings(CommonSettings):

@@ -119,11 +119,43 @@ HISTORY_SUMMARIES: dict[str, str] = {
     "escalated": "已升级督办",
     "note": "办理备注",
     "contact_viewed": "工作人员查看了联系方式",
+    "sms_sent": "已短信告知诉求人",
+    "sms_retry": "短信发送失败，稍后重试",
+    "sms_dead": "短信多次发送失败，已停止发送",
+    "sms_skipped": "诉求人不接收短信，未发送",
+    "sms_opt_out": "您已选择不接收短信",
+    "sms_opt_in": "您已选择接收短信",
+    "attached": "添加{attachment}",
     "followup_scheduled": "已安排电话回访",
     "followup_reached": "回访员已电话回访：{rating_zh}",
     "followup_not_reached": "电话回访未接通",
     "followup_declined": "诉求人谢绝回访",
 }
+
+#: The kinds of file a complaint may carry as attachments (附件), by the media type recognised from their content.
+ATTACHMENT_KINDS: dict[str, str] = {
+    "image/jpeg": "JPEG 图片",
+    "image/png": "PNG 图片",
+    "image/webp": "WebP 图片",
+    "image/heic": "HEIC 图片",
+    "application/pdf": "PDF 文档",
+}
+
+
+def size_text(size: int) -> str:
+    """A file's size as people read it: 850 KB, 1.2 MB, 10 MB (1 MB = 1024 KB)."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    megabytes = round(size / (1024 * 1024), 1)
+    return f"{megabytes:g} MB"
+
+
+def attachment_text(number: object, kind: object, size: object) -> str:
+    """How a history entry names an attachment: 附件 2（JPEG 图片，1.2 MB）."""
+    parts = [part for part in (ATTACHMENT_KINDS.get(str(kind)), size_text(size) if isinstance(size, int) else None)
+             if part]
+    return f"附件 {number}" + (f"（{'，'.join(parts)}）" if parts else "")
+
 
 #: Each kind of message on a complaint (intake's correspondence and internal notes), as the workbench labels it.
 MESSAGE_KIND_NAMES: dict[str, str] = {

@@ -25,6 +25,7 @@ def embedded_settings(tmp: Path, **overrides) -> AllInOneSettings:
     values = dict(
         database_url=f"sqlite+aiosqlite:///{tmp}/{{service}}.db",
         embedded_bus_path=str(tmp / "bus.db"),
+        attachment_dir=str(tmp / "attachments"),
         kafka_bootstrap_servers="",
         timer_interval_s=0.2,
         outbox_poll_interval_s=0.1,

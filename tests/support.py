@@ -1,7 +1,8 @@
-"""Test helpers: real components (PostgreSQL, a Kafka-protocol broker, the product under uvicorn, headless Chromium),
-the app's lifespan, valid filer data, the suite's signing secret.
+"""Test helpers: real components (PostgreSQL, a Kafka-protocol broker, an S3-compatible object store, the product
+under uvicorn, headless Chromium), the app's lifespan, valid filer data, the suite's signing secret.
 
-Tests that need PostgreSQL, the broker or Chromium skip on a machine without them, but fail when ``CI`` is set.
+Tests that need PostgreSQL, the broker, the object store or Chromium skip on a machine without them, but fail when
+``CI`` is set.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ async def fresh_postgres():
 async def refuse_new_rows(url: str, table: str) -> None:
     """From now on the database at ``url`` refuses every new row of ``table`` — a trigger on SQLite, a CHECK constraint
     on PostgreSQL, both named ``refused_by_the_test`` — as a database refuses a statement in service."""
-    from shared.db import create_engine
+    from shared.engine import create_engine
 
     engine = create_engine(url)
     try:
@@ -120,6 +121,28 @@ async def refuse_new_rows(url: str, table: str) -> None:
                                            "NOT VALID")
     finally:
         await engine.dispose()
+
+
+# --- an S3-compatible object store ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def s3_server():
+    """An S3-compatible object store (moto's server) on a free loopback port, in a background thread; yields its URL.
+    Any credentials are accepted: the caller puts some in the environment, as a deployment does."""
+    try:
+        from moto.server import ThreadedMotoServer
+
+        port = free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        wait_port(port)
+    except Exception as exc:  # noqa: BLE001 - any failure means no S3-compatible server here
+        unavailable(f"no S3-compatible server could start: {exc!r}")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
 
 
 # --- the broker ----------------------------------------------------------------------------------------------------

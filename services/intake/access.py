@@ -13,6 +13,7 @@
   equals a partner's ``partner:<name>``).
 - Dispatchers, supervisors and admins oversee every complaint.
 - The filer's contact data is shown only to the lead department's handlers and to supervisors (each read is audited).
+- A department's reply templates are kept by supervisors and admins and read by its handlers.
 
 ``next_actions`` joins these rules with the lifecycle's: what this caller may do now, by role and claim lease.
 """
@@ -78,6 +79,18 @@ def may_view_queue(principal: Principal, department: str) -> bool:
     if principal.role is Role.handler:
         return principal.department == department
     return principal.role in {Role.dispatcher, Role.supervisor, Role.admin}
+
+
+def may_manage_templates(principal: Principal) -> bool:
+    """Reply templates (答复模板) are kept by supervisors and admins."""
+    return principal.role in {Role.supervisor, Role.admin}
+
+
+def may_read_templates(principal: Principal, department: str) -> bool:
+    """A department's reply templates: its own handlers, and those who keep them."""
+    if principal.role is Role.handler:
+        return principal.department == department
+    return may_manage_templates(principal)
 
 
 def may_export(principal: Principal) -> bool:

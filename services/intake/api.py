@@ -21,8 +21,9 @@ from services.intake.deps import (
 )
 from services.intake.errors import NotFound, TooManyRequests
 from services.intake.filing import Accepted
+from services.intake.followup import Found, code_digest, new_code, replace_code
 from shared.problems import error_body, responses
-from services.intake.repository import ComplaintRepository
+from services.intake.store import ComplaintRepository
 from services.intake.schemas import (
     Channel,
     ComplaintCreate,
@@ -61,7 +62,7 @@ IdempotencyKeyHeader = Annotated[str | None, Header(
     "重试相同内容，返回首次登记的诉求"), AfterValidator(check_idempotency_key)]
 
 
-def filer_access_token(settings: IntakeSettings, complaint: Accepted, now: datetime) -> str:
+def filer_access_token(settings: IntakeSettings, complaint: Accepted | Found, now: datetime) -> str:
     """The token with which the filer follows, supplements and rates the complaint just filed."""
     return issue_token(settings.auth_secret, role=Role.filer, name=complaint.tracking_number,
                        complaint=complaint.id, ttl=timedelta(days=settings.filer_token_days), now=now)
@@ -89,7 +90,8 @@ async def create_complaint(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """File a complaint. Open to anyone (limited per IP address; staff per token subject); the answer carries an
-    ``access_token`` with which the filer — or an anonymous hotline caller — follows the complaint. A retry with the
+    ``access_token`` with which the filer — or an anonymous hotline caller — follows the complaint, and a 6-digit
+    ``access_code`` that with the tracking number opens it too (``POST /v1/track``), shown this once. A retry with the
     same ``Idempotency-Key`` by the same client within ``IDEMPOTENCY_KEY_HOURS`` answers with the complaint filed
     first."""
     desk, caller = call.desk, call.caller
@@ -104,18 +106,23 @@ async def create_complaint(
     filed_by = caller.actor if caller is not None and caller.role is Role.operator else None
     key = (IdempotencyKey.of(idempotency_key, _client_key(request, caller), desk.settings, now)
            if idempotency_key else None)
+    code = new_code()
+    code_stored = code_digest(desk.settings.auth_secret, code)
     try:
-        filed = await file_complaint(desk.db, desk.writer, body, key=key, now=now, filed_by=filed_by)
+        filed = await file_complaint(desk.db, desk.writer, body, key=key, now=now, filed_by=filed_by,
+                                     access_code=code, access_code_digest=code_stored)
     except IdempotencyConflict:
         metrics.REJECTED.labels("idempotency_conflict").inc()
         return JSONResponse(status_code=422, content=error_body([IDEMPOTENCY_REUSED]))
     complaint = filed.complaint
     if not filed.replayed:
         metrics.ACCEPTED.labels(complaint.channel).inc()
+    else:
+        await replace_code(desk.db, complaint.id, code_stored)
     created = {  # the shape of ComplaintCreated, built directly: this is the hot path
         "id": complaint.id, "tracking_number": complaint.tracking_number, "status": complaint.status,
         "received_at": complaint.received_at.astimezone(SHANGHAI).isoformat(),
-        "access_token": filer_access_token(desk.settings, complaint, now),
+        "access_token": filer_access_token(desk.settings, complaint, now), "access_code": code,
         "duplicate_of": complaint.original_id,
     }
     headers = {"Location": f"/v1/complaints/{complaint.id}"}

@@ -9,14 +9,17 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, commands, pages, search_api, service, work
+from services.intake import (api, attachments_api, commands, followup_api, notify, pages, replies_api, search_api,
+                             service, work)
+from services.intake.attachments import AttachmentDesk, AttachmentRules
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
-from services.intake.followup import http as followup
+from services.intake.followups import http as followup
 from services.intake.models import OUTBOX, SERVICE
+from services.intake.notify import http as sms
 from services.intake.open311 import api as open311
 from services.intake.open311.formats import Open311Error
-from services.intake.ratelimit import FilingLimit, MemoryBuckets, SharedBuckets
+from services.intake.ratelimit import AccessCodeLimit, FilingLimit, MemoryBuckets, SharedBuckets
 from shared import clock
 from shared.bus import make_bus
 from shared.bus.base import Bus
@@ -37,6 +40,7 @@ from shared.limits import BodySizeLimit
 from shared.logs import redact_access_log
 from shared.runtime import ServiceRuntime
 from shared.settings import IntakeSettings
+from shared.storage import build_store
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -69,33 +73,41 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
                 await asyncio.sleep(settings.autoclose_interval_s)
 
     runtime.add_loop("close-unrated", close_unrated)
+    notify.install(runtime, settings)
+    store = build_store(settings)
+    runtime.components["attachments"] = AttachmentDesk(store, AttachmentRules.from_settings(settings))
+    runtime.add_startup(store.ready)  # an unreachable bucket is logged at start (uploads answer 503 meanwhile)
     writer = FilingWriter(db, DuplicateRule(timedelta(days=settings.duplicate_window_days),
                                             settings.duplicate_similarity))
     runtime.components["filing_writer"] = writer
     for n in range(settings.filing_writers):
         runtime.add_loop(f"filing-writer-{n}", writer.run)
     if db.dialect == "postgresql":  # where replicas file: the buckets are shared (see ratelimit)
-        shared = SharedBuckets(db)
-        runtime.components["filing_limit"] = FilingLimit.from_settings(settings, shared)
+        buckets = shared = SharedBuckets(db)
         runtime.add_loop("filing-limit", shared.run)
         runtime.add_loop("filing-bucket-sweep", shared.sweep)
     else:
-        runtime.components["filing_limit"] = FilingLimit.from_settings(settings, MemoryBuckets())
+        buckets = MemoryBuckets()
+    runtime.components["filing_limit"] = FilingLimit.from_settings(settings, buckets)
+    runtime.components["access_code_limit"] = AccessCodeLimit.from_settings(settings, buckets)
     return runtime
 
 
-ROUTERS = (api.router, work.router, search_api.router, followup.router, open311.router, *pages.ROUTERS)
+ROUTERS = (api.router, work.router, search_api.router, replies_api.router, followup_api.router, followup.router,
+           attachments_api.router, open311.router, sms.router, *pages.ROUTERS)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:
     """What intake adds to whichever app hosts it: its settings, its lifecycle errors, Open311's error answers, what
-    its pages need (security headers, the answers to a missing session or CSRF token) and the body size limit."""
+    its pages need (security headers, the answers to a missing session or CSRF token) and the body size limit (larger
+    on the attachment upload route)."""
     app.state.intake_settings = settings
     app.add_exception_handler(IntakeError, intake_error_handler)
     app.add_exception_handler(Open311Error, open311.open311_error_handler)
     redact_access_log()  # Open311 partners send their api_key in the query string
     pages.configure(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       allowances=[attachments_api.upload_allowance(AttachmentRules.from_settings(settings))])
 
 
 def build_app(settings: IntakeSettings) -> FastAPI:

@@ -26,8 +26,8 @@ from services.intake.errors import (
     TransitionRefused,
     Unprocessable,
 )
-from services.intake.followup import opening as followup
-from services.intake.followup.rules import FollowUpPolicy
+from services.intake.followups import opening as followup
+from services.intake.followups.rules import FollowUpPolicy
 from services.intake.lifecycle import (
     API_NAMES,
     LEASED,
@@ -37,8 +37,10 @@ from services.intake.lifecycle import (
     Status,
     transition,
 )
+from services.intake import replies
 from services.intake.models import Complaint, FilerContact
-from services.intake.repository import ComplaintRepository
+from services.intake.reply_schemas import AnswerBody
+from services.intake.store import ComplaintRepository
 from services.intake.schemas import (
     ContactBody,
     CooperatingBody,
@@ -112,6 +114,10 @@ async def _load(uow: UnitOfWork, principal: Principal, complaint_id: str, now: d
     return Context(uow, repo, complaint, principal, rel, cooperating, now)
 
 
+#: The complaint as the caller may see it (404 otherwise), for reads beside the commands (``replies.render``).
+load = _load
+
+
 async def _prepare(
     uow: UnitOfWork, principal: Principal, complaint_id: str, if_match: int | None, now: datetime,
     *, allowed: Collection[Relation], action: Action, reopened_before: bool | None = None,
@@ -167,7 +173,7 @@ async def _apply(
     await ctx.repo.record(complaint.id, ctx.now, actor, history_action, {**detail, "status": new.value,
                                                                             "version": version})
     for cls, fields in ([(event, event_fields or {})] if event else []) + list(extra_events):
-        ctx.uow.emit(cls(
+        ctx.uow.outbox.add(cls(
             complaint_id=complaint.id, actor=actor, department=department, status=new.value, version=version,
             at=ctx.now, **fields,
         ), time=ctx.now)
@@ -231,15 +237,16 @@ async def request_info(db: Database, p: Principal, cid: str, if_match: int | Non
 
 
 async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
-                 body: TextBody) -> None:
+                 body: AnswerBody) -> None:
     """Answer the filer: the complaint is resolved; its open duplicates are answered with it, each with its own
-    ``complaint.answered`` event."""
+    ``complaint.answered`` event. The history names the reply template the answer came from, if any."""
     async with db.unit_of_work() as uow:
         ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.answer)
         _require_lease(ctx)
+        template = await replies.answer_detail(uow.session, body.template_id, ctx.complaint.department)
         await ctx.repo.add_message(cid, now, p.actor, p.department, "answer", body.text, to_filer=True)
         has_contact = await ctx.repo.contact(cid) is not None
-        await _apply(ctx, new, "answered", {}, ComplaintAnsweredV1, event_fields={"has_contact": has_contact},
+        await _apply(ctx, new, "answered", template, ComplaintAnsweredV1, event_fields={"has_contact": has_contact},
                      answered_at=now, lease_until=None)
         await followup.open_task(uow, ctx.complaint, now, policy.followup)
         for duplicate in await ctx.repo.linked_duplicates(cid):
@@ -251,7 +258,7 @@ async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now
             await ctx.repo.record(duplicate.id, now, p.actor, "answered_with_original", {
                 "original_id": cid, "status": status.value, "version": duplicate.version + 1,
             })
-            uow.emit(ComplaintAnsweredV1(
+            uow.outbox.add(ComplaintAnsweredV1(
                 complaint_id=duplicate.id, actor=p.actor, department=duplicate.department, status=status.value,
                 version=duplicate.version + 1, at=now,
                 has_contact=await followup.open_task(uow, duplicate, now, policy.followup),
@@ -275,7 +282,7 @@ async def return_(db: Database, p: Principal, cid: str, if_match: int | None, no
                                    "suggested_department": body.suggested_department},
             None, department=None, claimed_by=None, lease_until=None,
         )
-        uow.emit(ComplaintReturnedV1(
+        uow.outbox.add(ComplaintReturnedV1(
             complaint_id=cid, actor=p.actor, department=own, status=new.value, version=ctx.complaint.version + 1,
             at=now, returned_by=own, reason=body.reason, suggested_department=body.suggested_department,
         ), time=now)
@@ -331,7 +338,7 @@ async def dispatch(db: Database, p: Principal, cid: str, if_match: int | None, n
             ctx, new, "dispatched", {"department": body.department, "also": also, "financial_service": financial,
                                      "township": township}, None, department=None, claimed_by=None, lease_until=None,
         )
-        uow.emit(ComplaintDispatchedV1(
+        uow.outbox.add(ComplaintDispatchedV1(
             complaint_id=cid, actor=p.actor, department=body.department, status=new.value, version=c.version + 1,
             at=now, also=also, financial_service=financial, township=township,
         ), time=now)
@@ -425,7 +432,7 @@ async def close_unrated(db: Database, now: datetime, policy: Policy, limit: int 
                 continue
             version = complaint.version + 1
             await repo.record(complaint.id, now, SYSTEM, "closed_unrated", {"status": new.value, "version": version})
-            uow.emit(ComplaintClosedV1(
+            uow.outbox.add(ComplaintClosedV1(
                 complaint_id=complaint.id, actor=SYSTEM, department=complaint.department, status=new.value,
                 version=version, at=now, rating=None,
             ), time=now)

@@ -120,5 +120,16 @@ class TooManyRequests(IntakeError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
+class TooManyTries(IntakeError):
+    """Tries of an access code: its client's, or its tracking number's after wrong codes (``AccessCodeLimit``)."""
+
+    status, code = 429, "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many tries; retry in {retry_after} s", f"尝试次数过多，请 {retry_after} 秒后再试",
+                         retry_after=retry_after)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 async def intake_error_handler(_request: Request, exc: IntakeError) -> JSONResponse:
     return exc.response()

@@ -2,8 +2,8 @@
 
 A filing arrives validated; the writer takes every filing that is waiting (up to ``max_batch``), looks up duplicate
 candidates for all their enterprises at once, writes the complaints, contact rows, history entries and outbox events
-together, and answers each caller. On PostgreSQL this is a one-statement unit of work: the look-up and one atomic
-statement for all the rows, with no transaction block around them. Nothing is acknowledged before its commit. When a
+together in one transaction (one statement for the whole batch on PostgreSQL), and answers each caller. Nothing is
+acknowledged before its commit. When a
 batch hits a constraint (an Idempotency-Key raced by a concurrent retry, a tracking-number clash), each of its filings
 is written alone, so one bad filing never fails the others.
 """
@@ -19,25 +19,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, insert, select
+from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from services.intake.duplicates import find_original
 from services.intake.lifecycle import Status
-from services.intake.models import Complaint, FilerContact
-from services.intake.repository import INSERT_HISTORY
+from services.intake.models import Complaint
+from services.intake.notify.compose import filing_notice
+from services.intake.notify.compose import SMS
+from services.intake.store import COMPLAINT, write_filings
 from services.intake.schemas import ComplaintCreate
 from shared.calendar import SHANGHAI
 from shared.db import Database, UnitOfWork
 from shared.events import ComplaintDuplicateLinkedV1, ComplaintReceivedV1
 
 log = logging.getLogger("complaints.intake")
-
-COMPLAINT = Complaint.__table__
-CONTACT = FilerContact.__table__
-INSERT_COMPLAINT, INSERT_CONTACT = insert(COMPLAINT), insert(CONTACT)
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 #: A repeat is linked only to a first complaint that has not been answered yet: it is then answered with it.
@@ -93,6 +91,10 @@ class NewFiling:
     answer: asyncio.Future = field(repr=False)
     #: The Open311 service type a partner filed it as (a hint for the history, not a routing decision).
     service_code: str | None = None
+    #: The filer's short access code (told once, in the answer and the filing's SMS) and its stored form
+    #: (``followup.code_digest``).
+    access_code: str | None = None
+    access_code_digest: str | None = None
 
 
 def _complaint_defaults() -> dict[str, Any]:
@@ -118,6 +120,7 @@ def _complaint_row(filing: NewFiling) -> dict[str, Any]:
         enterprise_name=body.filer.enterprise_name, credit_code=body.filer.credit_code, township=body.township,
         address=body.address, status=Status.received.value, received_at=now, updated_at=now, version=1,
         filed_by=filing.filed_by, service_code=filing.service_code, original_id=None,
+        access_code_digest=filing.access_code_digest,
     )
     return row
 
@@ -131,10 +134,12 @@ class FilingWriter:
         self._candidates_query = candidates_query(db.dialect == "postgresql")
 
     async def file(self, body: ComplaintCreate, *, idempotency_digest: str | None, fingerprint: str | None,
-                   now: datetime, filed_by: str | None, service_code: str | None = None) -> Accepted:
+                   now: datetime, filed_by: str | None, service_code: str | None = None,
+                   access_code: str | None = None, access_code_digest: str | None = None) -> Accepted:
         """Queue a validated filing and wait until it is committed (or has failed)."""
         answer = asyncio.get_running_loop().create_future()
-        await self._queue.put(NewFiling(body, idempotency_digest, fingerprint, now, filed_by, answer, service_code))
+        await self._queue.put(NewFiling(body, idempotency_digest, fingerprint, now, filed_by, answer, service_code,
+                                        access_code, access_code_digest))
         return await answer
 
     async def run(self) -> None:
@@ -166,9 +171,9 @@ class FilingWriter:
 
     async def _write(self, batch: list[NewFiling]) -> list[Accepted]:
         rows = [_complaint_row(f) for f in batch]
-        async with self._db.unit_of_work(one_statement=True) as uow:
+        async with self._db.unit_of_work() as uow:
             earlier = await self._candidates(uow, batch)
-            contacts, history = [], []
+            contacts, history, notices = [], [], []
             for filing, row in zip(batch, rows):
                 code = row["credit_code"]
                 row["original_id"] = find_original(row["title"], row["text"], earlier[code],
@@ -177,13 +182,16 @@ class FilingWriter:
                     earlier[code].append((row["id"], row["title"], row["text"]))
                 contacts.append({"complaint_id": row["id"], "contact_name": filing.body.filer.contact_name,
                                  "mobile": filing.body.filer.mobile})
+                if notice := filing_notice(row["id"], row["tracking_number"], filing.body.filer.mobile, filing.now,
+                                            code=filing.access_code):
+                    notices.append(notice)  # the filer is told in the filing's transaction (see notify.compose)
                 received = {"tracking_number": row["tracking_number"], "channel": row["channel"]}
                 if filing.service_code:
                     received["service_code"] = filing.service_code
                 history.append({"complaint_id": row["id"], "at": filing.now,
                                 "actor": filing.filed_by or f"filer:{row['channel']}", "action": "received",
                                 "detail": received})
-                uow.emit(ComplaintReceivedV1(
+                uow.outbox.add(ComplaintReceivedV1(
                     complaint_id=row["id"], tracking_number=row["tracking_number"], title=row["title"],
                     text=row["text"], channel=row["channel"], enterprise_name=row["enterprise_name"],
                     township=row["township"], address=row["address"], received_at=filing.now,
@@ -194,14 +202,12 @@ class FilingWriter:
                                     "action": "duplicate_linked", "detail": {"original_id": row["original_id"]}})
                     history.append({"complaint_id": row["original_id"], "at": filing.now, "actor": "intake",
                                     "action": "duplicate_linked", "detail": {"duplicate_id": row["id"]}})
-                    uow.emit(ComplaintDuplicateLinkedV1(
+                    uow.outbox.add(ComplaintDuplicateLinkedV1(
                         complaint_id=row["id"], actor="intake", department=None, status=row["status"], version=1,
                         at=filing.now, original_id=row["original_id"],
                     ), time=filing.now)
-            uow.write_later_all(INSERT_COMPLAINT, rows)
-            uow.write_later_all(INSERT_CONTACT, contacts)
-            uow.write_later_all(INSERT_HISTORY, history)
-            await uow.commit()  # the rows and their events: one statement on PostgreSQL
+            write_filings(uow, rows, contacts, history, (SMS, notices))
+            await uow.commit()
         return [Accepted(r["id"], r["tracking_number"], r["status"], r["channel"], r["received_at"], r["original_id"])
                 for r in rows]
 

@@ -1,7 +1,7 @@
 """Intake's own tables: the complaint record, the filer's contact data (kept apart from the complaint body), the
 complaint history, the correspondence on a complaint (questions, supplements, answers, notes), the cooperating
-departments, the filing limit's buckets, the partner systems' Open311 API keys (hashed), and intake's outbox /
-processed-event tables.
+departments, the attachments (their files are in the object store), the limits' buckets, the partner systems'
+Open311 API keys (hashed), the departments' reply templates, and intake's outbox / processed-event tables.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlalchemy import text as sql_text  # the model has a column named text
 
 from shared.sqltypes import aware_field
@@ -30,6 +30,9 @@ class Complaint(SQLModel, table=True):
     idempotency_digest: str | None = Field(default=None, max_length=128, unique=True)
     #: The body filed with that key (SHA-256 of its canonical JSON): a retry must send the same.
     request_hash: str | None = Field(default=None, max_length=64)
+    #: The short access code a caller is read with the tracking number (``followup.py``): a salt and an HMAC of the
+    #: salt and the code, never the code. None for complaints filed before codes existed, or by a partner system.
+    access_code_digest: str | None = Field(default=None, max_length=96)
     title: str = Field(max_length=200)
     text: str = Field(sa_column=Column(Text, nullable=False))
     channel: str = Field(max_length=16)
@@ -78,6 +81,8 @@ class Complaint(SQLModel, table=True):
         #: A filing's duplicate look-up reads one range of this index: the enterprise's complaints received within
         #: the window.
         Index("ix_intake_complaint_filer", "credit_code", "received_at"),
+        #: The complaints an operator filed, newest first (``followup.filed_by``).
+        Index("ix_intake_complaint_filed_by", "filed_by", "received_at"),
         #: The staff search reads complaints newest first (``search.py``).
         Index("ix_intake_complaint_received", "received_at", "id"),
         #: The duplicates linked to a complaint. Only linked rows are indexed, so the look-up of originals
@@ -139,7 +144,8 @@ class Cooperation(SQLModel, table=True):
 
 
 class FilingBucket(SQLModel, table=True):
-    """One client's filing budget, shared by every intake replica (``services/intake/ratelimit.py``)."""
+    """One client's budget, shared by every intake replica (``services/intake/ratelimit.py``): its filings, and its
+    tries of access codes (``services/intake/followup.py``)."""
 
     __tablename__ = "intake_filing_bucket"
 
@@ -168,12 +174,55 @@ class PartnerKey(SQLModel, table=True):
     revoked_at: datetime | None = aware_field(nullable=True)
 
 
+class ReplyTemplate(SQLModel, table=True):
+    """A department's reply template (答复模板): a text with placeholders a handler renders for a complaint, edits and
+    sends as the answer. Retired templates stay (answers name the template they came from), offered no more."""
+
+    __tablename__ = "intake_reply_template"
+
+    id: str = Field(primary_key=True, max_length=36)
+    department: str = Field(max_length=32)
+    name: str = Field(max_length=60)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = aware_field(nullable=False)
+    created_by: str = Field(max_length=80)
+    updated_at: datetime = aware_field(nullable=False)
+    updated_by: str = Field(max_length=80)
+    retired_at: datetime | None = aware_field(nullable=True)
+
+    __table_args__ = (Index("ix_intake_reply_template_department", "department", "name"),)
+class Attachment(SQLModel, table=True):
+    """A photo or document attached to a complaint (附件). The file itself is in the object store under its SHA-256
+    (``services/intake/attachments.py``); the row is written after it, so no row names a missing file. The name the
+    file had on the uploader's device is not kept: it may carry personal data (名字、身份证号、手机号)."""
+
+    __tablename__ = "intake_attachment"
+
+    id: str = Field(primary_key=True, max_length=36)
+    complaint_id: str = Field(foreign_key="intake_complaint.id", max_length=36)
+    #: 1, 2, 3 … within the complaint: how people and URLs name it (附件 2).
+    number: int
+    #: The media type its content was recognised as (image/jpeg, image/png, image/webp, image/heic, application/pdf).
+    kind: str = Field(max_length=40)
+    size: int
+    #: SHA-256 of the content (hex): its key in the object store.
+    sha256: str = Field(max_length=64)
+    added_at: datetime = aware_field(nullable=False)
+    added_by: str = Field(max_length=80)
+
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "number", name="uq_intake_attachment_number"),
+    )
+
+
 OUTBOX = outbox_tables(SERVICE, SQLModel.metadata)
 
+# The notifier's tables belong to intake's schema too (its migrations build them).
+from services.intake.notify import model as _notify_model  # noqa: E402,F401
 
 class FollowUp(SQLModel, table=True):
     """A follow-up call (回访) of one answer: the center's follow-up staff call the filer within the policy's working
-    days, up to its number of calls when not reached, and record the result (``services/intake/followup``)."""
+    days, up to its number of calls when not reached, and record the result (``services/intake/followups``)."""
 
     __tablename__ = "intake_followup"
     __table_args__ = (Index("ix_intake_followup_state_next", "state", "next_call_on"),)

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from services.intake.errors import Unprocessable
 from services.intake.lifecycle import WORKING, Status
-from services.intake.repository import ComplaintRepository
+from services.intake.store import ComplaintRepository
 from services.intake.schemas import QueuePage
 from services.intake.views import queue_item
 from shared.db import Database

@@ -1,4 +1,5 @@
-"""The filing limit: public filing per IP address, staff filing per token subject, each with its rate and burst.
+"""The filing limit: public filing per IP address, staff filing per token subject, each with its rate and burst —
+and the limit on tries of a complaint's short access code (``AccessCodeLimit``), kept in the same buckets.
 
 A hotline room files for its callers from behind one NAT: keyed by address, its operators would share one public
 budget and be refused at once. Staff (a verified staff token) are therefore limited per token subject — role and
@@ -14,9 +15,9 @@ Where the buckets are kept, and why:
 
 - On PostgreSQL, the deployment that runs several intake replicas, in intake's table ``intake_filing_bucket``: buckets
   in each process would give a client N times the rate behind N replicas. Taking a token is one UPSERT … RETURNING
-  of the client's row per filing, prepared once; the takes of filings that arrive together go in one round trip
-  (the driver's pipelined ``fetchmany``, one implicit transaction), as the filings themselves do, so the limit
-  holds one connection per replica, not one per request in flight — those would crowd out the filing writer's. The
+  of the client's row per filing; the takes of filings that arrive together go in one transaction, as the filings
+  themselves do, so the limit holds one connection per replica, not one per request in flight — those would crowd
+  out the filing writer's. The
   table is unlogged: a take's commit waits for no WAL flush, and a crash or a fail-over only empties the buckets
   (every client then has a full one). A refusal the database reports is remembered in the process until it ends:
   that is exact, since filings through other replicas can only push a client's next token later, and a client
@@ -39,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Interval, bindparam, case, delete, func, true
+from sqlalchemy import Interval, bindparam, case, delete, func, select, true
 from sqlalchemy.dialects.postgresql import insert
 
 from services.intake.filing import next_batch
@@ -75,15 +76,23 @@ class Rate:
     def take(self, full_at: datetime | None, now: datetime) -> tuple[datetime | None, timedelta]:
         """The bucket's new full instant after a filing at ``now``, and how long to wait (zero: the filing may go;
         otherwise the bucket is left as it was)."""
+        wait = self.wait(full_at, now)
+        if wait:
+            return full_at, wait
+        return max(now, full_at or now) + self.interval, ZERO
+
+    def wait(self, full_at: datetime | None, now: datetime) -> timedelta:
+        """How long until the bucket has a token for a take at ``now`` (zero: it has one), taking nothing."""
         start = now if full_at is None or full_at < now else full_at
-        if start - now > self.tolerance:
-            return full_at, start - now - self.tolerance
-        return start + self.interval, ZERO
+        return start - now - self.tolerance if start - now > self.tolerance else ZERO
 
 
 class Buckets(Protocol):
     async def take(self, key: str, rate: Rate, now: datetime) -> timedelta:
         """Take a token from ``key``'s bucket: zero when the filing may go, else how long to wait."""
+
+    async def wait(self, key: str, rate: Rate, now: datetime) -> timedelta:
+        """How long until ``key``'s bucket has a token (zero: it has one now), taking nothing."""
 
 
 class _Instants(dict[str, datetime]):
@@ -112,6 +121,9 @@ class MemoryBuckets:
             self._full_at.put(key, full_at, now)
         return wait
 
+    async def wait(self, key: str, rate: Rate, now: datetime) -> timedelta:
+        return rate.wait(self._full_at.get(key), now)
+
 
 _NOW = bindparam("now", type_=UtcDateTime())
 _INTERVAL = bindparam("interval", type_=Interval())
@@ -125,6 +137,12 @@ TAKE = (
                            set_={"full_at": case((_FITS, _START + _INTERVAL), else_=BUCKET.c.full_at), "taken": _FITS})
     .returning(BUCKET.c.full_at, BUCKET.c.taken)
 )
+#: A bucket's full instant, read without taking.
+FULL_AT = select(BUCKET.c.full_at).where(BUCKET.c.key == bindparam("client"))
+
+
+#: The buckets full again at ``now``: as good as missing.
+FORGET = delete(BUCKET).where(BUCKET.c.full_at <= bindparam("now"))
 
 
 @dataclass
@@ -159,13 +177,23 @@ class SharedBuckets:
         self._refused.put(key, until, now)
         return until - now
 
+    async def wait(self, key: str, rate: Rate, now: datetime) -> timedelta:
+        until = self._refused.get(key)
+        if until is not None and now < until:
+            return until - now
+        async with self._db.unit_of_work() as uow:
+            full_at = (await uow.session.execute(FULL_AT, {"client": key})).scalar_one_or_none()
+        return rate.wait(full_at, now)
+
     async def run(self) -> None:
         while True:
             batch = await next_batch(self._queue, self._max_batch)
             try:
-                async with self._db.unit_of_work(one_statement=True) as uow:
-                    rows = await uow.read_each(TAKE, [{"client": t.key, "now": t.now, "interval": t.rate.interval,
-                                                       "tolerance": t.rate.tolerance} for t in batch])
+                async with self._db.unit_of_work() as uow:
+                    rows = [(await uow.session.execute(TAKE, {
+                        "client": t.key, "now": t.now, "interval": t.rate.interval, "tolerance": t.rate.tolerance,
+                    })).one() for t in batch]
+                    await uow.commit()
             except Exception as exc:  # noqa: BLE001 - every caller must get an answer
                 for t in batch:
                     if not t.answer.done():
@@ -178,7 +206,7 @@ class SharedBuckets:
     async def forget_full(self, now: datetime) -> None:
         """Delete the buckets that are full again at ``now``: as good as missing."""
         async with self._db.unit_of_work() as uow:
-            await uow.session.execute(delete(BUCKET).where(BUCKET.c.full_at <= now))
+            uow.write(FORGET, {"now": now})
             await uow.commit()
 
     async def sweep(self) -> None:
@@ -187,14 +215,30 @@ class SharedBuckets:
             await self.forget_full(clock.now())
 
 
-class FilingLimit:
+class _Limit:
+    """Buckets keyed by a keyed digest of the client (BLAKE2b, its key derived from the secret for this limit)."""
+
+    def __init__(self, buckets: Buckets, secret: str, person: bytes) -> None:
+        self.buckets = buckets
+        self._digest_key = hashlib.blake2b(secret.encode(), person=person).digest()
+
+    def _key(self, client: str) -> str:
+        return hashlib.blake2b(client.encode("utf-8", "surrogatepass"), key=self._digest_key,
+                               digest_size=16).hexdigest()
+
+
+def _seconds(wait: timedelta) -> int:
+    """A wait as the whole seconds of ``Retry-After`` (at least 1); 0 for none."""
+    return max(1, math.ceil(wait.total_seconds())) if wait else 0
+
+
+class FilingLimit(_Limit):
     """Which bucket a filing takes from — the caller's as staff, else its address's — and at which rate."""
 
     def __init__(self, buckets: Buckets, *, public: Rate | None, staff: Rate | None, secret: str) -> None:
-        self.buckets = buckets
+        super().__init__(buckets, secret, b"filing-limit")
         self.public = public
         self.staff = staff
-        self._digest_key = hashlib.blake2b(secret.encode(), person=b"filing-limit").digest()
 
     @classmethod
     def from_settings(cls, settings: IntakeSettings, buckets: Buckets) -> FilingLimit:
@@ -216,6 +260,35 @@ class FilingLimit:
     async def _take(self, client: str, rate: Rate | None, now: datetime) -> int:
         if rate is None:
             return 0
-        key = hashlib.blake2b(client.encode("utf-8", "surrogatepass"), key=self._digest_key, digest_size=16)
-        wait = await self.buckets.take(key.hexdigest(), rate, now)
-        return max(1, math.ceil(wait.total_seconds())) if wait else 0
+        return _seconds(await self.buckets.take(self._key(client), rate, now))
+
+
+class AccessCodeLimit(_Limit):
+    """Tries of a complaint's short access code (``followup.py``): every try takes a token of its client's bucket
+    (an IP address, or an operator's token); the wrong codes of a tracking number take from the number's bucket,
+    whose burst is the number of wrong codes allowed and whose interval is the lock: once it is empty, every try of
+    that number — with the right code too — waits until the lock ends."""
+
+    def __init__(self, buckets: Buckets, *, per_client: Rate | None, per_number: Rate, secret: str) -> None:
+        super().__init__(buckets, secret, b"access-code")
+        self.per_client = per_client
+        self.per_number = per_number
+
+    @classmethod
+    def from_settings(cls, settings: IntakeSettings, buckets: Buckets) -> AccessCodeLimit:
+        lock = timedelta(minutes=settings.access_code_lock_minutes)
+        return cls(buckets, per_client=Rate.per_minute(settings.access_code_rate_per_minute,
+                                                       settings.access_code_burst),
+                   per_number=Rate(lock, lock * (settings.access_code_attempts - 1)), secret=settings.auth_secret)
+
+    async def admit(self, client: str, number: str, now: datetime) -> int:
+        """A try of ``number``'s code by ``client``: 0 when it may be checked, else the seconds to wait."""
+        if self.per_client is not None:
+            wait = await self.buckets.take(self._key(f"client:{client}"), self.per_client, now)
+            if wait:
+                return _seconds(wait)
+        return _seconds(await self.buckets.wait(self._key(f"number:{number}"), self.per_number, now))
+
+    async def wrong(self, number: str, now: datetime) -> None:
+        """Count a wrong code (or an unknown number) against ``number``."""
+        await self.buckets.take(self._key(f"number:{number}"), self.per_number, now)

@@ -228,6 +228,11 @@ def check_idempotency_key(value: str | None) -> str | None:
 _CN_MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
+def is_cn_mobile(e164: str | None) -> bool:
+    """Whether a stored number (E.164) is a Chinese mobile, one an SMS reaches."""
+    return bool(e164) and e164.startswith("+86") and _CN_MOBILE.fullmatch(e164[3:]) is not None
+
+
 def mask_mobile(e164: str) -> str:
     """The filer's number as views and lists show it: +8613812345678 → 138****5678; a landline keeps its area code,
     +8657188888888 → 0571-8888****. A mobile, nearly every row, is masked without parsing it."""
@@ -255,6 +260,9 @@ class ComplaintCreated(BaseModel):
     received_at: datetime
     #: Bearer token to follow this complaint (status, history, supplement, rating) — also for anonymous callers.
     access_token: str
+    #: The 6-digit code that, with the tracking number, opens the complaint by phone or on /track (shown this once;
+    #: a replayed filing answers with a new one).
+    access_code: str | None = None
     #: Set when this is a repeat (重复件) of an earlier open complaint by the same enterprise.
     duplicate_of: str | None = None
 

@@ -15,15 +15,18 @@ from services.intake.models import Complaint, HistoryEntry, Message
 from services.intake.schemas import ComplaintView, HistoryItem, MessageItem, QueueItem, mask_mobile
 from shared.calendar import SHANGHAI
 from shared.catalog import load_catalog
-from shared.vocabulary import HISTORY_SUMMARIES, RATINGS, deadline_text
+from shared.vocabulary import HISTORY_SUMMARIES, RATINGS, attachment_text, deadline_text
 
-#: History entries a filer sees (the rest are internal: notes, contact reads, SLA reminders, claims by name).
+#: History entries a filer sees that say where the complaint stands (the rest are internal: notes, contact reads, SLA
+#: reminders, claims by name); Open311's ``status_notes`` is the last of them.
 FILER_ACTIONS = frozenset({
     "received", "duplicate_linked", "routed", "triage_required", "dispatched", "returned", "claimed", "accepted",
     "contacted", "info_requested", "supplemented", "answered", "answered_with_original", "cooperating_added", "rated",
-    "reopened", "closed", "closed_unrated", "clock_opened",
+    "reopened", "closed", "closed_unrated", "clock_opened", "sms_opt_out", "sms_opt_in",
 })
-_FILER_DETAIL = ("status", "department", "rating", "cooperating")
+#: Entries a filer sees too that do not change where it stands: attachments added.
+FILER_ALSO = frozenset({"attached"})
+_FILER_DETAIL = ("status", "department", "rating", "cooperating", "number", "kind", "size")
 
 
 def department_name(department_id: str | None) -> str | None:
@@ -130,12 +133,14 @@ def summary(action: str, detail: dict[str, Any]) -> str:
             cooperating_name=department_name(detail.get("cooperating")) or "",
             rating_zh=RATINGS.get(detail.get("rating") or "", detail.get("rating") or ""),
             deadline=_deadline_in(detail) if "{deadline}" in template else "",
+            attachment=attachment_text(detail.get("number"), detail.get("kind"), detail.get("size"))
+            if "{attachment}" in template else "",
         )
     except (KeyError, IndexError):
         return template
 
 
-def _filer_actor(actor: str) -> str:
+def filer_actor(actor: str) -> str:
     role, _, rest = actor.partition(":")
     if role == "handler":
         return f"handler:{rest.split(':', 1)[0]}"
@@ -147,11 +152,11 @@ def _filer_actor(actor: str) -> str:
 def history_items(entries: list[HistoryEntry], *, for_filer: bool) -> list[HistoryItem]:
     items = []
     for e in entries:
-        if for_filer and e.action not in FILER_ACTIONS:
+        if for_filer and e.action not in FILER_ACTIONS and e.action not in FILER_ALSO:
             continue
         detail = {k: v for k, v in e.detail.items() if k in _FILER_DETAIL} if for_filer else _local_detail(e.detail)
         items.append(HistoryItem(
-            at=_local(e.at), actor=_filer_actor(e.actor) if for_filer else e.actor, action=e.action,
+            at=_local(e.at), actor=filer_actor(e.actor) if for_filer else e.actor, action=e.action,
             summary=summary(e.action, e.detail), detail=detail,
         ))
     return items
@@ -159,7 +164,7 @@ def history_items(entries: list[HistoryEntry], *, for_filer: bool) -> list[Histo
 
 def message_items(messages: list[Message], *, for_filer: bool) -> list[MessageItem]:
     return [
-        MessageItem(at=_local(m.at), actor=_filer_actor(m.actor) if for_filer else m.actor, department=m.department,
+        MessageItem(at=_local(m.at), actor=filer_actor(m.actor) if for_filer else m.actor, department=m.department,
                     kind=m.kind, text=m.text)
         for m in messages
     ]

@@ -20,6 +20,7 @@ from services.intake.deps import CallerDep, DatabaseDep, IfMatchDep, PolicyDep
 from services.intake.errors import NotFound
 from services.intake.lifecycle import WORKING, Status
 from services.intake.queue import QueueFilter, page, parse_statuses
+from services.intake.reply_schemas import AnswerBody
 from services.intake.schemas import (
     ComplaintView,
     ContactBody,
@@ -84,7 +85,7 @@ async def supplement(complaint_id: str, body: TextBody, db: DatabaseDep, caller:
 
 
 @_action("answer", "Answer the filer (答复): resolves the complaint and its duplicates")
-async def answer(complaint_id: str, body: TextBody, db: DatabaseDep, caller: CallerDep, version: IfMatchDep,
+async def answer(complaint_id: str, body: AnswerBody, db: DatabaseDep, caller: CallerDep, version: IfMatchDep,
                  policy: PolicyDep):
     return await _run(commands.answer, db, caller, complaint_id, version, policy, body)
 

@@ -24,20 +24,14 @@ import asyncio
 import logging
 import time
 
-from sqlmodel import select
-
 from services.router.domain.classifier import Classifier
 from services.router.domain.classifier import Correction as LearnedCorrection
-from services.router.models import Correction, RoutedComplaint
+from services.router.models import Correction
+from services.router.store import UNSEEN
 from shared.db import Database
 
 log = logging.getLogger("complaints.router.learning")
 
-UNSEEN = (
-    select(Correction, RoutedComplaint)
-    .join(RoutedComplaint, RoutedComplaint.complaint_id == Correction.complaint_id)
-    .order_by(Correction.id)
-)
 
 
 class CorrectionFollower:

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from types import SimpleNamespace
-
-from sqlalchemy import insert
 
 from services.router import metrics
 from services.router.domain.classifier import Classifier
 from services.router.domain.classifier import Decision as Classified
-from services.router.models import Correction, Decision, RoutedComplaint
+from services.router.store import COMPLAINTS, INSERT_CORRECTION, INSERT_DECISION, complaint as stored_complaint
 from shared.db import UnitOfWork
+from shared.rows import Row
 from shared.events import (
     ComplaintDispatchedV1,
     ComplaintReceivedV1,
@@ -29,10 +27,6 @@ from shared.events import (
     utcnow,
 )
 
-#: New complaints and decisions are written with the batch's commit, each kind in one statement (a handler that
-#: reads a complaint back writes what is queued first).
-INSERT_COMPLAINT = insert(RoutedComplaint.__table__)
-INSERT_DECISION = insert(Decision.__table__)
 STANDARD = "standard"
 FINANCIAL_SERVICE = "financial_service"
 
@@ -48,41 +42,35 @@ class RouterHandlers:
         self._corrected = corrected
 
     async def on_received(self, event: ComplaintReceivedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        row = {"complaint_id": event.complaint_id, "title": event.title, "text": event.text,
-               "received_at": event.received_at, "excluded": [], "attempt": 0}
-        uow.write_later(INSERT_COMPLAINT, row)
-        complaint = SimpleNamespace(**row)
+        complaint = COMPLAINTS.add(uow, complaint_id=event.complaint_id, title=event.title, text=event.text,
+                                   received_at=event.received_at, excluded=[], attempt=0)
         now = utcnow()
         self._decide(uow, complaint, now)
         metrics.ROUTING_LATENCY.observe(max(0.0, (now - event.received_at).total_seconds()))
 
     async def on_returned(self, event: ComplaintReturnedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        await uow.write_queued()
-        complaint = await uow.session.get(RoutedComplaint, event.complaint_id)
+        complaint = await stored_complaint(uow, event.complaint_id)
         if complaint is None:
             return
         complaint.excluded = sorted(set(complaint.excluded) | {event.returned_by})
         complaint.attempt += 1
         if event.suggested_department:
             self._learn(uow, complaint, event.suggested_department, None, None, "return", envelope.time)
-        uow.session.add(complaint)
         self._decide(uow, complaint, envelope.time, suggested=event.suggested_department)
 
     async def on_dispatched(self, event: ComplaintDispatchedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        await uow.write_queued()
-        complaint = await uow.session.get(RoutedComplaint, event.complaint_id)
+        complaint = await stored_complaint(uow, event.complaint_id)
         if complaint is None:
             return
         complaint.attempt += 1
-        uow.session.add(complaint)
         self._learn(uow, complaint, event.department, event.financial_service, event.township, "dispatch",
                     envelope.time)
-        uow.write_later(INSERT_DECISION, dict(
+        uow.write(INSERT_DECISION, dict(
             complaint_id=complaint.complaint_id, attempt=complaint.attempt, department=event.department,
             also=list(event.also), confidence=1.0, financial_service=event.financial_service, triage=False,
             township=event.township, explanation=[{"decided_by": event.actor}], decided_at=envelope.time,
         ))
-        uow.emit(ComplaintRoutedV1(
+        uow.outbox.add(ComplaintRoutedV1(
             complaint_id=complaint.complaint_id, department=event.department, also=list(event.also), score=1.0,
             confidence=1.0, financial_service=event.financial_service,
             sla_policy=sla_class(event.financial_service), township=event.township,
@@ -91,29 +79,29 @@ class RouterHandlers:
         ), event_id=deterministic_id(complaint.complaint_id, "routing", complaint.attempt))
         metrics.DECISIONS.labels(event.department, "dispatcher").inc()
 
-    def _learn(self, uow: UnitOfWork, complaint: RoutedComplaint, department: str, financial_service: bool | None,
+    def _learn(self, uow: UnitOfWork, complaint: Row, department: str, financial_service: bool | None,
                township: str | None, source: str, at: datetime) -> None:
-        uow.session.add(Correction(
+        uow.write(INSERT_CORRECTION, dict(
             complaint_id=complaint.complaint_id, department=department, financial_service=financial_service,
             township=township, source=source, created_at=at,
         ))
         uow.after_commit(self._corrected)
 
-    def _decide(self, uow: UnitOfWork, complaint: RoutedComplaint | SimpleNamespace, at: datetime,
+    def _decide(self, uow: UnitOfWork, complaint: Row, at: datetime,
                 suggested: str | None = None) -> Classified:
-        """Classify ``complaint`` (a stored one, or a new one's column values) and queue the decision and its event;
+        """Classify ``complaint`` (as this unit of work has it) and queue the decision and its event;
         ``suggested`` is the department its returning handler named (the correction the model learns after commit)."""
         decision = self.classifier.classify(complaint.title, complaint.text, exclude=frozenset(complaint.excluded),
                                             suggested=suggested)
         explanation = list(decision.to_dict().get("explanation", []))
-        uow.write_later(INSERT_DECISION, dict(
+        uow.write(INSERT_DECISION, dict(
             complaint_id=complaint.complaint_id, attempt=complaint.attempt, department=decision.department,
             also=list(decision.also), confidence=decision.confidence, financial_service=decision.financial_service,
             triage=decision.triage, township=decision.township, explanation=explanation, decided_at=at,
         ))
         event_id = deterministic_id(complaint.complaint_id, "routing", complaint.attempt)
         if decision.triage:
-            uow.emit(ComplaintTriageRequiredV1(
+            uow.outbox.add(ComplaintTriageRequiredV1(
                 complaint_id=complaint.complaint_id, confidence=decision.confidence,
                 financial_service=decision.financial_service, sla_policy=sla_class(decision.financial_service),
                 ranked=[RankedDepartmentV1(department=r.department, score=r.score) for r in decision.ranked[:5]],
@@ -122,7 +110,7 @@ class RouterHandlers:
             metrics.DECISIONS.labels("triage", "router").inc()
         else:
             top = decision.ranked[0].score if decision.ranked else decision.confidence
-            uow.emit(ComplaintRoutedV1(
+            uow.outbox.add(ComplaintRoutedV1(
                 complaint_id=complaint.complaint_id, department=decision.department, also=list(decision.also),
                 score=top, confidence=decision.confidence, financial_service=decision.financial_service,
                 sla_policy=sla_class(decision.financial_service), township=decision.township,

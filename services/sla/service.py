@@ -15,18 +15,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
-from typing import Any
-
-from sqlalchemy import insert, select
 
 from services.sla import metrics
 from services.sla.domain.deadlines import due_instant, extend_due
 from services.sla.domain.escalation import Step, first_step_after, outcome, step_at, steps_from
 from services.sla.domain.policies import Milestone, PolicyStore
-from services.sla.models import OPEN, SCOPE_COMPLAINT, SCOPE_DEPARTMENT, STOPPED, AuditEntry, Clock, FiredStep
+from services.sla.models import OPEN, SCOPE_COMPLAINT, SCOPE_DEPARTMENT, STOPPED
+from services.sla.store import audit, clocks_of, due_clocks, open_clock, read_clocks, record_fired
 from shared.calendar import WorkingCalendar
-from shared.db import Database, UnitOfWork, column_defaults
+from shared.db import Database, UnitOfWork
 from shared.events import (
     SLA_STEP_EVENTS,
     ComplaintAnsweredV1,
@@ -42,7 +39,7 @@ from shared.events import (
     SlaMissedV1,
     deterministic_id,
 )
-from shared.outbox import insert_ignore
+from shared.rows import Row
 
 log = logging.getLogger("complaints.sla")
 
@@ -59,14 +56,14 @@ class Clocks:
     calendar: WorkingCalendar
     policy_set: str
 
-    def milestone(self, clock: Clock) -> Milestone:
+    def milestone(self, clock: Row) -> Milestone:
         return self.policies.get(clock.policy).milestone(clock.milestone)
 
     def rest_day_rule(self, policy: str) -> str:
         """How the policy's periods treat a last day that is a rest day: every deadline of a clock follows it."""
         return self.policies.get(policy).rest_day_rule
 
-    def plan(self, clock: Clock, after: datetime | None = None) -> None:
+    def plan(self, clock: Row, after: datetime | None = None) -> None:
         """Point the clock at its next step: the first one (or the first after ``after`` when re-planning)."""
         milestone = self.milestone(clock)
         if clock.scope != SCOPE_COMPLAINT:
@@ -80,44 +77,6 @@ class Clocks:
         clock.next_fire_at = step.fire_at if step else None
 
 
-#: ``uow.memo`` key: complaint id → its clocks, read for a batch of routings.
-_ROUTED_CLOCKS = "sla.routed-clocks"
-
-
-INSERT_CLOCK = insert(Clock.__table__)
-_CLOCK_COLUMNS = tuple(c.name for c in Clock.__table__.columns if c.name != "id")
-INSERT_AUDIT = insert(AuditEntry.__table__)
-
-
-#: A new clock's columns at their model defaults.
-_CLOCK_DEFAULTS = {name: value for name, value in column_defaults(Clock.__table__).items() if name in _CLOCK_COLUMNS}
-
-
-def _new_clock(**values: Any) -> Clock:
-    """A clock about to be opened, as a plain object with the model's columns: it is planned, maybe stopped, then
-    inserted as a row (``_insert``) and never enters the session — building the ORM model would cost more than
-    everything else opening a clock does."""
-    return SimpleNamespace(**{**_CLOCK_DEFAULTS, **values})  # type: ignore[return-value]
-
-
-def _insert(uow: UnitOfWork, clock: Clock) -> None:
-    """A new clock is written with the batch's other new clocks at commit (``_clocks`` writes them first)."""
-    uow.write_later(INSERT_CLOCK, {column: getattr(clock, column) for column in _CLOCK_COLUMNS})
-
-
-async def _clocks(uow: UnitOfWork, complaint_id: str, **where: Any) -> list[Clock]:
-    await uow.write_queued()
-    query = select(Clock).where(Clock.complaint_id == complaint_id)
-    for column, value in where.items():
-        query = query.where(getattr(Clock, column) == value)
-    return list((await uow.session.scalars(query.order_by(Clock.id))).all())
-
-
-def _audit(uow: UnitOfWork, complaint_id: str, at: datetime, actor: str, action: str, **detail: Any) -> None:
-    uow.write_later(INSERT_AUDIT, {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action,
-                                   "detail": detail})
-
-
 class SlaHandlers:
     def __init__(self, clocks: Clocks) -> None:
         self.clocks = clocks
@@ -125,25 +84,13 @@ class SlaHandlers:
     # -- routing --------------------------------------------------------------------------------------------------
 
     async def prefetch(self, uow: UnitOfWork, events: list[tuple[Envelope, EventData]]) -> None:
-        """The clocks of every complaint routed in a batch, in one query (``on_routed`` would read them one by one)."""
-        routed = {payload.complaint_id for _envelope, payload in events if isinstance(payload, ComplaintRoutedV1)}
-        if not routed:
-            return
-        known: dict[str, list[Clock]] = {complaint_id: [] for complaint_id in routed}
-        for clock in await uow.session.scalars(
-            select(Clock).where(Clock.complaint_id.in_(sorted(routed))).order_by(Clock.id)
-        ):
-            known[clock.complaint_id].append(clock)
-        uow.memo[_ROUTED_CLOCKS] = known
+        """The clocks of every complaint a batch's events concern, in one query (the handlers would read them one
+        complaint at a time)."""
+        await read_clocks(uow, {payload.complaint_id for _envelope, payload in events})
 
     async def on_routed(self, event: ComplaintRoutedV1, envelope: Envelope, uow: UnitOfWork) -> None:
-        # The clocks of a batch's routings were read together (``prefetch``). A second routing of the same complaint
-        # in one batch finds nothing prefetched and reads the table, once the batch's new clocks are written.
-        prefetched = uow.memo.get(_ROUTED_CLOCKS, {})
-        if event.complaint_id in prefetched:
-            existing = prefetched.pop(event.complaint_id)
-        else:
-            existing = await _clocks(uow, event.complaint_id)
+        # A second routing of the same complaint in one batch finds the clocks the first one opened.
+        existing = await clocks_of(uow, event.complaint_id)
         if not existing:
             await self._open(event, uow)
             return
@@ -157,12 +104,11 @@ class SlaHandlers:
                 clock.department = event.department
             elif clock.attempt < event.attempt:
                 clock.status, clock.stopped_at, clock.outcome = STOPPED, event.routed_at, "moved"
-            uow.session.add(clock)
         if not any(c.scope == SCOPE_DEPARTMENT and c.attempt == event.attempt for c in existing):
             for milestone in policy.milestones:
                 if milestone.stops_on == "answered":
                     self._add_department_clock(uow, event, policy.name, milestone, event.routed_at)
-        _audit(uow, event.complaint_id, event.routed_at, event.decided_by, "rerouted",
+        audit(uow, event.complaint_id, event.routed_at, event.decided_by, "rerouted",
                department=event.department, attempt=event.attempt)
 
     async def _open(self, event: ComplaintRoutedV1, uow: UnitOfWork) -> None:
@@ -172,8 +118,8 @@ class SlaHandlers:
         for milestone in policy.milestones:
             due = due_instant(event.received_at, milestone.limit, milestone.unit, self.clocks.calendar,
                               rest_day_rule=policy.rest_day_rule)
-            clock = _new_clock(
-                complaint_id=event.complaint_id, milestone=milestone.name, scope=SCOPE_COMPLAINT, attempt=0,
+            clock = open_clock(
+                uow, complaint_id=event.complaint_id, milestone=milestone.name, scope=SCOPE_COMPLAINT, attempt=0,
                 policy=policy.name, department=event.department, status=OPEN, started_at=event.received_at,
                 due_at=due.due_at,
             )
@@ -182,13 +128,12 @@ class SlaHandlers:
             opened.append(SlaMilestoneV1(milestone=milestone.name, due_at=due.due_at))
             if milestone.stops_on == "routed":
                 self._stop(uow, clock, event.routed_at)
-            _insert(uow, clock)
             if milestone.stops_on == "answered":
                 self._add_department_clock(uow, event, policy.name, milestone, event.received_at)
         if warnings:
             log.warning("complaint %s: deadline computed beyond the calendar data: %s", event.complaint_id,
                         "; ".join(sorted(set(warnings))))
-        uow.emit(SlaClockOpenedV1(
+        uow.outbox.add(SlaClockOpenedV1(
             complaint_id=event.complaint_id, department=event.department, policy=policy.name, milestones=opened,
             calendar_warnings=sorted(set(warnings)),
         ), event_id=deterministic_id(event.complaint_id, "clock_opened"))
@@ -199,27 +144,27 @@ class SlaHandlers:
     ) -> None:
         due = due_instant(start, milestone.limit, milestone.unit, self.clocks.calendar,
                           rest_day_rule=self.clocks.rest_day_rule(policy))
-        _insert(uow, _new_clock(
-            complaint_id=event.complaint_id, milestone=milestone.name, scope=SCOPE_DEPARTMENT,
+        open_clock(
+            uow, complaint_id=event.complaint_id, milestone=milestone.name, scope=SCOPE_DEPARTMENT,
             attempt=event.attempt, policy=policy, department=event.department, status=OPEN, started_at=start,
             due_at=due.due_at, next_fire_at=None,
-        ))
+        )
 
     # -- stops and restarts ---------------------------------------------------------------------------------------
 
-    def _stop(self, uow: UnitOfWork, clock: Clock, at: datetime) -> None:
+    def _stop(self, uow: UnitOfWork, clock: Row, at: datetime) -> None:
         clock.status, clock.stopped_at, clock.next_fire_at = STOPPED, at, None
         clock.outcome = outcome(clock.due_at, at)
         if clock.scope == SCOPE_COMPLAINT:
             event_cls = SlaMetV1 if clock.outcome == "met" else SlaMissedV1
-            uow.emit(event_cls(
+            uow.outbox.add(event_cls(
                 complaint_id=clock.complaint_id, department=clock.department, policy=clock.policy,
                 milestone=clock.milestone, due_at=clock.due_at, done_at=at,
             ), event_id=deterministic_id(clock.complaint_id, clock.milestone, "outcome", clock.revision))
             metrics.OUTCOMES.labels(clock.outcome, clock.policy).inc()
 
     async def _stop_on(self, uow: UnitOfWork, complaint_id: str, lifecycle_event: str, at: datetime) -> None:
-        for clock in await _clocks(uow, complaint_id, status=OPEN):
+        for clock in await clocks_of(uow, complaint_id, status=OPEN):
             if self.clocks.milestone(clock).stops_on == lifecycle_event:
                 self._stop(uow, clock, at)
 
@@ -228,11 +173,11 @@ class SlaHandlers:
 
     async def on_answered(self, event: ComplaintAnsweredV1, envelope: Envelope, uow: UnitOfWork) -> None:
         await self._stop_on(uow, event.complaint_id, "answered", event.at)
-        _audit(uow, event.complaint_id, event.at, event.actor, "stopped", on="answered")
+        audit(uow, event.complaint_id, event.at, event.actor, "stopped", on="answered")
 
     async def on_reopened(self, event: ComplaintReopenedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         """不满意: the answered clocks restart with a full period from the reopening."""
-        clocks = await _clocks(uow, event.complaint_id, status=STOPPED)
+        clocks = await clocks_of(uow, event.complaint_id, status=STOPPED)
         latest_department = max((c.attempt for c in clocks if c.scope == SCOPE_DEPARTMENT), default=None)
         for clock in clocks:
             milestone = self.clocks.milestone(clock)
@@ -245,18 +190,17 @@ class SlaHandlers:
             due = due_instant(event.at, milestone.limit_for(clock.difficult), milestone.unit, self.clocks.calendar,
                               rest_day_rule=self.clocks.rest_day_rule(clock.policy))
             self._move(uow, clock, due.due_at, event.at, "reopened", event.reason, event.actor)
-        _audit(uow, event.complaint_id, event.at, event.actor, "restarted", reason=event.reason)
+        audit(uow, event.complaint_id, event.at, event.actor, "restarted", reason=event.reason)
 
-    def _move(self, uow: UnitOfWork, clock: Clock, due_at: datetime, now: datetime, cause: str, reason: str,
+    def _move(self, uow: UnitOfWork, clock: Row, due_at: datetime, now: datetime, cause: str, reason: str,
               actor: str) -> None:
         """A new deadline: a new revision of the clock, its steps planned anew from ``now``, and (for the
         complaint's own clock) an ``sla.deadline_changed`` event."""
         previous, clock.due_at = clock.due_at, due_at
         clock.revision += 1
         self.clocks.plan(clock, after=now)
-        uow.session.add(clock)
         if clock.scope == SCOPE_COMPLAINT:
-            uow.emit(SlaDeadlineChangedV1(
+            uow.outbox.add(SlaDeadlineChangedV1(
                 complaint_id=clock.complaint_id, milestone=clock.milestone, due_at=clock.due_at,
                 previous_due_at=previous, cause=cause, reason=reason, actor=actor,
             ), event_id=deterministic_id(clock.complaint_id, clock.milestone, "deadline", clock.revision))
@@ -264,10 +208,10 @@ class SlaHandlers:
     # -- supervisors' and handlers' deadline commands ----------------------------------------------------------------
 
     async def mark_difficult(self, uow: UnitOfWork, complaint_id: str, *, reason: str, actor: str,
-                             now: datetime) -> list[Clock]:
+                             now: datetime) -> list[Row]:
         """Switch the complaint's open milestones to their difficult (疑难) limit, counted from the clock's start."""
         changed = []
-        for clock in await _clocks(uow, complaint_id, scope=SCOPE_COMPLAINT, status=OPEN):
+        for clock in await clocks_of(uow, complaint_id, scope=SCOPE_COMPLAINT, status=OPEN):
             milestone = self.clocks.milestone(clock)
             if clock.difficult or milestone.difficult_limit is None:
                 continue
@@ -278,15 +222,15 @@ class SlaHandlers:
             changed.append(clock)
         if not changed:
             raise SlaError("no open milestone of this complaint has a difficult limit (or it is already difficult)")
-        _audit(uow, complaint_id, now, actor, "marked_difficult", reason=reason,
+        audit(uow, complaint_id, now, actor, "marked_difficult", reason=reason,
                milestones=[c.milestone for c in changed])
         return changed
 
     async def extend(self, uow: UnitOfWork, complaint_id: str, *, days: int, reason: str, actor: str,
-                     now: datetime, milestone: str | None = None) -> list[Clock]:
+                     now: datetime, milestone: str | None = None) -> list[Row]:
         """延期: move the open milestones' deadlines by ``days`` of their own unit."""
         changed = []
-        for clock in await _clocks(uow, complaint_id, scope=SCOPE_COMPLAINT, status=OPEN):
+        for clock in await clocks_of(uow, complaint_id, scope=SCOPE_COMPLAINT, status=OPEN):
             if milestone and clock.milestone != milestone:
                 continue
             due = extend_due(clock.due_at, days, self.clocks.milestone(clock).unit, self.clocks.calendar,
@@ -296,7 +240,7 @@ class SlaHandlers:
             changed.append(clock)
         if not changed:
             raise SlaError("the complaint has no open clock to extend")
-        _audit(uow, complaint_id, now, actor, "extended", days=days, reason=reason,
+        audit(uow, complaint_id, now, actor, "extended", days=days, reason=reason,
                milestones=[c.milestone for c in changed])
         return changed
 
@@ -313,16 +257,8 @@ class SweepResult:
 async def sweep(db: Database, clocks: Clocks, now: datetime, limit: int) -> SweepResult:
     """Fire every escalation step due at ``now`` on up to ``limit`` due clocks, in one transaction."""
     async with db.unit_of_work() as uow:
-        query = (
-            select(Clock)
-            .where(Clock.status == OPEN, Clock.next_fire_at.is_not(None), Clock.next_fire_at <= now)
-            .order_by(Clock.next_fire_at)
-            .limit(limit)
-        )
-        if uow.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        due = list((await uow.session.scalars(query)).all())
-        planned: list[tuple[Clock, Step]] = []
+        due = await due_clocks(uow, now, limit)
+        planned: list[tuple[Row, Step]] = []
         for clock in due:
             steps = steps_from(clocks.milestone(clock), clock.started_at, clock.due_at, clock.next_step_index,
                                clocks.calendar)
@@ -332,12 +268,15 @@ async def sweep(db: Database, clocks: Clocks, now: datetime, limit: int) -> Swee
                 step = next(steps, None)
             clock.next_step_index = step.index if step else clock.next_step_index + 1
             clock.next_fire_at = step.fire_at if step else None
-            uow.session.add(clock)
-        fresh = await _record_steps(uow, planned, now)
+        fresh = await record_fired(uow, [
+            {"complaint_id": c.complaint_id, "milestone": c.milestone, "revision": c.revision, "step": s.index,
+             "kind": s.kind, "level": s.level, "fire_at": s.fire_at, "fired_at": now}
+            for c, s in planned
+        ])
         for clock, step in planned:
             if (clock.complaint_id, clock.milestone, clock.revision, step.index) not in fresh:
                 continue  # another replica fired it already
-            uow.emit(SLA_STEP_EVENTS[step.kind](
+            uow.outbox.add(SLA_STEP_EVENTS[step.kind](
                 complaint_id=clock.complaint_id, department=clock.department, policy=clock.policy,
                 milestone=clock.milestone, step=step.index, level=step.level, due_at=clock.due_at,
                 fire_at=step.fire_at,
@@ -345,23 +284,3 @@ async def sweep(db: Database, clocks: Clocks, now: datetime, limit: int) -> Swee
             metrics.STEPS_FIRED.labels(step.kind, clock.policy).inc()
         await uow.commit()
     return SweepResult(clocks=len(due), fired=len(fresh))
-
-
-async def _record_steps(
-    uow: UnitOfWork, planned: list[tuple[Clock, Step]], now: datetime
-) -> set[tuple[str, str, int, int]]:
-    """Insert the fired-step rows (one batched statement); returns the keys that were new — the ones to fire."""
-    if not planned:
-        return set()
-    table = FiredStep.__table__
-    rows = [
-        {"complaint_id": c.complaint_id, "milestone": c.milestone, "revision": c.revision, "step": s.index,
-         "kind": s.kind, "level": s.level, "fire_at": s.fire_at, "fired_at": now}
-        for c, s in planned
-    ]
-    result = await uow.session.execute(
-        insert_ignore(table, uow.dialect).returning(
-            table.c.complaint_id, table.c.milestone, table.c.revision, table.c.step),
-        rows,
-    )
-    return {tuple(row) for row in result.all()}

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.sla.dashboard import figures, queries, views
+from services.sla.dashboard import figures, store, views
 from services.sla.dashboard.periods import Period
 from services.sla.dashboard.projection import ReportComplaint
 from services.sla.dashboard.rows import UNPLACED, on_time
@@ -107,12 +107,12 @@ CALENDAR = WorkingCalendar.load()
 
 
 async def _reopened(db, policy=None) -> list[ReopenedItem]:
-    return reopened_list(await queries.reopenings(db, PERIOD, policy), period=PERIOD, names=NAMES,
+    return reopened_list(await store.reopenings(db, PERIOD, policy), period=PERIOD, names=NAMES,
                                  policy=policy)
 
 
 async def _summary(db, policy=None) -> figures.Summary:
-    rows = await queries.rows_for(db, PERIOD, policy)
+    rows = await store.rows_for(db, PERIOD, policy)
     return figures.summarise(rows, now=NOW, period=PERIOD, calendar=CALENDAR, names=NAMES,
                              reopened=await _reopened(db, policy), policy=policy)
 
@@ -166,7 +166,7 @@ async def check_figures(db) -> None:
     only_financial = by_dept(await _summary(db, "financial_service"))
     assert only_financial["finance"].answered == 1 and only_financial["power"].received == 0
 
-    rows = await queries.rows_for(db, PERIOD)
+    rows = await store.rows_for(db, PERIOD)
     overdue = overdue_list(rows, now=NOW, names={"power": "供电局"})
     assert [i.complaint_id for i in overdue] == ["P4"] and overdue[0].escalation_level == "center_supervision"
     trend = {p.day.isoformat(): p for p in daily_trend(rows, now=NOW, period=PERIOD)}
@@ -176,7 +176,7 @@ async def check_figures(db) -> None:
     assert trend["2026-03-17"].overdue == 2                                                # + F1 until answered
     assert trend["2026-03-18"].overdue == 1
 
-    row, timeline = await queries.complaint(db, "P3")
+    row, timeline = await store.complaint(db, "P3")
     assert row is not None and row.reopened_count == 1 and not row.answered
     kinds = [e.kind for e in timeline]
     assert kinds == ["received", "routed", "clock_opened", "answered", "rated", "reopened", "deadline_changed"]

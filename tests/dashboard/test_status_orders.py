@@ -16,7 +16,7 @@ from itertools import combinations
 import pytest
 
 from services.intake.lifecycle import Action, IllegalTransition, Status, transition
-from services.sla.dashboard import handlers, queries, rows
+from services.sla.dashboard import handlers, rows, store
 from shared import events as ev
 from tests.dashboard.helpers import deliver, projection_db, sh
 
@@ -157,7 +157,7 @@ async def test_status_and_department_are_intakes_in_every_order(tmp_path, batch)
         await deliver(db, envelopes, twice=False, batch=batch)
         wrong = []
         for s in lived:
-            row, _timeline = await queries.complaint(db, s.cid)
+            row, _timeline = await store.complaint(db, s.cid)
             if (row.status, rows.holder(row)) != (s.status.value, s.department):
                 wrong.append((s.cid, [type(e).__name__ for e in s.merged], row.status, rows.holder(row),
                               s.status.value, s.department))

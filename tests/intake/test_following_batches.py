@@ -163,3 +163,64 @@ async def test_a_deadline_changed_in_the_batch_that_opened_the_clock_keeps_the_o
                                      "resolution": extended.isoformat()}
     assert together["due_at"] == extended
     assert together["history"] == ["clock_opened", "deadline_changed", "deadline_changed"]
+
+
+def routing(cid: str, department: str, also: list[str], attempt: int) -> ev.Envelope:
+    at = T0 + timedelta(seconds=attempt + 1)
+    return ev.ComplaintRoutedV1(complaint_id=cid, department=department, also=also, score=1.0, confidence=1.0,
+                                financial_service=False, sla_policy="standard", received_at=T0, routed_at=at,
+                                attempt=attempt, decided_by="dispatcher:李四").envelope(time=at)
+
+
+async def test_cooperating_departments_changed_back_and_forth_in_one_batch_end_as_one_by_one(runtime):
+    """Each routing starts from the cooperating departments the batch's earlier routings left (still to be written):
+    a department added then made the lead leaves the list, the former lead joins it and stays when a third routing
+    names no cooperating department."""
+    consumer = runtime.consumers[0]
+    for cid in ("together", "alone"):
+        await file(runtime, cid)
+
+    def events(cid: str) -> list[ev.Envelope]:
+        return [routing(cid, "power", ["housing"], 0), routing(cid, "housing", ["power"], 1),
+                routing(cid, "market", [], 2)]
+
+    await consumer.handle_together(records(events("together")))
+    for record in records(events("alone")):
+        await consumer.handle(record)
+
+    together = await state(runtime, "together")
+    assert together == await state(runtime, "alone")
+    assert together["department"] == "market" and together["also"] == ["power"]
+    assert together["cooperating"] == ["power"] and together["version"] == 4
+
+
+@pytest.mark.parametrize("order", ["breach-then-extension", "extension-then-breach"])
+async def test_overdue_follows_the_last_sla_event_of_the_batch(runtime, order):
+    """A breach marks the complaint overdue; a deadline moved past the moment of its event clears it. In one batch
+    the second must start from what the first left."""
+    consumer = runtime.consumers[0]
+    for cid in ("together", "alone"):
+        await file(runtime, cid)
+    due = T0 + timedelta(days=1)
+
+    def events(cid: str) -> list[ev.Envelope]:
+        opened = ev.SlaClockOpenedV1(complaint_id=cid, department="power", policy="standard",
+                                     milestones=[ev.SlaMilestoneV1(milestone="resolution", due_at=due)])
+        breached = ev.SlaBreachedV1(complaint_id=cid, department="power", policy="standard", milestone="resolution",
+                                    step=2, due_at=due, fire_at=due)
+        extended = ev.SlaDeadlineChangedV1(complaint_id=cid, milestone="resolution", due_at=due + timedelta(days=5),
+                                           previous_due_at=due, cause="extension", reason="需现场勘查",
+                                           actor="supervisor:王五")
+        later = [(breached, due), (extended, due + timedelta(hours=1))]
+        if order == "extension-then-breach":
+            later = [(extended, due - timedelta(hours=1)), (breached, due + timedelta(hours=1))]
+        return [opened.envelope(time=T0)] + [payload.envelope(time=at) for payload, at in later]
+
+    await consumer.handle_together(records(events("together")))
+    for record in records(events("alone")):
+        await consumer.handle(record)
+
+    together = await state(runtime, "together")
+    assert together == await state(runtime, "alone")
+    assert together["overdue"] is (order == "extension-then-breach")
+    assert together["due_at"] == due + timedelta(days=5)

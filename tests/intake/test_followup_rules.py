@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from services.intake.followup.rules import SAMPLE, FollowUpPolicy
+from services.intake.followups.rules import SAMPLE, FollowUpPolicy
 from shared.calendar import SHANGHAI
 
 

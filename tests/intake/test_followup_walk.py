@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.intake.followup.rules import FollowUpPolicy
+from services.intake.followups.rules import FollowUpPolicy
 from shared import clock
 from shared.auth import issue_token
 from shared.calendar import SHANGHAI, WorkingCalendar

@@ -73,7 +73,7 @@ async def walk_to_closed(app, client, body=POWER) -> tuple[str, dict]:
 
 
 def _lifecycle(history: list[dict]) -> list[str]:
-    return [h["action"] for h in history if h["actor"] not in {"sla"} or h["action"] == "clock_opened"]
+    return [h["action"] for h in history if h["actor"] not in {"sla", "sms"} or h["action"] == "clock_opened"]
 
 
 async def test_walk_from_filing_to_closed_with_a_reopening(embedded):

@@ -12,7 +12,7 @@ import typing
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from services.intake import api, work
+from services.intake import api, followup_api, replies_api, work
 from services.intake.schemas import FilerIn
 from tests.intake.helpers import Actor, FilerClient, staff_token
 from tests.intake.test_filing import counts
@@ -102,7 +102,7 @@ async def test_action_bodies_follow_the_same_rule_and_change_nothing(embedded):
 def _request_models() -> set[type[BaseModel]]:
     """Every model intake's API takes as a request body, and the models nested in them."""
     found: set[type[BaseModel]] = set()
-    pending = [param.field_info.annotation for router in (api.router, work.router) for route in router.routes
+    pending = [param.field_info.annotation for router in (api.router, work.router, replies_api.router, followup_api.router) for route in router.routes
                for param in route.dependant.body_params]
     while pending:
         annotation = pending.pop()
@@ -138,4 +138,5 @@ def test_every_text_field_of_every_request_body_follows_the_rule():
                 multiline.add((model.__name__, field))
                 assert "control_characters" not in _errors_at(model, field, "甲\t乙")
     assert multiline == {("ComplaintCreate", "text"), ("TextBody", "text"), ("QuestionBody", "question"),
-                         ("ReturnBody", "reason"), ("RatingBody", "reason"), ("ContactBody", "note")}
+                         ("ReturnBody", "reason"), ("RatingBody", "reason"), ("ContactBody", "note"),
+                         ("AnswerBody", "text"), ("TemplateCreate", "text"), ("TemplateUpdate", "text")}

@@ -35,7 +35,7 @@ async def _database(backend: str, tmp_path):
 
 
 async def _drop(url: str, table: str) -> None:
-    from shared.db import create_engine
+    from shared.engine import create_engine
 
     engine = create_engine(url)
     async with engine.begin() as conn:

@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from services.intake.filing import INSERT_COMPLAINT
-from shared import db as shared_db
-from tests.shared.test_write_all import COMPLAINT, complaint, db, postgres_db  # noqa: F401 - fixtures
+from services.intake.store import INSERT_COMPLAINT
+from tests.shared.test_unit_of_work import COMPLAINT, complaint, db, postgres_db  # noqa: F401 - fixtures
 from tests.support import refuse_new_rows
 
 #: A filing's title as a filer might write it: name and mobile included.
@@ -45,20 +44,12 @@ async def test_a_refused_insert_through_sqlalchemy(db):
     _assert_shows_no_values(refused.value, names="refused_by_the_test")
 
 
-async def test_a_refused_insert_through_the_driver(postgres_db):
-    row = await _refused(postgres_db)
+async def test_a_refused_insert_queued_for_the_commit(db):
+    row = await _refused(db)
     with pytest.raises(IntegrityError) as refused:
-        async with postgres_db.unit_of_work() as uow:
-            await uow.session.execute(text("SELECT 1"))  # the transaction has begun: execute_many uses the driver
-            await shared_db.execute_many(uow.session, INSERT_COMPLAINT, [row])
-    _assert_shows_no_values(refused.value, names="refused_by_the_test")
-
-
-async def test_a_refused_one_statement_commit(postgres_db):
-    row = await _refused(postgres_db)
-    with pytest.raises(IntegrityError) as refused:
-        async with postgres_db.unit_of_work(one_statement=True) as uow:
-            uow.write_later(INSERT_COMPLAINT, row)
+        async with db.unit_of_work() as uow:
+            await uow.session.execute(text("SELECT 1"))  # the transaction has begun
+            uow.write(INSERT_COMPLAINT, [row, {**row, "id": "c-refused-2", "tracking_number": "T-refused-2"}])
             await uow.commit()
     _assert_shows_no_values(refused.value, names="refused_by_the_test")
 
@@ -73,6 +64,6 @@ async def test_a_value_postgresql_cannot_read(postgres_db):
 async def test_an_argument_the_driver_cannot_encode(postgres_db):
     query = select(COMPLAINT.c.id).where(COMPLAINT.c.version == bindparam("version"))
     with pytest.raises(DBAPIError) as refused:
-        async with postgres_db.unit_of_work(one_statement=True) as uow:
+        async with postgres_db.unit_of_work() as uow:
             await uow.read(query, {"version": MARK})
     _assert_shows_no_values(refused.value, names="DataError")

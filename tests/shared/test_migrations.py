@@ -16,7 +16,7 @@ from services.intake.app import MIGRATIONS as INTAKE
 from services.router.app import MIGRATIONS as ROUTER
 from services.sla.app import MIGRATIONS as SLA
 from shared import migrations
-from shared.db import create_engine
+from shared.engine import create_engine
 from tests.support import fresh_postgres
 
 SERVICES = {"intake": INTAKE, "router": ROUTER, "sla": SLA}
@@ -148,6 +148,35 @@ async def test_intake_partner_keys_revision_downgrades_and_upgrades(engine):
     async with engine.connect() as conn:
         assert "intake_partner_key" not in await conn.run_sync(lambda c: inspect(c).get_table_names())
         assert "service_code" not in await conn.run_sync(_columns)
+    await migrations.upgrade(engine, INTAKE, "intake_alembic_version")
+    async with engine.connect() as conn:
+        assert await conn.run_sync(_differences, "intake") == []
+
+
+async def test_intake_reply_templates_and_access_codes_revision_downgrades_and_upgrades(engine):
+    """0009 adds the reply templates, the access code's column (empty for the complaints filed before: they have no
+    code) and the operators' index; down to 0008 drops them without touching the complaints."""
+    config = migrations.alembic_config(Path(INTAKE), engine.url.render_as_string(hide_password=False),
+                                       "intake_alembic_version")
+    async with engine.begin() as conn:
+        await conn.run_sync(_to(config, "0008"))
+        await conn.execute(text(
+            "INSERT INTO intake_complaint (id, tracking_number, title, text, channel, enterprise_name, credit_code,"
+            " status, also, overdue, received_at, updated_at, version, reopen_count)"
+            " VALUES ('c-1', 'T-1', '停电', '停电四次', 'api', '某厂', '91350100M000100Y43', 'received', '[]', FALSE,"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, 0)"))
+    await migrations.upgrade(engine, INTAKE, "intake_alembic_version")
+    async with engine.connect() as conn:
+        assert await conn.run_sync(_differences, "intake") == []
+        assert await conn.scalar(text("SELECT access_code_digest FROM intake_complaint")) is None
+        assert "ix_intake_complaint_filed_by" in await conn.run_sync(_indexes)
+    async with engine.begin() as conn:
+        await conn.run_sync(_to(config, "0008", down=True))
+    async with engine.connect() as conn:
+        assert "intake_reply_template" not in await conn.run_sync(lambda c: inspect(c).get_table_names())
+        assert "access_code_digest" not in await conn.run_sync(_columns)
+        assert "ix_intake_complaint_filed_by" not in await conn.run_sync(_indexes)
+        assert await conn.scalar(text("SELECT count(*) FROM intake_complaint")) == 1
     await migrations.upgrade(engine, INTAKE, "intake_alembic_version")
     async with engine.connect() as conn:
         assert await conn.run_sync(_differences, "intake") == []

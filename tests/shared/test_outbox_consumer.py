@@ -17,7 +17,7 @@ from services.sla.models import OUTBOX, AuditEntry
 from shared import migrations
 from shared.bus.base import OutgoingRecord
 from shared.bus.embedded import EmbeddedBus
-from shared.consumer import IdempotentConsumer
+from shared.consumer import IdempotentConsumer, mark_processed
 from shared.db import Database
 from shared.events import ALL_TOPICS, TOPIC_DEAD_LETTER, TOPIC_SLA, SlaMetV1
 from shared.outbox import OutboxRelay
@@ -65,11 +65,11 @@ async def count(db: Database, table) -> int:
 async def test_unit_of_work_writes_nothing_without_commit(db):
     async with db.unit_of_work() as uow:
         uow.session.add(AuditEntry(complaint_id="c1", at=NOW, actor="t", action="x", detail={}))
-        uow.emit(met("c1"))
+        uow.outbox.add(met("c1"))
     with pytest.raises(RuntimeError):
         async with db.unit_of_work() as uow:
             uow.session.add(AuditEntry(complaint_id="c1", at=NOW, actor="t", action="x", detail={}))
-            uow.emit(met("c1"))
+            uow.outbox.add(met("c1"))
             raise RuntimeError("crash before commit")
     assert await count(db, AuditEntry.__table__) == 0
     assert await count(db, OUTBOX.outbox) == 0
@@ -92,7 +92,7 @@ async def test_state_and_event_commit_together_and_a_duplicate_event_id_is_one_r
     for _ in range(2):
         async with db.unit_of_work() as uow:
             uow.session.add(AuditEntry(complaint_id="c1", at=NOW, actor="t", action="x", detail={}))
-            uow.emit(met("c1"), event_id="fixed-id")
+            uow.outbox.add(met("c1"), event_id="fixed-id")
             await uow.commit()
     assert await count(db, AuditEntry.__table__) == 2
     assert await count(db, OUTBOX.outbox) == 1
@@ -132,7 +132,7 @@ async def _lag_zero(reader) -> bool:
 
 async def test_crash_between_send_and_mark_republishes_and_the_consumer_applies_once(db, bus):
     async with db.unit_of_work() as uow:
-        uow.emit(met("c-crash"))
+        uow.outbox.add(met("c-crash"))
         await uow.commit()
     with pytest.raises(ConnectionResetError):
         await OutboxRelay(db, CrashAfterSend(bus)).relay_once()
@@ -203,7 +203,7 @@ async def test_the_embedded_bus_keeps_records_and_offsets_across_a_restart(tmp_p
 async def test_a_batch_prefetch_sees_each_new_event_once_and_handlers_share_its_memo(db, bus):
     first, second = met("c-a").envelope(), met("c-b").envelope()
     async with db.unit_of_work() as uow:  # the first event was handled before: a redelivery
-        await uow.mark_processed("batched", first.id)
+        await mark_processed(uow, db.outbox.processed, "batched", [first.id])
         await uow.commit()
     seen: list[list[str]] = []
     shared: list[object] = []

@@ -247,6 +247,38 @@ async def test_one_batch_routing_answering_and_rerouting_a_complaint_ends_as_one
     assert await outbox_types(db, together) == await outbox_types(db, alone) == ["clock_opened", "met"]
 
 
+async def test_an_answer_and_its_reopening_in_one_batch_end_as_one_by_one(db, handlers):
+    """The reopening restarts the clocks the answer stopped earlier in the same batch (stopped in the batch, not yet
+    written): it must find them stopped, as it would one event at a time."""
+    together, alone = str(uuid.uuid4()), str(uuid.uuid4())
+    answered_at = RECEIVED + timedelta(days=2)
+    reopened_at = RECEIVED + timedelta(days=3)
+
+    def events(cid: str):
+        return [(handlers.on_answered, lifecycle(ComplaintAnsweredV1, cid, answered_at)),
+                (handlers.on_reopened, lifecycle(ComplaintReopenedV1, cid, reopened_at, reason="答复未解决问题"))]
+
+    for cid in (together, alone):
+        await apply(db, handlers.on_routed, routed(cid))
+    batch = [(handler, event, event.envelope()) for handler, event in events(together)]
+    async with db.unit_of_work() as uow:
+        await handlers.prefetch(uow, [(envelope, event) for _h, event, envelope in batch])
+        for handler, event, envelope in batch:
+            await handler(event, envelope, uow)
+        await uow.commit()
+    for handler, event in events(alone):
+        await apply(db, handler, event)
+
+    def shape(clocks):
+        return [(c.scope, c.milestone, c.status, c.outcome, c.started_at, c.due_at, c.revision) for c in clocks]
+
+    assert shape(await clocks_of(db, together)) == shape(await clocks_of(db, alone))
+    restarted = [c for c in await clocks_of(db, together) if c.status == "open" and c.revision == 1]
+    assert restarted and all(c.started_at == reopened_at for c in restarted)
+    assert await outbox_types(db, together) == await outbox_types(db, alone)
+    assert (await outbox_types(db, together)).count("deadline_changed") >= 1
+
+
 @pytest.fixture
 def statutory_only(tmp_path) -> SlaHandlers:
     """The shipped policies with the rule that only a statutory holiday block moves a period's last day."""

@@ -20,8 +20,8 @@ from pydantic import ValidationError
 from services.intake import api
 from services.intake.deps import DatabaseDep, PolicyDep
 from services.intake.errors import IntakeError
-from services.intake.followup import tasks
-from services.intake.followup.http import FollowUpResultBody
+from services.intake.followups import tasks
+from services.intake.followups.http import FollowUpResultBody
 from services.intake.pages import shown
 from services.intake.pages.forms import field_errors, form_values
 from services.intake.pages.session import PATH, PostedDep, Staff, StaffDep

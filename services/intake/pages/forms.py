@@ -23,6 +23,7 @@ from services.intake.deps import DatabaseDep, PolicyDep
 from services.intake.errors import IntakeError, NotFound, PreconditionRequired, StaleVersion
 from services.intake.pages.session import PATH, PostedDep
 from services.intake.pages.workbench import complaint_page, refusal_page
+from services.intake.reply_schemas import AnswerBody
 from services.intake.schemas import (
     ContactBody,
     CooperatingBody,
@@ -40,7 +41,7 @@ ACTIONS: dict[str, tuple[Callable[..., Awaitable[None]], type[BaseModel] | None]
     "accept": (commands.accept, None),
     "contact": (commands.contact, ContactBody),
     "request-info": (commands.request_info, QuestionBody),
-    "answer": (commands.answer, TextBody),
+    "answer": (commands.answer, AnswerBody),
     "return": (commands.return_, ReturnBody),
     "cooperating": (commands.add_cooperating, CooperatingBody),
     "notes": (commands.add_note, TextBody),

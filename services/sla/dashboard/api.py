@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from services.sla.dashboard import queries, views
+from services.sla.dashboard import store, views
 from services.sla.dashboard.deps import Deps
 from services.sla.dashboard.pages import dashboard_page, login_page
 from services.sla.dashboard.periods import Period, local_date
@@ -112,7 +112,7 @@ async def trend(request: Request, deps: Deps) -> JSONResponse:
     """Received, answered and overdue per day of the period."""
     api_principal(deps, request)
     period, policy, now = query(deps, request)
-    rows = await queries.rows_for(deps.db, period, policy)
+    rows = await store.rows_for(deps.db, period, policy)
     return JSONResponse([p.as_dict() for p in daily_trend(rows, now=now, period=period, policy=policy)])
 
 
@@ -122,7 +122,7 @@ async def overdue(request: Request, deps: Deps, department: str | None = None) -
     api_principal(deps, request)
     policy = policy_of(deps, request.query_params.get("policy"))
     now = clock.now()
-    rows = await queries.open_rows(deps.db, policy)
+    rows = await store.open_rows(deps.db, policy)
     items = overdue_list(rows, now=now, names=deps.names, policy=policy, department=department)
     return JSONResponse([views.overdue_item(i) for i in items])
 
@@ -140,7 +140,7 @@ async def reopened(request: Request, deps: Deps, department: str | None = None) 
 async def complaint(request: Request, deps: Deps, complaint_id: str) -> JSONResponse:
     """One complaint's figures and its timeline, from the events the SLA service consumed."""
     api_principal(deps, request)
-    row, events = await queries.complaint(deps.db, complaint_id)
+    row, events = await store.complaint(deps.db, complaint_id)
     if row is None:
         raise HTTPException(404, detail={"error": "not_found", "message_zh": "没有这件投诉"})
     return JSONResponse(views.complaint_view(row, events, deps.names))

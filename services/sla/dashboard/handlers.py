@@ -13,17 +13,16 @@ the latest one moves the status as it moved intake's.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-
 from services.sla.dashboard.followups import followed_up
-from services.sla.dashboard.projection import ReportComplaint, ReportEvent, mask_contacts
+from services.sla.dashboard.projection import mask_contacts
+from services.sla.dashboard.store import read_rows, row as _row, timeline
 from services.sla.domain.policies import PolicyStore
 from shared.consumer import Handler
-from shared.db import UnitOfWork, column_defaults, execute_many
+from shared.db import UnitOfWork
+from shared.rows import Row
 from shared.events import (
     TOPIC_INTAKE,
     TOPIC_ROUTER,
@@ -64,95 +63,13 @@ def short_type(envelope: Envelope) -> str:
     return envelope.type.rsplit(".", 2)[-2]
 
 
-INSERT_EVENT = insert(ReportEvent.__table__)
-REPORT = ReportComplaint.__table__
-INSERT_REPORT = insert(REPORT)
-#: Sets the columns its parameters name on the row ``target_id`` names (one statement per set of columns).
-UPDATE_REPORT = update(REPORT).where(REPORT.c.complaint_id == bindparam("target_id"))
-_REPORT_DEFAULTS = column_defaults(REPORT)
-#: ``uow.memo`` key: complaint id → its projection row (locked), or None where there is none yet, for a batch.
-_ROWS = "dashboard.rows"
-
-
-class ProjectionRow:
-    """A complaint's projection row while a batch works on it: its columns as attributes. It remembers what
-    changed, so the batch writes its new rows in one INSERT and its changed rows in one UPDATE per set of changed
-    columns (ORM models cost more to build and flush than all the rest of projecting an event)."""
-
-    __slots__ = ("values", "changed", "new")
-
-    def __init__(self, values: dict[str, Any], *, new: bool) -> None:
-        object.__setattr__(self, "values", values)
-        object.__setattr__(self, "changed", set())
-        object.__setattr__(self, "new", new)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name not in _REPORT_DEFAULTS:
-            raise AttributeError(f"the projection has no column {name!r}")
-        if self.values[name] != value or type(self.values[name]) is not type(value):
-            self.values[name] = value
-            self.changed.add(name)
-
-
-async def _read_rows(uow: UnitOfWork, ids: list[str]) -> dict[str, ProjectionRow | None]:
-    rows: dict[str, ProjectionRow | None] = dict.fromkeys(ids)
-    query = select(REPORT).where(REPORT.c.complaint_id.in_(ids)).order_by(REPORT.c.complaint_id)
-    if uow.dialect == "postgresql":
-        query = query.with_for_update()
-    result = await uow.session.execute(query)
-    for values in result.mappings().all():
-        rows[values["complaint_id"]] = ProjectionRow(dict(values), new=False)
-    return rows
-
-
-def _rows(uow: UnitOfWork) -> dict[str, ProjectionRow | None]:
-    """The rows this unit of work tracks, written once at its commit (``_write_rows``)."""
-    if _ROWS not in uow.memo:
-        uow.memo[_ROWS] = {}
-        uow.before_commit(lambda: _write_rows(uow))
-    return uow.memo[_ROWS]
-
-
-async def _row(uow: UnitOfWork, complaint_id: str) -> ProjectionRow:
-    rows = _rows(uow)
-    if complaint_id not in rows:
-        rows.update(await _read_rows(uow, [complaint_id]))
-    row = rows[complaint_id]
-    if row is None:
-        row = rows[complaint_id] = ProjectionRow({**_REPORT_DEFAULTS, "complaint_id": complaint_id}, new=True)
-    return row
-
-
-async def _write_rows(uow: UnitOfWork) -> None:
-    """Write what the batch made of its rows: the new ones together, the changed ones grouped by what changed."""
-    new: list[dict[str, Any]] = []
-    changed: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for row in uow.memo[_ROWS].values():
-        if row is None:
-            continue
-        if row.new:
-            new.append(dict(row.values))
-        elif row.changed:
-            columns = tuple(sorted(row.changed))
-            changed[columns].append({"target_id": row.complaint_id, **{c: row.values[c] for c in columns}})
-    await execute_many(uow.session, INSERT_REPORT, new)
-    for rows in changed.values():
-        await execute_many(uow.session, UPDATE_REPORT, rows)
-
-
 #: The statuses intake applies a routing decision to (``route`` and ``triage`` in ``services/intake/lifecycle.py``);
 #: a decision finding the complaint in any other status changes nothing there, so nothing here either.
 ROUTES_FROM = frozenset({"received", "triage", "rerouting", "routed"})
 TRIAGES_FROM = frozenset({"received", "triage", "rerouting"})
 
 
-def follow_routing(row: ProjectionRow) -> None:
+def follow_routing(row: Row) -> None:
     """Move the status as intake moved it on the router's latest decision, once that decision is the answer to the
     latest request seen (the filing, plus every return and dispatch): until then intake still waits for it."""
     decisions = row.routed_count + row.triage_count
@@ -171,14 +88,14 @@ def _first(current: datetime | None, value: datetime) -> datetime:
 
 def _timeline(uow: UnitOfWork, envelope: Envelope, at: datetime, *, actor: str | None = None,
               department: str | None = None, **detail: Any) -> None:
-    uow.write_later(INSERT_EVENT, {
+    timeline(uow, {
         "event_id": envelope.id[:64], "complaint_id": envelope.subject, "at": at, "kind": short_type(envelope),
         "actor": actor, "department": department,
         "detail": {k: v for k, v in detail.items() if v is not None and v != []},
     })
 
 
-def _rate(row: ProjectionRow, rating: str, at: datetime, department: str | None) -> None:
+def _rate(row: Row, rating: str, at: datetime, department: str | None) -> None:
     """A rating judges the answer of ``department``: the lead department when it was given, the one that answered."""
     department = department and department[:32]
     if row.first_rated_at is None or at < row.first_rated_at:
@@ -200,7 +117,7 @@ class DashboardHandlers:
     async def prefetch(self, uow: UnitOfWork, events: list[tuple[Envelope, EventData]]) -> None:
         """The projection rows of every complaint a batch's events are about, read and locked in one query."""
         ids = sorted({envelope.subject for envelope, _payload in events if envelope.subject})
-        _rows(uow).update(await _read_rows(uow, ids))
+        await read_rows(uow, ids)
 
     def handlers(self) -> dict[str, Handler]:
         return {

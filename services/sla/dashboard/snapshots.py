@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
-from services.sla.dashboard import followups, queries, views
+from services.sla.dashboard import followups, store, views
 from services.sla.dashboard.deps import DashboardDeps
 from services.sla.dashboard.figures import summarise
 from services.sla.dashboard.periods import Period, default_period
@@ -54,10 +54,10 @@ def query(deps: DashboardDeps, request: Request) -> tuple[Period, str | None, da
 async def snapshot(deps: DashboardDeps, period: Period, policy: str | None, now: datetime) -> dict[str, Any]:
     """Summary, trend, overdue and reopened lists for one period and policy, as the JSON endpoints and the stream give
     them."""
-    rows = await queries.rows_for(deps.db, period, policy)
+    rows = await store.rows_for(deps.db, period, policy)
     names = deps.names
     reopened = await reopened_items(deps, period, policy)
-    calls = followups.calls(await queries.entries(deps.db, followups.FOLLOWED_UP, period, policy))
+    calls = followups.calls(await store.entries(deps.db, followups.FOLLOWED_UP, period, policy))
     summary = summarise(rows, now=now, period=period, calendar=deps.calendar, names=names, reopened=reopened,
                         policy=policy, calls=calls)
     data = summary.as_dict()
@@ -75,5 +75,5 @@ async def snapshot(deps: DashboardDeps, period: Period, policy: str | None, now:
 
 async def reopened_items(deps: DashboardDeps, period: Period, policy: str | None,
                          department: str | None = None) -> list[ReopenedItem]:
-    return reopened_list(await queries.reopenings(deps.db, period, policy), period=period, names=deps.names,
+    return reopened_list(await store.reopenings(deps.db, period, policy), period=period, names=deps.names,
                          policy=policy, department=department)

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from services.intake import commands
 from services.intake.access import Relation
 from services.intake.errors import Conflict, Forbidden, NotFound, Unprocessable
-from services.intake.followup.rules import (
+from services.intake.followups.rules import (
     DECLINED,
     ENDED_BY_OUTCOME,
     NOT_REACHED,
@@ -30,7 +30,7 @@ from services.intake.followup.rules import (
 )
 from services.intake.lifecycle import Status
 from services.intake.models import Complaint, FilerContact, FollowUp
-from services.intake.repository import ComplaintRepository
+from services.intake.store import ComplaintRepository
 from services.intake.schemas import Rating, RatingBody
 from shared.auth import Principal, Role
 from shared.calendar import SHANGHAI
@@ -146,7 +146,7 @@ async def record(db: Database, p: Principal, task_id: str, result: Result, now: 
             raise Conflict("Someone recorded this call meanwhile", "其他人刚刚记录了这次回访，请刷新")
         await repo.record(complaint.id, now, p.actor, f"followup_{result.outcome}", _detail(values, attempt, final))
         await _rating(uow, repo, p, complaint, result, now)
-        uow.emit(ComplaintFollowedUpV1(
+        uow.outbox.add(ComplaintFollowedUpV1(
             complaint_id=complaint.id, actor=p.actor, department=row["department"], answered_at=row["answered_at"],
             at=now, outcome=result.outcome, attempt=attempt, final=final, solved=values.get("solved"),
             rating=values.get("rating"),

@@ -1,13 +1,22 @@
-"""Reads of the dashboard's projection: the complaint rows a period's figures need, the period's reopenings, and one
-complaint's timeline."""
+"""The dashboard's statements on its projection: the reads of the pages (the complaint rows a period's figures need,
+the period's reopenings, one complaint's timeline) and the writes of its consumer (``handlers.py``), which reads a
+batch's rows once, works on them as plain values and writes them at commit (``shared.rows``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from collections.abc import Collection
+from typing import Any
 
-from services.sla.dashboard.figures import Period
+from sqlalchemy import insert, or_, select
+
+from services.sla.dashboard.periods import Period
 from services.sla.dashboard.projection import ReportComplaint, ReportEvent
-from shared.db import Database
+from shared.db import Database, UnitOfWork
+from shared.rows import Row, Rows
+
+REPORT = ReportComplaint.__table__
+ROWS = Rows(REPORT)
+INSERT_EVENT = insert(ReportEvent.__table__)
 
 #: The timeline kind of ``complaint.reopened`` (``handlers.short_type``).
 REOPENED = "reopened"
@@ -82,3 +91,39 @@ async def policies_seen(db: Database) -> list[str]:
             select(ReportComplaint.policy).where(ReportComplaint.policy.is_not(None)).distinct()
         )
         return sorted(p for p in result.all() if p)
+
+
+# --- the consumer's writes --------------------------------------------------------------------------------------------
+
+
+#: ``uow.memo`` key: the complaints read and found without a projection row (one is added when a handler asks).
+_ABSENT = "dashboard.absent"
+
+
+async def read_rows(uow: UnitOfWork, ids: Collection[str]) -> None:
+    """Read, in one query, the projection rows of ``ids`` this unit of work has not read yet (locked on
+    PostgreSQL)."""
+    absent: set[str] = uow.memo.setdefault(_ABSENT, set())
+    todo = sorted(i for i in set(ids) - absent if ROWS.known(uow, i) is None)
+    if not todo:
+        return
+    query = ROWS.columns.where(REPORT.c.complaint_id.in_(todo)).order_by(REPORT.c.complaint_id)
+    if uow.dialect == "postgresql":
+        query = query.with_for_update()
+    absent.update(todo)
+    absent.difference_update(found.complaint_id for found in await ROWS.read(uow, query))
+
+
+async def row(uow: UnitOfWork, complaint_id: str) -> Row:
+    """The complaint's projection row as this unit of work has it so far (a new one when it has none)."""
+    await read_rows(uow, [complaint_id])
+    found = ROWS.known(uow, complaint_id)
+    if found is None:
+        uow.memo[_ABSENT].discard(complaint_id)
+        found = ROWS.add(uow, complaint_id=complaint_id)
+    return found
+
+
+def timeline(uow: UnitOfWork, entry: dict[str, Any]) -> None:
+    """One entry of a complaint's timeline, written at commit."""
+    uow.write(INSERT_EVENT, entry)

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
 from services.intake.deps import CallerDep, DatabaseDep, PolicyDep
-from services.intake.followup import tasks
+from services.intake.followups import tasks
 from services.intake.schemas import NOTE_MAX, ContactView, Rating, RatingBody, RequestBody, show_mobile
 from shared import clock
 from shared.calendar import SHANGHAI

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import exists, insert, select, update
 
-from services.intake.followup.rules import OPEN, SUPERSEDED, FollowUpPolicy
+from services.intake.followups.rules import OPEN, SUPERSEDED, FollowUpPolicy
 from services.intake.models import Complaint, FilerContact, FollowUp
-from services.intake.repository import ComplaintRepository
+from services.intake.store import ComplaintRepository
 from shared.calendar import SHANGHAI
 from shared.db import UnitOfWork
 

@@ -1,0 +1,323 @@
+"""Intake's statements: reads and writes of its tables (the tables are in ``models.py``).
+
+``ComplaintRepository`` serves the commands people issue and the pages: it executes in the unit of work's
+transaction, which commits. The following of routing and SLA events reads a batch's complaints once and writes what
+it made of them at commit (``read_followed``, ``followed``, ``set_cooperating``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Table, and_, bindparam, case, delete, insert, or_, text, update
+from sqlalchemy.dialects import postgresql
+from sqlmodel import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.models import Complaint, Cooperation, FilerContact, HistoryEntry, Message
+from services.intake.visible import in_township
+from shared.db import UnitOfWork
+from shared.rows import Row, Rows
+
+COMPLAINT = Complaint.__table__
+CONTACT = FilerContact.__table__
+HISTORY = HistoryEntry.__table__
+INSERT_COMPLAINT, INSERT_CONTACT, INSERT_HISTORY = insert(COMPLAINT), insert(CONTACT), insert(HISTORY)
+MESSAGE = Message.__table__
+COOPERATION = Cooperation.__table__
+INSERT_COOPERATION = insert(COOPERATION)
+DELETE_COOPERATION = delete(COOPERATION).where(COOPERATION.c.complaint_id == bindparam("target_id"),
+                                               COOPERATION.c.department == bindparam("target_department"))
+
+
+
+def write_filings(uow: UnitOfWork, complaints: list[dict[str, Any]], contacts: list[dict[str, Any]],
+                  history: list[dict[str, Any]], *more: tuple[Table, list[dict[str, Any]]]) -> None:
+    """Queue a batch of filings' rows — complaints, their contacts and history lines, and ``more`` rows of other
+    tables that refer to the complaints (each kind with the same keys) — for the commit. On PostgreSQL they go as one
+    statement (``_filings``): filing is the path every complaint takes. A kind with no rows (an anonymous caller has
+    no contact) is left out."""
+    tables = tuple((table, rows) for table, rows in ((COMPLAINT, complaints), (CONTACT, contacts),
+                                                     (HISTORY, history), *more) if rows)
+    if uow.dialect != "postgresql":
+        for table, rows in tables:
+            uow.write(insert(table), rows)
+        return
+    shape = tuple((table, tuple(rows[0])) for table, rows in tables)
+    arrays = {}
+    for (table, keys), (_table, rows) in zip(shape, tables):
+        for key in keys:
+            column = [row[key] for row in rows]
+            if isinstance(table.c[key].type, JSON):
+                column = [None if value is None else json.dumps(value) for value in column]
+            arrays[f"{table.name}__{key}"] = column
+    uow.write(_filings(shape), arrays)
+
+
+_FILINGS: dict[tuple[Any, ...], Any] = {}
+
+
+def _filings(shape: tuple[tuple[Any, tuple[str, ...]], ...]) -> Any:
+    """Filings as one PostgreSQL statement, per set of columns: each table's rows as one array per column
+    (``unnest``), the contacts and history lines as data-modifying WITH clauses of the complaints' INSERT (PostgreSQL
+    checks the foreign keys at the statement's end). Its text does not depend on how many rows there are, and its
+    arrays go to the driver as they are (JSON already serialised)."""
+    statement = _FILINGS.get(shape)
+    if statement is None:
+        dialect = postgresql.dialect()
+        quote = dialect.identifier_preparer
+        inserts = []
+        for table, keys in shape:
+            arrays = ", ".join(f"CAST(:{table.name}__{key} AS {table.c[key].type.compile(dialect=dialect)}[])"
+                               for key in keys)
+            inserts.append(f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(k) for k in keys)}) "
+                           f"SELECT * FROM unnest({arrays})")
+        complaints, *others = inserts
+        statement = _FILINGS[shape] = text(
+            "WITH " + ", ".join(f"filed_{i} AS ({clause})" for i, clause in enumerate(others)) + " " + complaints)
+    return statement
+
+class ComplaintRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, complaint_id: str) -> Complaint | None:
+        return await self.session.get(Complaint, complaint_id)
+
+    async def contact(self, complaint_id: str) -> FilerContact | None:
+        return await self.session.get(FilerContact, complaint_id)
+
+    async def update(self, complaint_id: str, now: datetime, **values: Any) -> None:
+        """A transition: change the complaint and bump its version."""
+        await self.session.execute(
+            update(COMPLAINT)
+            .where(COMPLAINT.c.id == complaint_id)
+            .values(updated_at=now, version=COMPLAINT.c.version + 1, **values)
+        )
+
+    async def update_if_version(self, complaint_id: str, version: int, now: datetime, **values: Any) -> bool:
+        """A transition guarded by the version the caller read (optimistic concurrency); False when it moved on."""
+        result = await self.session.execute(
+            update(COMPLAINT)
+            .where(COMPLAINT.c.id == complaint_id, COMPLAINT.c.version == version)
+            .values(updated_at=now, version=version + 1, **values)
+        )
+        return result.rowcount == 1
+
+    async def annotate(self, complaint_id: str, **values: Any) -> bool:
+        """Information that is not a transition (deadlines, overdue): no version bump, so nobody's If-Match breaks.
+        False when there is no such complaint."""
+        result = await self.session.execute(update(COMPLAINT).where(COMPLAINT.c.id == complaint_id).values(**values))
+        return result.rowcount == 1
+
+    async def record(self, complaint_id: str, at: datetime, actor: str, action: str, detail: dict[str, Any]) -> None:
+        await self.session.execute(INSERT_HISTORY, [
+            {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action, "detail": detail}
+        ])
+
+    async def history(self, complaint_id: str) -> list[HistoryEntry]:
+        result = await self.session.scalars(
+            select(HistoryEntry).where(HistoryEntry.complaint_id == complaint_id).order_by(HistoryEntry.id)
+        )
+        return list(result.all())
+
+    # --- correspondence and cooperating departments -----------------------------------------------------------------
+
+    async def add_message(self, complaint_id: str, at: datetime, actor: str, department: str | None, kind: str,
+                          text: str, *, to_filer: bool) -> None:
+        await self.session.execute(insert(MESSAGE), {
+            "complaint_id": complaint_id, "at": at, "actor": actor, "department": department, "kind": kind,
+            "text": text, "to_filer": to_filer,
+        })
+
+    async def messages(self, complaint_id: str, *, to_filer_only: bool) -> list[Message]:
+        query = select(Message).where(Message.complaint_id == complaint_id)
+        if to_filer_only:
+            query = query.where(Message.to_filer.is_(True))
+        return list((await self.session.scalars(query.order_by(Message.id))).all())
+
+    async def cooperating(self, complaint_id: str) -> list[str]:
+        result = await self.session.scalars(
+            select(Cooperation.department).where(Cooperation.complaint_id == complaint_id)
+            .order_by(Cooperation.added_at, Cooperation.department)
+        )
+        return list(result.all())
+
+    async def add_cooperation(self, complaint_id: str, department: str, at: datetime, by: str) -> bool:
+        if await self.session.get(Cooperation, (complaint_id, department)) is not None:
+            return False
+        await self.session.execute(insert(COOPERATION), {
+            "complaint_id": complaint_id, "department": department, "added_at": at, "added_by": by,
+        })
+        return True
+
+    async def remove_cooperation(self, complaint_id: str, department: str) -> None:
+        await self.session.execute(delete(COOPERATION).where(
+            COOPERATION.c.complaint_id == complaint_id, COOPERATION.c.department == department
+        ))
+
+    # --- duplicates ---------------------------------------------------------------------------------------------------
+
+    async def linked_duplicates(self, original_id: str) -> list[Complaint]:
+        result = await self.session.scalars(
+            select(Complaint).where(Complaint.original_id == original_id).order_by(Complaint.received_at)
+        )
+        return list(result.all())
+
+    # --- queues -------------------------------------------------------------------------------------------------------
+
+    async def page(
+        self,
+        *,
+        department: str | None = None,
+        cooperating_department: str | None = None,
+        statuses: Collection[str],
+        overdue: bool | None = None,
+        due_before: datetime | None = None,
+        township: str | None = None,
+        now: datetime,
+        order: str = "due_at",
+        after: tuple[datetime | None, str] | None = None,
+        limit: int = 50,
+    ) -> list[tuple[Complaint, str | None]]:
+        """One page of complaints with the filer's mobile (to be masked), ordered by ``order`` (``due_at`` or
+        ``received_at``) ascending with empty values last, then by id; ``after`` is the last row of the previous page.
+        """
+        key = COMPLAINT.c[order]
+        query = (
+            select(Complaint, FilerContact.mobile)
+            .join(FilerContact, FilerContact.complaint_id == Complaint.id, isouter=True)
+            .where(Complaint.status.in_(list(statuses)))
+        )
+        if department is not None:
+            query = query.where(Complaint.department == department)
+        if cooperating_department is not None:
+            query = query.join(Cooperation, and_(Cooperation.complaint_id == Complaint.id,
+                                                 Cooperation.department == cooperating_department))
+        late = or_(Complaint.overdue.is_(True), and_(Complaint.due_at.is_not(None), Complaint.due_at < now))
+        if overdue is True:
+            query = query.where(late)
+        elif overdue is False:
+            query = query.where(~late)
+        if due_before is not None:
+            query = query.where(Complaint.due_at.is_not(None), Complaint.due_at < due_before)
+        if township is not None:  # a township handler's queue: its township's complaints only
+            query = query.where(in_township(township))
+        if after is not None:
+            value, last_id = after
+            if value is None:
+                query = query.where(key.is_(None), COMPLAINT.c.id > last_id)
+            else:
+                query = query.where(or_(key > value, and_(key == value, COMPLAINT.c.id > last_id), key.is_(None)))
+        query = query.order_by(case((key.is_(None), 1), else_=0), key, COMPLAINT.c.id).limit(limit)
+        return [(row[0], row[1]) for row in (await self.session.execute(query)).all()]
+
+    async def unrated_answered(self, answered_before: datetime, limit: int) -> list[Complaint]:
+        result = await self.session.scalars(
+            select(Complaint)
+            .where(Complaint.answered_at.is_not(None), Complaint.answered_at <= answered_before,
+                   Complaint.status == "answered")
+            .order_by(Complaint.answered_at)
+            .limit(limit)
+        )
+        return list(result.all())
+
+
+# --- following routing and SLA events: a batch's complaints as plain values ----------------------------------------
+
+#: The complaints a batch follows: what the routing and SLA events read and change of them.
+FOLLOWED = Rows(COMPLAINT)
+_FOLLOWED_COLUMNS = select(*(COMPLAINT.c[name] for name in (
+    "id", "status", "version", "updated_at", "department", "also", "assigned_township", "financial_service",
+    "sla_policy", "claimed_by", "lease_until", "candidates", "due_at", "deadlines", "overdue")))
+_FOLLOWING = "intake.following"
+
+
+@dataclass
+class _Following:
+    """What a unit of work read of the complaints it follows, and what it made of their cooperating departments."""
+
+    complaints: dict[str, Row | None] = field(default_factory=dict)
+    cooperating: dict[str, list[str]] = field(default_factory=dict)
+    stored: dict[str, set[str]] = field(default_factory=dict)
+    added: dict[tuple[str, str], tuple[datetime, str]] = field(default_factory=dict)
+
+
+def _following(uow: UnitOfWork) -> _Following:
+    following = uow.memo.get(_FOLLOWING)
+    if following is None:
+        following = uow.memo[_FOLLOWING] = _Following()
+        FOLLOWED.tracked(uow)  # the complaints' UPDATE is queued before their cooperations'
+        uow.before_commit(lambda: _write_cooperations(uow, following))
+    return following
+
+
+async def read_followed(uow: UnitOfWork, ids: Collection[str], *, cooperating_of: Collection[str] = ()) -> None:
+    """Read, in one query each, the complaints ``ids`` and the cooperating departments of ``cooperating_of`` that
+    this unit of work has not read yet (locked, in id order, on PostgreSQL: a command on one of them waits for the
+    unit of work)."""
+    following = _following(uow)
+    todo = sorted(set(ids) - following.complaints.keys())
+    if todo:
+        query = _FOLLOWED_COLUMNS.where(COMPLAINT.c.id.in_(todo))
+        if uow.dialect == "postgresql":
+            query = query.order_by(COMPLAINT.c.id).with_for_update()
+        following.complaints.update(dict.fromkeys(todo))
+        for row in await FOLLOWED.read(uow, query):
+            following.complaints[row.id] = row
+    todo = sorted(set(cooperating_of) - following.cooperating.keys())
+    if todo:
+        for complaint_id in todo:
+            following.cooperating[complaint_id] = []
+        rows = await uow.session.execute(
+            select(COOPERATION.c.complaint_id, COOPERATION.c.department)
+            .where(COOPERATION.c.complaint_id.in_(todo))
+            .order_by(COOPERATION.c.added_at, COOPERATION.c.department)
+        )
+        for complaint_id, department in rows.all():
+            following.cooperating[complaint_id].append(department)
+        for complaint_id in todo:
+            following.stored[complaint_id] = set(following.cooperating[complaint_id])
+
+
+async def followed(uow: UnitOfWork, complaint_id: str) -> Row | None:
+    """The complaint as this unit of work has made it so far; None when there is no such complaint."""
+    await read_followed(uow, [complaint_id])
+    return _following(uow).complaints[complaint_id]
+
+
+async def cooperating(uow: UnitOfWork, complaint_id: str) -> list[str]:
+    """The complaint's cooperating departments as this unit of work has made them so far."""
+    await read_followed(uow, (), cooperating_of=[complaint_id])
+    return list(_following(uow).cooperating[complaint_id])
+
+
+def set_cooperating(uow: UnitOfWork, complaint_id: str, departments: list[str], at: datetime, by: str) -> None:
+    """The complaint's cooperating departments from now on (after ``cooperating``); a new one added ``at`` by
+    ``by``."""
+    following = _following(uow)
+    for department in departments:
+        if department not in following.cooperating[complaint_id]:
+            following.added[(complaint_id, department)] = (at, by)
+    following.cooperating[complaint_id] = list(departments)
+
+
+def _write_cooperations(uow: UnitOfWork, following: _Following) -> None:
+    """Queue the difference between the cooperating departments read and those the unit of work ended with."""
+    removed, added = [], []
+    for complaint_id, departments in following.cooperating.items():
+        stored = following.stored[complaint_id]
+        removed += [{"target_id": complaint_id, "target_department": d} for d in sorted(stored - set(departments))]
+        for department in departments:
+            if department not in stored:
+                at, by = following.added[(complaint_id, department)]
+                added.append({"complaint_id": complaint_id, "department": department, "added_at": at,
+                              "added_by": by})
+    if removed:
+        uow.write(DELETE_COOPERATION, removed)
+    if added:
+        uow.write(INSERT_COOPERATION, added)

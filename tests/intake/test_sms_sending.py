@@ -1,0 +1,204 @@
+"""Each message is sent once per event — across redeliveries, a restart, a provider outage and replicas — out of the
+quiet hours, to filers who can and want to receive it; a provider that keeps failing ends in the dead letter."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, insert
+
+from services.intake.models import FilerContact, OUTBOX
+from services.intake.notify.compose import OPT_OUT
+from services.intake.notify.sender import LEASE, MESSAGES
+from shared.db import Database
+from shared.events import (
+    ComplaintAnsweredV1,
+    ComplaintClosedV1,
+    ComplaintInfoRequestedV1,
+    ComplaintReopenedV1,
+    SlaClockOpenedV1,
+    SlaMilestoneV1,
+)
+from tests.intake.sms_helpers import (
+    DAY,
+    NIGHT,
+    POLICY,
+    Events,
+    Provider,
+    file,
+    intake_database,
+    notices,
+    sender,
+    sms_history,
+)
+
+pytestmark = pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+
+
+def _transition(cls, complaint_id: str, **extra):
+    return cls(complaint_id=complaint_id, actor="handler:power:张三", department="power", status="answered",
+               version=5, at=DAY, **extra)
+
+
+def _clock_opened(complaint_id: str) -> SlaClockOpenedV1:
+    return SlaClockOpenedV1(complaint_id=complaint_id, department="power", policy="default", milestones=[
+        SlaMilestoneV1(milestone="contact", due_at=DAY + timedelta(days=1)),
+        SlaMilestoneV1(milestone="resolution", due_at=DAY + timedelta(days=10)),
+    ])
+
+
+def _lifecycle(complaint_id: str) -> list:
+    return [_clock_opened(complaint_id), _transition(ComplaintInfoRequestedV1, complaint_id),
+            _transition(ComplaintAnsweredV1, complaint_id), _transition(ComplaintReopenedV1, complaint_id, reason="慢"),
+            _transition(ComplaintClosedV1, complaint_id, rating="satisfied")]
+
+
+async def test_redelivered_events_tell_the_filer_once_each(kind, tmp_path):
+    async with intake_database(kind, tmp_path) as (_url, db, writer):
+        filed = await file(writer)
+        events = Events(db)
+        records = [events.record(e) for e in _lifecycle(filed.id)]
+        for record in records:
+            await events.consumer.handle(record)
+        for record in records:  # the bus hands them all again, one by one and as a batch
+            await events.consumer.handle(record)
+        await events.consumer.handle_together(records + records)
+        provider = Provider()
+        await sender(db, provider).send_due(DAY)
+        await sender(db, provider).send_due(DAY + timedelta(hours=1))
+
+        assert [m.template for m in provider.sent] == [
+            "filed", "placed", "info_requested", "answered", "reopened", "closed"]
+        assert {m.phone for m in provider.sent} == {"+8613812345678"}
+        placed = provider.sent[1]
+        assert placed.params["department"] == "青山县供电局" and placed.params["deadline"] == "12月17日"
+        assert all(m.params["tracking_number"] == filed.tracking_number for m in provider.sent)
+        assert [action for action, _ in await sms_history(db, filed.id)] == ["sms_sent"] * 6
+        assert {row.status for row in await notices(db)} == {"sent"}
+
+
+async def test_a_restart_sends_what_was_pending_and_nothing_twice(kind, tmp_path):
+    async with intake_database(kind, tmp_path) as (url, db, writer):
+        first = await file(writer)
+        second = await file(writer, title="厂区门口道路坏了半年没人修")
+        provider = Provider()
+        # A sender claims both messages and dies before sending them.
+        await sender(db, provider)._claim(DAY)
+        await db.dispose()
+
+        restarted = Database(url, OUTBOX)
+        try:
+            await sender(restarted, provider).send_due(DAY + LEASE / 2)
+            assert provider.sent == []  # the dead sender's claim still holds
+            await sender(restarted, provider).send_due(DAY + LEASE)
+            await sender(restarted, provider).send_due(DAY + LEASE * 3)
+            events = Events(restarted)
+            await events.consumer.handle(events.record(_clock_opened(first.id)))
+        finally:
+            await restarted.dispose()
+        again = Database(url, OUTBOX)  # and once more, after the messages went out
+        try:
+            await sender(again, provider).send_due(DAY + LEASE * 4)
+            await sender(again, provider).send_due(DAY + LEASE * 5)
+            rows = await notices(again)
+        finally:
+            await again.dispose()
+        assert sorted((m.template, m.params["tracking_number"]) for m in provider.sent) == sorted([
+            ("filed", first.tracking_number), ("filed", second.tracking_number), ("placed", first.tracking_number)])
+        assert [(row.status, row.attempts) for row in rows] == [("sent", 2), ("sent", 2), ("sent", 1)]
+
+
+async def test_an_outage_is_retried_with_backoff_until_the_message_goes_out_once(kind, tmp_path):
+    async with intake_database(kind, tmp_path) as (_url, db, writer):
+        filed = await file(writer)
+        provider = Provider(failing=2)
+        send = sender(db, provider)
+        await send.send_due(DAY)  # fails: next try a minute later
+        await send.send_due(DAY + timedelta(seconds=59))
+        assert provider.tries == 1
+        await send.send_due(DAY + timedelta(seconds=60))  # fails: next try two minutes later
+        await send.send_due(DAY + timedelta(seconds=179))
+        assert provider.tries == 2
+        await send.send_due(DAY + timedelta(seconds=180))
+        await send.send_due(DAY + timedelta(hours=2))
+        assert provider.tries == 3 and [m.template for m in provider.sent] == ["filed"]
+        history = await sms_history(db, filed.id)
+        assert [action for action, _ in history] == ["sms_retry", "sms_retry", "sms_sent"]
+        assert history[0][1]["error"] == "isv.OUTAGE" and history[2][1]["attempt"] == 3
+
+
+async def test_a_provider_that_keeps_failing_ends_in_the_dead_letter(kind, tmp_path):
+    async with intake_database(kind, tmp_path) as (_url, db, writer):
+        filed = await file(writer)
+        provider = Provider(failing=100)
+        dead_before = MESSAGES.labels("filed", "dead")._value.get()
+        send = sender(db, provider)
+        for minutes in range(0, 24 * 60, 30):
+            await send.send_due(DAY.replace(hour=8) + timedelta(minutes=minutes))
+        assert provider.tries == POLICY.max_tries and provider.sent == []
+        assert [action for action, _ in await sms_history(db, filed.id)] == ["sms_retry"] * 3 + ["sms_dead"]
+        row = (await notices(db, filed.id))[0]
+        assert (row.status, row.last_error) == ("dead", "isv.OUTAGE")
+        assert MESSAGES.labels("filed", "dead")._value.get() == dead_before + 1
+
+
+async def test_nothing_goes_out_at_night(kind, tmp_path):
+    async with intake_database(kind, tmp_path) as (_url, db, writer):
+        filed = await file(writer, NIGHT)
+        provider = Provider()
+        morning = (NIGHT + timedelta(days=1)).replace(hour=8)
+        assert (await notices(db, filed.id))[0].next_attempt_at == morning
+        send = sender(db, provider)
+        await send.send_due(NIGHT)
+        await send.send_due(morning - timedelta(minutes=1))
+        assert provider.sent == []
+        await send.send_due(morning)
+        assert [m.template for m in provider.sent] == ["filed"]
+
+
+async def test_a_retry_due_in_the_night_waits_for_the_morning(kind, tmp_path):
+    async with intake_database(kind, tmp_path) as (_url, db, writer):
+        filed = await file(writer, DAY.replace(hour=21, minute=59))
+        await sender(db, Provider(failing=1)).send_due(DAY.replace(hour=21, minute=59))
+        morning = (DAY + timedelta(days=1)).replace(hour=8)
+        assert (await notices(db, filed.id))[0].next_attempt_at == morning
+
+
+async def test_filers_who_opted_out_or_cannot_receive_sms_get_nothing(kind, tmp_path):
+    async with intake_database(kind, tmp_path) as (_url, db, writer):
+        opted = await file(writer)
+        landline = await file(writer, hotline=True, title="路灯坏了", filer={
+            "enterprise_name": "青山县禾丰食品有限公司", "credit_code": "91330000600000000X"[:-1] + "8",
+            "contact_name": "周女士", "mobile": "0571-88888888"})
+        anonymous = await file(writer, title="夜市噪音扰民")
+        async with db.unit_of_work() as uow:  # opted out before the filing's message went out
+            await uow.session.execute(insert(OPT_OUT), [{"complaint_id": opted.id, "at": DAY}])
+            # a complaint without a contact to tell, as an anonymous one
+            await uow.session.execute(delete(FilerContact.__table__).where(
+                FilerContact.__table__.c.complaint_id == anonymous.id))
+            await uow.commit()
+        events = Events(db)
+        for complaint in (opted, landline, anonymous):
+            await events.consumer.handle(events.record(_clock_opened(complaint.id)))
+        provider = Provider()
+        await sender(db, provider).send_due(DAY)
+
+        assert provider.sent == []
+        assert await notices(db, landline.id) == []
+        assert [(row.template, row.status) for row in await notices(db, opted.id)] == [("filed", "skipped")]
+        assert [(row.template, row.status) for row in await notices(db, anonymous.id)] == [("filed", "skipped")]
+
+
+async def test_replicas_send_each_message_once(kind, tmp_path):
+    async with intake_database(kind, tmp_path) as (url, db, writer):
+        filed = [await file(writer, title=f"第{n}号诉求的标题") for n in range(12)]
+        other = Database(url, OUTBOX)
+        provider = Provider(delay=0.01)
+        try:
+            await asyncio.gather(*(sender(database, provider).send_due(DAY)
+                                   for database in (db, other, db, other)))
+        finally:
+            await other.dispose()
+        assert sorted(m.params["tracking_number"] for m in provider.sent) == sorted(f.tracking_number for f in filed)
