@@ -106,8 +106,9 @@ def configure(app: FastAPI, settings: IntakeSettings) -> None:
     app.add_exception_handler(Open311Error, open311.open311_error_handler)
     redact_access_log()  # Open311 partners send their api_key in the query string
     pages.configure(app)
+    rules = AttachmentRules.from_settings(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       allowances=[attachments_api.upload_allowance(AttachmentRules.from_settings(settings))])
+                       allowances=[attachments_api.upload_allowance(rules), pages.files.page_allowance(rules)])
 
 
 def build_app(settings: IntakeSettings) -> FastAPI:

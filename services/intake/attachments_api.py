@@ -20,6 +20,7 @@ from services.intake.access import Relation
 from services.intake.attachments import (
     AttachmentDesk,
     AttachmentRules,
+    Download,
     attach,
     attachments_of,
     download,
@@ -119,7 +120,11 @@ async def list_attachments(complaint_id: str, db: DatabaseDep, caller: CallerDep
 async def get_attachment(complaint_id: str, number: NumberPath, db: DatabaseDep, caller: CallerDep,
                          desk: DeskDep) -> Response:
     """One attachment's file, for whoever may read the complaint."""
-    found = await download(db, desk.store, caller, complaint_id, number)
+    return file_response(await download(db, desk.store, caller, complaint_id, number))
+
+
+def file_response(found: Download) -> Response:
+    """An attachment's file as this endpoint and the workbench's download send it: saved or shown, never run."""
     return Response(found.content, media_type=found.attachment.kind, headers={
         "Content-Disposition": f'attachment; filename="{found.filename}"',
         "X-Content-Type-Options": "nosniff",

@@ -25,12 +25,12 @@ class Desk:
         answer = await self.client.post("/workbench/login", data={"csrf": CSRF.search(form.text).group(1),
                                                                  "token": token})
         assert answer.status_code == 303, answer.text
-        queue = await self.get("/workbench")
+        queue = await self.get("/workbench", follow=True)  # an operator's is the operator's desk
         assert queue.status_code == 200, queue.text
         return queue
 
-    async def get(self, url: str) -> httpx.Response:
-        answer = await self.client.get(url)
+    async def get(self, url: str, *, follow: bool = False) -> httpx.Response:
+        answer = await self.client.get(url, follow_redirects=follow)
         found = CSRF.search(answer.text)
         if found:
             self.csrf = found.group(1)

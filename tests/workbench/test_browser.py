@@ -116,9 +116,16 @@ def _walk(driver, url: str, client: httpx.Client) -> None:
     submit("form-request-info")
     wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "待补充材料"))
 
+    # the department's template, kept by a supervisor, picked and edited: the history names it
+    kept = client.post("/v1/departments/market/reply-templates", headers=bearer(staff_token("supervisor", "王督办")),
+                       json={"name": "协调答复", "text": "{filer_name}：您反映的问题（{tracking_number}）已由{department}受理。"})
+    assert kept.status_code == 201, kept.text
     driver.set_window_size(1280, 1500)
     driver.get(f"{url}/workbench/complaints/{cid}")
-    wait.until(EC.presence_of_element_located((By.ID, "answer-text")))
+    Select(wait.until(EC.presence_of_element_located((By.ID, "template")))).select_by_visible_text("协调答复")
+    submit("pick-template")
+    wait.until(EC.presence_of_element_located((By.ID, "answer-template")))
+    assert "市场监督管理局受理" in driver.find_element(By.ID, "answer-text").get_attribute("value")
     DOCS.mkdir(exist_ok=True)
     driver.save_screenshot(str(DOCS / "workbench-complaint.png"))
 
@@ -139,13 +146,18 @@ def _walk(driver, url: str, client: httpx.Client) -> None:
     submit("form-answer")
     wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "已答复"))
 
+    answered = [h for h in client.get(f"/v1/complaints/{cid}/history", headers=bearer(handler)).json()
+                if h["action"] == "answered"]
+    assert answered[0]["detail"]["template_id"] == kept.json()["id"]
+    sent = client.get(f"/v1/complaints/{cid}/messages", headers=bearer(handler)).json()[-1]["text"]
+    assert "市场监督管理局受理" in sent and sent.endswith("三个工作日内上门对接。")
     history = driver.find_element(By.ID, "history").text
     for entry in ("服务中心已人工分派给", "承办人已签收", "承办部门已受理", "承办部门请您补充材料", "承办部门已答复"):
         assert entry in history, entry
 
     # on a phone nothing runs off the screen
     driver.set_window_size(390, 844)
-    for path in ("/workbench", f"/workbench/complaints/{cid}"):
+    for path in ("/workbench", f"/workbench/complaints/{cid}", "/workbench/search"):
         driver.get(url + path)
         wait.until(EC.presence_of_element_located((By.ID, "who")))
         assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), path

@@ -1,8 +1,11 @@
-"""Intake's server-rendered pages: the workbench of handlers, dispatchers and follow-up staff (``/workbench``).
+"""Intake's server-rendered pages: the workbench of handlers, dispatchers, supervisors, operators and follow-up staff
+(``/workbench``).
 
 The pages are a client of the same service layer as the JSON API — reads through the API's own functions, actions
 through its commands — with a staff session and CSRF-checked forms (``session.py``) and the security headers of
-``shared.pages``. :func:`configure` adds what they need to the app hosting intake.
+``shared.pages``. :func:`configure` adds what they need to the app hosting intake. Besides the queues and a
+complaint's page (``workbench.py``, ``forms.py``): attachments (``files.py``), search and export (``finder.py``),
+reply templates (``reply_pages.py``) and the operator's desk (``operator.py``).
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.intake.pages import followups, forms, session, workbench
+from services.intake.pages import files, finder, followups, forms, operator, reply_pages, session, workbench
 from services.intake.pages.session import LOGIN, FormRefused, ToLogin
 from shared.pages import PageHeaders
 
-ROUTERS = (session.router, workbench.router, forms.router, followups.router)
+#: The attachments' and search's routes before the actions' (``/complaints/{id}/{action}``).
+ROUTERS = (session.router, workbench.router, files.router, finder.router, reply_pages.router, operator.router,
+           followups.router, forms.router)
 
 
 async def _to_login(_request: Request, _exc: Exception) -> Response:

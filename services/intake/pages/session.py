@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from services.intake.access import may_manage_templates
 from shared.auth import InvalidToken, Principal, Role, verify_token
 from shared.catalog import load_catalog
 from shared.pages import Session, Sessions, templates
@@ -31,9 +32,10 @@ LOGIN = f"{PATH}/login"
 COOKIE = "complaintline_workbench"
 #: How long a session lasts after logging in.
 LIFETIME = timedelta(hours=8)
-#: Who works at the workbench: handlers, dispatchers, and supervisors and admins overseeing them.
-ALLOWED = frozenset({Role.handler, Role.dispatcher, Role.supervisor, Role.admin, Role.followup})
-ROLE_REFUSED = "该令牌的角色不能使用工作台（需要承办人、派单员、回访员、督办或管理员的令牌）"
+#: Who works at the workbench: handlers, dispatchers, supervisors and admins overseeing them, hotline operators
+#: (the operator's desk) and the service center's follow-up staff (回访员).
+ALLOWED = frozenset({Role.handler, Role.dispatcher, Role.supervisor, Role.admin, Role.operator, Role.followup})
+ROLE_REFUSED = "该令牌的角色不能使用工作台（需要承办人、派单员、督办、管理员、话务员或回访员的令牌）"
 
 
 class ToLogin(Exception):
@@ -56,6 +58,10 @@ class Staff:
     def shown_name(self) -> str:
         names = {d.id: d.name for d in load_catalog().departments}
         return f"{actor_name(self.principal.actor, names)}（{ROLE_NAMES[self.principal.role.value]}）"
+
+    @property
+    def keeps_templates(self) -> bool:
+        return may_manage_templates(self.principal)
 
 
 def sessions(request: Request) -> Sessions:

@@ -20,21 +20,28 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.intake import api, commands, work
+from services.intake import api, commands, replies, work
+from services.intake.attachments import ADDERS, attachments_of
+from services.intake.attachments_api import attachment_desk
 from services.intake.deps import DatabaseDep
 from services.intake.errors import IntakeError, NotFound
 from services.intake.pages import clocks, shown
 from services.intake.pages.session import PAGES, PATH, HERE, Staff, StaffDep
-from services.intake.schemas import show_mobile
+from services.intake.lifecycle import Status
+from services.intake.reply_schemas import TemplateView
+from services.intake.schemas import ComplaintView, show_mobile
 from shared import clock
-from shared.auth import Role
+from shared.auth import Principal, Role
 from shared.calendar import WorkingCalendar
 from shared.db import Database
-from shared.vocabulary import ACTION_NAMES, actor_name
+from shared.vocabulary import ACTION_NAMES, ATTACHMENT_KINDS, actor_name, size_text
 
 STATIC = {"workbench.css": "text/css; charset=utf-8"}
 #: Queue rows a page shows.
 QUEUE_ROWS = 100
+
+#: What a form done says, by the ``done`` it redirects with.
+DONE = {**ACTION_NAMES, "attach": "添加附件"}
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -60,13 +67,15 @@ def refusal_page(request: Request, staff: Staff, exc: IntakeError) -> Response:
 
 
 def done_notice(done: str | None) -> str:
-    return f"{ACTION_NAMES[done]}：已完成" if done in ACTION_NAMES else ""
+    return f"{DONE[done]}：已完成" if done in DONE else ""
 
 
 @router.get("")
 async def queue_page(request: Request, db: DatabaseDep, staff: StaffDep, department: str | None = None,
                      done: str | None = None) -> Response:
     p, now, cal = staff.principal, clock.now(), calendar(request)
+    if p.role is Role.operator:
+        return RedirectResponse(f"{PATH}/operator", status_code=303)
     if p.role is Role.followup:
         return RedirectResponse(f"{PATH}/followups", status_code=303)
     sections: list[dict[str, Any]] = []
@@ -93,25 +102,57 @@ async def queue_page(request: Request, db: DatabaseDep, staff: StaffDep, departm
                 may_dispatch=p.role in (Role.dispatcher, Role.supervisor))
 
 
+async def answer_choices(db: Database, p: Principal, view: ComplaintView, template: str | None,
+                         values: dict[str, dict[str, Any]]) -> tuple[list[TemplateView], str]:
+    """The department's templates for the answer form; with ``template`` picked, the answer's values become the
+    template rendered for the complaint (the draft to edit) — or a refusal saying why it could not be."""
+    if "answer" not in view.next_actions or not view.department:
+        return [], ""
+    offered = await replies.listing(db, p, view.department, retired=False)
+    if not template:
+        return offered, ""
+    try:
+        draft = await replies.render(db, p, view.id, template, clock.now())
+    except IntakeError as exc:
+        return offered, exc.zh_text
+    values["answer"] = {"text": draft.text, "template_id": draft.template_id}
+    return offered, ""
+
+
+async def attachment_rows(db: Database, p: Principal, view: ComplaintView) -> tuple[list[dict[str, Any]], bool]:
+    """The complaint's attachments as the page lists them, and whether the caller may add one now."""
+    rel, found = await attachments_of(db, p, view.id)
+    names = shown.names()
+    rows = [{"number": a.number, "kind": ATTACHMENT_KINDS.get(a.kind, a.kind), "size": size_text(a.size),
+             "at": shown.when(a.added_at), "by": actor_name(a.added_by, names),
+             "url": f"{PATH}/complaints/{view.id}/attachments/{a.number}"} for a in found]
+    return rows, rel in ADDERS and view.status != Status.closed.value
+
+
 async def complaint_page(request: Request, db: Database, staff: Staff, complaint_id: str, *, status_code: int = 200,
                          notice: str = "", refusal: str = "", conflict: bool = False,
                          errors: dict[str, dict[str, str]] | None = None,
-                         values: dict[str, dict[str, Any]] | None = None) -> Response:
+                         values: dict[str, dict[str, Any]] | None = None, template: str | None = None,
+                         caller: Principal | None = None) -> Response:
     """A complaint's page as the caller may see it, with a form for each action they may take now; a refused form
-    comes back with its values, its errors by field, or the conflict notice and the fresh version."""
-    p = staff.principal
+    comes back with its values, its errors by field, or the conflict notice and the fresh version. ``caller`` (a
+    filer's access an operator opened for a caller on the line) shows the page as that caller sees it, read-only."""
+    p, values = caller or staff.principal, dict(values or {})
     try:
         view = await api.complaint_shown(db, p, complaint_id)
         history = await api.get_history(complaint_id, db, p)
         messages = await api.get_messages(complaint_id, db, p)
+        templates, not_rendered = await answer_choices(db, p, view, template, values)
+        attachments, may_attach = await attachment_rows(db, p, view)
     except IntakeError as exc:
         return refusal_page(request, staff, exc)
     now = clock.now()
     department_names = shown.names()
+    staff_side = caller is None and p.role is not Role.operator
     return page(
-        request, "complaint.html", staff, status_code, c=view, notice=notice, refusal=refusal, conflict=conflict,
-        errors=errors or {}, values=values or {}, actions=view.next_actions, names=department_names,
-        department=department_names.get(view.department or "", "尚未分派"),
+        request, "complaint.html", staff, status_code, c=view, notice=notice, refusal=refusal or not_rendered,
+        conflict=conflict, errors=errors or {}, values=values, actions=view.next_actions if staff_side else [],
+        names=department_names, department=department_names.get(view.department or "", "尚未分派"),
         cooperating=[department_names.get(d, d) for d in view.cooperating],
         claimed_by=actor_name(view.claimed_by, department_names) if view.claimed_by else "",
         lease_until=shown.when(view.lease_until), received=shown.when(view.received_at),
@@ -119,15 +160,17 @@ async def complaint_page(request: Request, db: Database, staff: Staff, complaint
         clocks=clocks.clocks(history, view.due_at, view.overdue, now, calendar(request)),
         decision=shown.decision(history), candidates=shown.candidates(view.candidates),
         history=shown.history_rows(history), messages=shown.message_rows(messages),
-        shows_contact=view.role == "lead" or p.role is Role.supervisor,
-        departments=shown.departments(), townships=shown.townships(),
+        shows_contact=staff_side and (view.role == "lead" or p.role is Role.supervisor),
+        departments=shown.departments(), townships=shown.townships(), templates=templates,
+        attachments=attachments, may_attach=may_attach and caller is None,
+        max_size=size_text(attachment_desk(request).rules.max_bytes),
     )
 
 
 @router.get("/complaints/{complaint_id}")
 async def complaint(request: Request, complaint_id: str, db: DatabaseDep, staff: StaffDep,
-                    done: str | None = None) -> Response:
-    return await complaint_page(request, db, staff, complaint_id, notice=done_notice(done))
+                    done: str | None = None, template: str | None = None) -> Response:
+    return await complaint_page(request, db, staff, complaint_id, notice=done_notice(done), template=template)
 
 
 @router.get("/complaints/{complaint_id}/contact")
