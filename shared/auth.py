@@ -43,10 +43,12 @@ class Role(str, Enum):
     dispatcher = "dispatcher"  # 派单员 at the business-environment service center: triage, manual dispatch
     handler = "handler"  # 承办人: bound to one department
     supervisor = "supervisor"  # 督办: sees everything, including contact data (audited)
+    followup = "followup"  # 回访员 at the service center: calls filers back after an answer (回访)
     admin = "admin"
 
 
-STAFF_ROLES = frozenset({Role.operator, Role.dispatcher, Role.handler, Role.supervisor, Role.admin})
+STAFF_ROLES = frozenset({Role.operator, Role.dispatcher, Role.handler, Role.supervisor, Role.admin,
+                         Role.followup})
 
 #: The longest name a token carries. The actor built from it (``handler:<department>:<name>``, 66 characters at
 #: most with today's catalog) fits whole the 80-character columns that record who filed, claimed or did something.

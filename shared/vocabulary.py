@@ -95,6 +95,7 @@ EVENT_NAMES: dict[str, str] = {
     "deadline_changed": "时限调整",
     "met": "按时办结",
     "missed": "超时办结",
+    "followed_up": "电话回访",
 }
 
 #: Each history entry in plain language, for the filer and anyone reading the history (placeholders filled by intake).
@@ -135,6 +136,10 @@ HISTORY_SUMMARIES: dict[str, str] = {
     "sms_opt_out": "您已选择不接收短信",
     "sms_opt_in": "您已选择接收短信",
     "attached": "添加{attachment}",
+    "followup_scheduled": "已安排电话回访",
+    "followup_reached": "回访员已电话回访：{rating_zh}",
+    "followup_not_reached": "电话回访未接通",
+    "followup_declined": "诉求人谢绝回访",
 }
 
 #: The kinds of file a complaint may carry as attachments (附件), by the media type recognised from their content.
@@ -238,6 +243,7 @@ ROLE_NAMES: dict[str, str] = {
     "handler": "承办人",
     "supervisor": "督办",
     "admin": "管理员",
+    "followup": "回访员",
     "partner": "对接平台",
 }
 
@@ -336,6 +342,6 @@ def actor_name(actor: str | None, department_names: Mapping[str, str]) -> str:
         department, _, name = rest.partition(":")
         return " ".join(p for p in (department_names.get(department, department), name) if p)
     words = [ROLE_NAMES[role], rest]
-    if role == "dispatcher":
+    if role in ("dispatcher", "followup"):
         words.insert(0, department_names.get(CENTER_ID, ""))
     return " ".join(p for p in words if p)

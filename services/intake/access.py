@@ -32,7 +32,7 @@ from shared.auth import Principal, Role
 class Relation(str, Enum):
     lead = "lead"  # a handler of the department handling it
     cooperating = "cooperating"  # a handler of a cooperating department: read-only, may add notes
-    oversight = "oversight"  # dispatcher, supervisor, admin
+    oversight = "oversight"  # dispatcher, supervisor, admin, follow-up staff (回访员)
     filer = "filer"  # the filer, by the complaint's access token
     operator = "operator"  # the hotline operator who filed it
 
@@ -44,7 +44,7 @@ def relation(principal: Principal | None, complaint: Complaint, cooperating: Col
     if principal.township is not None and complaint_township(complaint) != principal.township_name:
         return None  # another township's complaint, or one placed with no township: not this handler's
     match principal.role:
-        case Role.admin | Role.supervisor | Role.dispatcher:
+        case Role.admin | Role.supervisor | Role.dispatcher | Role.followup:
             return Relation.oversight
         case Role.handler if principal.department == complaint.department:
             return Relation.lead

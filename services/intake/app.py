@@ -14,6 +14,7 @@ from services.intake import (api, attachments_api, commands, followup_api, notif
 from services.intake.attachments import AttachmentDesk, AttachmentRules
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
+from services.intake.followups import http as followup
 from services.intake.models import OUTBOX, SERVICE
 from services.intake.notify import http as sms
 from services.intake.open311 import api as open311
@@ -92,7 +93,7 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     return runtime
 
 
-ROUTERS = (api.router, work.router, search_api.router, replies_api.router, followup_api.router,
+ROUTERS = (api.router, work.router, search_api.router, replies_api.router, followup_api.router, followup.router,
            attachments_api.router, open311.router, sms.router, *pages.ROUTERS)
 
 

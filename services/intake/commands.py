@@ -27,6 +27,8 @@ from services.intake.errors import (
     TransitionRefused,
     Unprocessable,
 )
+from services.intake.followups import opening as followup
+from services.intake.followups.rules import FollowUpPolicy
 from services.intake.lifecycle import (
     API_NAMES,
     LEASED,
@@ -80,13 +82,15 @@ class Policy:
     #: Working days after the day of placement within which a department may return a complaint (``returns.py``).
     return_window_working_days: int = 1
     calendar_path: str | None = None
+    followup: FollowUpPolicy = FollowUpPolicy()
 
     @classmethod
     def from_settings(cls, settings: IntakeSettings) -> "Policy":
         return cls(lease=timedelta(minutes=settings.claim_lease_minutes),
                    rating_window=timedelta(days=settings.rating_window_days),
                    return_window_working_days=settings.return_window_working_days,
-                   calendar_path=settings.calendar_overrides_path)
+                   calendar_path=settings.calendar_overrides_path,
+                   followup=FollowUpPolicy.from_settings(settings))
 
 
 @dataclass
@@ -245,7 +249,10 @@ async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now
         _require_lease(ctx)
         template = await replies.answer_detail(uow.session, body.template_id, ctx.complaint.department)
         await ctx.repo.add_message(cid, now, p.actor, p.department, "answer", body.text, to_filer=True)
-        await _apply(ctx, new, "answered", template, ComplaintAnsweredV1, answered_at=now, lease_until=None)
+        has_contact = await ctx.repo.contact(cid) is not None
+        await _apply(ctx, new, "answered", template, ComplaintAnsweredV1, event_fields={"has_contact": has_contact},
+                     answered_at=now, lease_until=None)
+        await followup.open_task(uow, ctx.complaint, now, policy.followup)
         for duplicate in await ctx.repo.linked_duplicates(cid):
             if duplicate.status not in {s.value for s in OPEN}:
                 continue
@@ -258,6 +265,7 @@ async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now
             uow.outbox.add(ComplaintAnsweredV1(
                 complaint_id=duplicate.id, actor=p.actor, department=duplicate.department, status=status.value,
                 version=duplicate.version + 1, at=now,
+                has_contact=await followup.open_task(uow, duplicate, now, policy.followup),
             ), time=now)
         await uow.commit()
 
@@ -336,33 +344,38 @@ async def rate(db: Database, p: Principal, cid: str, if_match: int | None, now: 
                body: RatingBody) -> None:
     """回访 rating. 满意 / 基本满意 close the complaint; 不满意 reopens it once (with the reason, which notifies the
     supervisors through ``complaint.reopened``); a second 不满意 closes it with that rating."""
+    async with db.unit_of_work() as uow:
+        await rate_in(uow, p, cid, if_match, now, body, allowed={Relation.filer, Relation.operator})
+        await uow.commit()
+
+
+async def rate_in(uow: UnitOfWork, p: Principal, cid: str, if_match: int | None, now: datetime, body: RatingBody,
+                  *, allowed: Collection[Relation]) -> None:
+    """The rating inside an open unit of work: the filer's own, and the follow-up staff's by phone (回访)."""
     dissatisfied = body.rating is Rating.dissatisfied
     if dissatisfied and not body.reason:
         raise Unprocessable("reason", "reason_required", "Say why you are dissatisfied", "请说明不满意的理由")
     action = Action.rate_dissatisfied if dissatisfied else Action.rate_satisfied
-    async with db.unit_of_work() as uow:
-        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.filer, Relation.operator},
-                                  action=action)
-        c = ctx.complaint
-        rating = body.rating.value
-        if body.reason:
-            await ctx.repo.add_message(cid, now, p.actor, None, "rating_reason", body.reason, to_filer=True)
-        if new is Status.reopened:
-            version = await _apply(
-                ctx, new, "rated", {"rating": rating}, ComplaintRatedV1, event_fields={"rating": rating},
-                extra_events=[(ComplaintReopenedV1, {"reason": body.reason})],
-                rating=rating, reopen_count=c.reopen_count + 1, answered_at=None, claimed_by=None, lease_until=None,
-            )
-            await ctx.repo.record(cid, now, p.actor, "reopened", {"reason": body.reason, "notified": "supervisor",
-                                                                  "status": new.value, "version": version})
-        else:
-            version = await _apply(
-                ctx, new, "rated", {"rating": rating}, ComplaintRatedV1, event_fields={"rating": rating},
-                extra_events=[(ComplaintClosedV1, {"rating": rating})], rating=rating, closed_at=now,
-            )
-            await ctx.repo.record(cid, now, p.actor, "closed", {"rating": rating, "status": new.value,
-                                                                "version": version})
-        await uow.commit()
+    ctx, new = await _prepare(uow, p, cid, if_match, now, allowed=allowed, action=action)
+    c = ctx.complaint
+    rating = body.rating.value
+    if body.reason:
+        await ctx.repo.add_message(cid, now, p.actor, None, "rating_reason", body.reason, to_filer=True)
+    if new is Status.reopened:
+        version = await _apply(
+            ctx, new, "rated", {"rating": rating}, ComplaintRatedV1, event_fields={"rating": rating},
+            extra_events=[(ComplaintReopenedV1, {"reason": body.reason})],
+            rating=rating, reopen_count=c.reopen_count + 1, answered_at=None, claimed_by=None, lease_until=None,
+        )
+        await ctx.repo.record(cid, now, p.actor, "reopened", {"reason": body.reason, "notified": "supervisor",
+                                                              "status": new.value, "version": version})
+    else:
+        version = await _apply(
+            ctx, new, "rated", {"rating": rating}, ComplaintRatedV1, event_fields={"rating": rating},
+            extra_events=[(ComplaintClosedV1, {"rating": rating})], rating=rating, closed_at=now,
+        )
+        await ctx.repo.record(cid, now, p.actor, "closed", {"rating": rating, "status": new.value,
+                                                            "version": version})
 
 
 # --- reads that are audited -----------------------------------------------------------------------------------------

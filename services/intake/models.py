@@ -6,7 +6,7 @@ Open311 API keys (hashed), the departments' reply templates, and intake's outbox
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
@@ -228,3 +228,28 @@ OUTBOX = outbox_tables(SERVICE, SQLModel.metadata)
 
 # The notifier's tables belong to intake's schema too (its migrations build them).
 from services.intake.notify import model as _notify_model  # noqa: E402,F401
+
+class FollowUp(SQLModel, table=True):
+    """A follow-up call (回访) of one answer: the center's follow-up staff call the filer within the policy's working
+    days, up to its number of calls when not reached, and record the result (``services/intake/followups``)."""
+
+    __tablename__ = "intake_followup"
+    __table_args__ = (Index("ix_intake_followup_state_next", "state", "next_call_on"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    complaint_id: str = Field(foreign_key="intake_complaint.id", max_length=36, index=True)
+    #: The department whose answer is followed up, and when it answered.
+    department: str | None = Field(default=None, max_length=32)
+    answered_at: datetime = aware_field(nullable=False)
+    #: The last day of the policy's working days, and the day the next call is due (a later working day after a
+    #: call that did not reach the filer).
+    due_on: date
+    next_call_on: date
+    attempts: int = 0
+    #: open; done (reached, result recorded); declined; not_reached (the calls ran out); superseded (a new answer).
+    state: str = Field(default="open", max_length=16)
+    solved: bool | None = None
+    rating: str | None = Field(default=None, max_length=24)
+    created_at: datetime = aware_field(nullable=False)
+    ended_at: datetime | None = aware_field(default=None, nullable=True)
+    ended_by: str | None = Field(default=None, max_length=80)

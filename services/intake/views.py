@@ -164,7 +164,7 @@ def filer_actor(actor: str) -> str:
     role, _, rest = actor.partition(":")
     if role == "handler":
         return f"handler:{rest.split(':', 1)[0]}"
-    if role in {"dispatcher", "supervisor", "admin", "operator"}:
+    if role in {"dispatcher", "supervisor", "admin", "operator", "followup"}:
         return role
     return actor
 

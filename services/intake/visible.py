@@ -1,7 +1,7 @@
 """Which complaints a staff member may see, as a query: the rules of ``access.relation`` as a SQL condition, for
 lists that read many complaints at once (search, its export, the township queues).
 
-- dispatchers, supervisors and admins: every complaint;
+- dispatchers, supervisors, admins and follow-up staff (回访员): every complaint;
 - a handler: its department's complaints and those its department cooperates on — for a handler of the ``township``
   department, only those of its township (``access.complaint_township``);
 - a hotline operator: the complaints it filed.
@@ -31,7 +31,7 @@ def in_township(name: str | None) -> ColumnElement[bool]:
 def visible_to(principal: Principal) -> ColumnElement[bool]:
     """The condition on ``intake_complaint`` selecting what the caller may see."""
     match principal.role:
-        case Role.admin | Role.supervisor | Role.dispatcher:
+        case Role.admin | Role.supervisor | Role.dispatcher | Role.followup:
             return true()
         case Role.handler:
             cooperates = exists(select(COOPERATION.c.complaint_id).where(

@@ -15,6 +15,7 @@ __all__ = [
     "ComplaintInfoRequestedV1", "ComplaintSupplementedV1", "ComplaintAnsweredV1", "ComplaintCooperatingAddedV1",
     "ComplaintRatedV1", "ComplaintReopenedV1", "ComplaintClosedV1", "ComplaintDuplicateLinkedV1",
     "ComplaintReturnedV1", "ComplaintDispatchedV1", "ComplaintReturnRequestedV1", "ComplaintReturnRejectedV1",
+    "ComplaintFollowedUpV1",
 ]
 
 
@@ -86,6 +87,8 @@ class ComplaintAnsweredV1(_IntakeTransitionV1):
     """The lead department answered the filer: the complaint is resolved (stops the resolution clocks)."""
 
     TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.answered.v1"
+    #: Whether the filer left a contact the center can call back (回访); None in events of earlier versions.
+    has_contact: bool | None = None
 
 
 class ComplaintCooperatingAddedV1(_IntakeTransitionV1):
@@ -172,3 +175,22 @@ class ComplaintDispatchedV1(_IntakeTransitionV1):
     also: list[str] = Field(default_factory=list)
     financial_service: bool
     township: str | None = None
+
+
+class ComplaintFollowedUpV1(_IntakeEventV1):
+    """A follow-up call (回访) of an answer by the center's follow-up staff: ``outcome`` reached (with ``solved`` and
+    ``rating``), not_reached (``final`` once the calls ran out) or declined. A 不满意 reached by phone also reopens the
+    complaint through the filer's rating (``complaint.rated`` and ``complaint.reopened``). Not a transition itself."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.followed_up.v1"
+
+    actor: str
+    #: The department whose answer is followed up, and when it answered.
+    department: str | None = None
+    answered_at: datetime
+    at: datetime
+    outcome: str
+    attempt: int
+    final: bool
+    solved: bool | None = None
+    rating: str | None = None

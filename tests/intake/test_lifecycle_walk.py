@@ -18,7 +18,8 @@ FIRE_CHECK = complaint_body("厂房消防验收一直办不下来", "我公司�
 
 WALK_HISTORY = [
     "received", "routed", "clock_opened", "claimed", "accepted", "contacted", "contact_viewed", "info_requested",
-    "supplemented", "answered", "rated", "reopened", "claimed", "answered", "rated", "closed",
+    "supplemented", "answered", "followup_scheduled", "rated", "reopened", "claimed", "answered", "followup_scheduled",
+    "rated", "closed",
 ]
 
 

@@ -1,5 +1,5 @@
-"""Intake's server-rendered pages: the workbench of handlers, dispatchers, supervisors and operators (``/workbench``),
-and the public filing and tracking site (``/file``, ``/track``: ``public*.py``).
+"""Intake's server-rendered pages: the workbench of handlers, dispatchers, supervisors, operators and follow-up staff
+(``/workbench``), and the public filing and tracking site (``/file``, ``/track``: ``public*.py``).
 
 The pages are a client of the same service layer as the JSON API — reads through the API's own functions, actions
 through its commands — with a staff session and CSRF-checked forms (``session.py``; the public site's own cookies,
@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from services.intake.pages import (
     files,
     finder,
+    followups,
     forms,
     operator,
     operator_filing,
@@ -31,7 +32,7 @@ from shared.pages import PageHeaders
 
 #: The attachments' and search's routes before the actions' (``/complaints/{id}/{action}``).
 ROUTERS = (session.router, workbench.router, files.router, finder.router, reply_pages.router, operator.router,
-           operator_filing.router, forms.router, public.router)
+           operator_filing.router, followups.router, forms.router, public.router)
 
 
 async def _to_login(_request: Request, _exc: Exception) -> Response:

@@ -32,10 +32,10 @@ LOGIN = f"{PATH}/login"
 COOKIE = "complaintline_workbench"
 #: How long a session lasts after logging in.
 LIFETIME = timedelta(hours=8)
-#: Who works at the workbench: handlers, dispatchers, supervisors and admins overseeing them, and hotline operators
-#: (the operator's desk).
-ALLOWED = frozenset({Role.handler, Role.dispatcher, Role.supervisor, Role.admin, Role.operator})
-ROLE_REFUSED = "该令牌的角色不能使用工作台（需要承办人、派单员、督办、管理员或话务员的令牌）"
+#: Who works at the workbench: handlers, dispatchers, supervisors and admins overseeing them, hotline operators
+#: (the operator's desk) and the service center's follow-up staff (回访员).
+ALLOWED = frozenset({Role.handler, Role.dispatcher, Role.supervisor, Role.admin, Role.operator, Role.followup})
+ROLE_REFUSED = "该令牌的角色不能使用工作台（需要承办人、派单员、督办、管理员、话务员或回访员的令牌）"
 
 
 class ToLogin(Exception):

@@ -76,6 +76,8 @@ async def queue_page(request: Request, db: DatabaseDep, staff: StaffDep, departm
     p, now, cal = staff.principal, clock.now(), calendar(request)
     if p.role is Role.operator:
         return RedirectResponse(f"{PATH}/operator", status_code=303)
+    if p.role is Role.followup:
+        return RedirectResponse(f"{PATH}/followups", status_code=303)
     sections: list[dict[str, Any]] = []
     try:
         if p.role is Role.handler:

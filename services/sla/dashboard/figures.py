@@ -34,12 +34,22 @@ in it, received in the period or before it (so a department may answer more than
   minute later is late. A reopened complaint's deadline restarts, and its new answer is judged against it — also
   when another department gives it (re-routing keeps the complaint's deadline).
 - **平均办理时长 (average handling time)** = mean of (last answer − receipt) over them, in hours.
-- **回访率 (follow-up)** = those whose last answer the filer has rated (a rating at or after it) / answered. A rating
+- **评价率 (rated)** = those whose last answer the filer has rated (a rating at or after it) / answered. A rating
   of an earlier answer, undone by the reopening it caused, does not follow up the new one.
+- **回访率 (follow-up)** = followed up / answered with a contact: of the answered whose last answer left a contact to
+  call back (``complaint.answered`` ``has_contact``), those whose last answer a follow-up call reached the filer
+  after (the center's 回访员, ``followups.py``). An anonymous caller's answer is not in the denominator.
 
-*Rated in the period* — the filers' 回访 ratings and what they caused:
+*Called in the period* — the follow-up calls (回访) that reached the filer, for the department whose answer was
+called about:
 
-- **回访满意率 (satisfaction)** = of the ratings that judge a department's answer and fall in the period, those 满意 or
+- **回访满意率 (follow-up satisfaction)** = calls rated 满意 or 基本满意 / calls.
+- **解决率 (solved)** = calls on which the filer said the matter is solved / calls.
+
+*Rated in the period* — the filers' ratings (their own, or given by phone to the follow-up staff while the complaint
+waited for one) and what they caused:
+
+- **评价满意率 (satisfaction)** = of the ratings that judge a department's answer and fall in the period, those 满意 or
   基本满意 / all of them. A rating judges the answer of the department that answered last before it. A complaint's
   first rating of a department's answers is the one that judges that department: a 不满意 counts against it even
   when it answers the reopened complaint to the filer's satisfaction. When the reopened complaint is returned and
@@ -76,6 +86,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from services.sla.dashboard.followups import Call, answer_followed_up
 from services.sla.dashboard.periods import Period, due_soon_limit
 from services.sla.dashboard.returns import ReturnCounts
 from services.sla.dashboard.rows import (
@@ -132,6 +143,16 @@ class DepartmentFigures:
     review_hours_total: float = 0.0
     return_approval_rate: float | None = None
     avg_review_hours: float | None = None
+    #: 回访 by the center's follow-up staff: answered with a contact, and of them followed up; calls reached in the
+    #: period, of them 满意 or 基本满意, and solved.
+    with_contact: int = 0
+    followed_up: int = 0
+    calls: int = 0
+    calls_satisfied: int = 0
+    calls_solved: int = 0
+    callback_rate: float | None = None
+    call_satisfaction_rate: float | None = None
+    solved_rate: float | None = None
 
     def finish(self) -> "DepartmentFigures":
         self.on_time_rate = ratio(self.answered_on_time, self.answered)
@@ -142,6 +163,9 @@ class DepartmentFigures:
         self.reroute_rate = ratio(self.rerouted, self.routed)
         self.return_approval_rate = ratio(self.returns_approved, self.returns_reviewed)
         self.avg_review_hours = self.review_hours_total / self.returns_reviewed if self.returns_reviewed else None
+        self.callback_rate = ratio(self.followed_up, self.with_contact)
+        self.call_satisfaction_rate = ratio(self.calls_satisfied, self.calls)
+        self.solved_rate = ratio(self.calls_solved, self.calls)
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -178,6 +202,7 @@ def summarise(
     reopened: Iterable[ReopenedItem],
     policy: str | None = None,
     returns: Mapping[str, ReturnCounts] | None = None,
+    calls: Iterable[Call] = (),
 ) -> Summary:
     """Every per-department figure of the dashboard (and the county total) for ``period`` as of ``now``; ``reopened``
     is :func:`reopened_list` of the same period and policy (the 重办 count is its length per department), ``returns``
@@ -221,6 +246,9 @@ def summarise(
             f.answered_on_time += on_time(row)
             f.handling_hours_total += (row.last_answered_at - row.received_at).total_seconds() / 3600
             f.rated += follow_up_done(row)
+            if row.answer_has_contact:
+                f.with_contact += 1
+                f.followed_up += answer_followed_up(row)
         for department, rating, rated_at in judged(row):
             if rated_at in period:
                 judged_dept = fig(department)
@@ -232,13 +260,19 @@ def summarise(
         f = fig(department)
         f.returns, f.returns_reviewed, f.returns_approved = counts.returns, counts.reviewed, counts.approved
         f.review_hours_total = counts.review_hours_total
+    for call in calls:
+        called = fig(call.department)
+        called.calls += 1
+        called.calls_satisfied += call.rating in SATISFIED_RATINGS
+        called.calls_solved += call.solved
 
     departments = [f.finish() for f in by_dept.values()]
     total = DepartmentFigures("total", "全县合计")
     for f in departments:
         for name in ("received", "open", "due_soon", "overdue", "answered", "answered_on_time", "received_answered",
                      "rated", "ratings", "satisfied", "routed", "rerouted", "reopened", "handling_hours_total",
-                     "returns", "returns_reviewed", "returns_approved", "review_hours_total"):
+                     "returns", "returns_reviewed", "returns_approved", "review_hours_total",
+                     "with_contact", "followed_up", "calls", "calls_satisfied", "calls_solved"):
             setattr(total, name, getattr(total, name) + getattr(f, name))
         total.overdue_max_hours = max(total.overdue_max_hours, f.overdue_max_hours)
     total.finish()
@@ -246,5 +280,6 @@ def summarise(
     order = {dept: i for i, dept in enumerate(names)}
     departments.sort(key=lambda f: (f.department == UNPLACED, order.get(f.department, len(order))))
     departments = [f for f in departments
-                   if f.department in names or f.received or f.open or f.answered or f.reopened or f.returns]
+                   if f.department in names or f.received or f.open or f.answered or f.reopened or f.returns
+                   or f.calls]
     return Summary(now, period, policy, departments, total, soon)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from services.sla.dashboard.followups import followed_up
 from services.sla.dashboard.projection import mask_contacts
 from services.sla.dashboard.store import read_rows, row as _row, timeline
 from services.sla.dashboard.returns import review_detail
@@ -35,6 +36,7 @@ from shared.events import (
     ComplaintCooperatingAddedV1,
     ComplaintDispatchedV1,
     ComplaintDuplicateLinkedV1,
+    ComplaintFollowedUpV1,
     ComplaintInfoRequestedV1,
     ComplaintRatedV1,
     ComplaintReceivedV1,
@@ -138,6 +140,7 @@ class DashboardHandlers:
             ComplaintReturnRequestedV1.TYPE: self.on_transition,
             ComplaintReturnRejectedV1.TYPE: self.on_transition,
             ComplaintDispatchedV1.TYPE: self.on_transition,
+            ComplaintFollowedUpV1.TYPE: self.on_followed_up,
             ComplaintRoutedV1.TYPE: self.on_routed,
             ComplaintTriageRequiredV1.TYPE: self.on_triage,
             SlaClockOpenedV1.TYPE: self.on_clock_opened,
@@ -181,6 +184,7 @@ class DashboardHandlers:
                 row.last_answered_at = at
                 row.answered = True
                 row.answered_department = event.department and event.department[:32]
+                row.answer_has_contact = event.has_contact
         elif isinstance(event, ComplaintRatedV1):
             _rate(row, event.rating, at, event.department)
             detail["rating"] = event.rating
@@ -210,6 +214,10 @@ class DashboardHandlers:
         follow_routing(row)
         _timeline(uow, envelope, at, actor=event.actor, department=event.department,  # type: ignore[attr-defined]
                   status=event.status, **detail)  # type: ignore[attr-defined]
+
+    async def on_followed_up(self, event: ComplaintFollowedUpV1, envelope: Envelope, uow: UnitOfWork) -> None:
+        row = await _row(uow, event.complaint_id)
+        _timeline(uow, envelope, event.at, actor=event.actor, department=event.department, **followed_up(row, event))
 
     # -- router ---------------------------------------------------------------------------------------------------
 

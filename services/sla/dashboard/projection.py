@@ -84,6 +84,10 @@ class ReportComplaint(SQLModel, table=True):
     rated_at: datetime | None = aware_field(default=None, nullable=True)
     rating_department: str | None = Field(default=None, max_length=32)
     closed_at: datetime | None = aware_field(default=None, nullable=True)
+    #: Whether the last answer left a contact the center calls back (None from events of earlier versions), and when
+    #: a follow-up call (回访) last reached the filer (``followups.py``).
+    answer_has_contact: bool | None = None
+    followed_up_at: datetime | None = aware_field(default=None, nullable=True)
     warned_at: datetime | None = aware_field(default=None, nullable=True)
     breached_at: datetime | None = aware_field(default=None, nullable=True)
     escalation_level: str | None = Field(default=None, max_length=40)

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
-from services.sla.dashboard import store, views
+from services.sla.dashboard import followups, store, views
 from services.sla.dashboard.deps import DashboardDeps
 from services.sla.dashboard.figures import summarise
 from services.sla.dashboard.filers import by_filer_kind
@@ -60,8 +60,9 @@ async def snapshot(deps: DashboardDeps, period: Period, policy: str | None, now:
     names = deps.names
     reopened = await reopened_items(deps, period, policy)
     returned = return_counts(await store.return_entries(deps.db, period, policy), period=period, policy=policy)
+    calls = followups.calls(await store.entries(deps.db, followups.FOLLOWED_UP, period, policy))
     summary = summarise(rows, now=now, period=period, calendar=deps.calendar, names=names, reopened=reopened,
-                        policy=policy, returns=returned)
+                        policy=policy, returns=returned, calls=calls)
     data = summary.as_dict()
     for item, f in zip(data["departments"], summary.departments):
         item["display"] = views.display(f)

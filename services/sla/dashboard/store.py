@@ -64,6 +64,13 @@ async def reopenings(db: Database, period: Period, policy: str | None = None
                           ReportEvent.at < period.end)
 
 
+async def entries(db: Database, kind: str, period: Period, policy: str | None = None
+                  ) -> list[tuple[ReportEvent, ReportComplaint]]:
+    """The timeline entries of one kind in ``period``, each with its complaint's row."""
+    return await _entries(db, policy, ReportEvent.kind == kind, ReportEvent.at >= period.start,
+                          ReportEvent.at < period.end)
+
+
 async def return_entries(db: Database, period: Period, policy: str | None = None
                          ) -> list[tuple[ReportEvent, ReportComplaint]]:
     """The timeline entries of returns and their review since the period's start (a request in the period is decided

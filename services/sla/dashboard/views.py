@@ -55,11 +55,17 @@ GROUPS: tuple[tuple[str, str, tuple[tuple[str, str, str, str], ...]], ...] = (
         ("answered", "办结", "answered", "最后一次答复在统计区间内的件数，含区间前登记的"),
         ("on_time_rate", "按时办结率", "on_time_rate", "区间内办结的投诉中，在办理时限内答复的比例"),
         ("avg_handling", "平均办理时长", "avg_handling_hours", "区间内办结的投诉从登记到答复的平均天数"),
-        ("follow_up_rate", "回访率", "follow_up_rate", "区间内办结的投诉中，诉求人已评价其答复的比例"),
+        ("follow_up_rate", "评价率", "follow_up_rate", "区间内办结的投诉中，诉求人已评价其答复的比例"),
+        ("callback_rate", "回访率", "callback_rate",
+         "已回访 ÷ 留有联系方式的办结：区间内办结且留有联系方式的投诉中，回访员在最后一次答复后已电话回访到诉求人的比例"),
     )),
-    ("区间内回访", "诉求人在统计区间内的评价，计入被评价答复的部门", (
-        ("satisfaction_rate", "回访满意率", "satisfaction_rate", "区间内的回访评价中，满意和基本满意的比例"),
-        ("reopened", "重办", "reopened", "区间内诉求人评价不满意、重新办理的件数，计入被评价为不满意的答复部门"),
+    ("区间内回访", "回访员在统计区间内接通的电话回访，计入被回访答复的部门", (
+        ("call_satisfaction_rate", "回访满意率", "call_satisfaction_rate", "区间内接通的回访中，满意和基本满意的比例"),
+        ("solved_rate", "解决率", "solved_rate", "区间内接通的回访中，诉求人表示问题已解决的比例"),
+    )),
+    ("区间内评价", "统计区间内的评价（诉求人自评，或答复后经电话回访评价），计入被评价答复的部门", (
+        ("satisfaction_rate", "评价满意率", "satisfaction_rate", "区间内的评价中，满意和基本满意的比例"),
+        ("reopened", "重办", "reopened", "区间内评价不满意、重新办理的件数，计入被评价为不满意的答复部门"),
     )),
     ("区间内退回", "统计区间内提出的退回申请及营商环境服务中心的审核，计入申请退回的部门", (
         ("returns", "退回", "returns", "区间内本部门申请退回的件次"),
@@ -108,6 +114,8 @@ def display(f: DepartmentFigures) -> dict[str, str]:
         "reroute_rate": fmt_rate(f.reroute_rate), "reopened": str(f.reopened),
         "returns": str(f.returns), "return_approval_rate": fmt_rate(f.return_approval_rate),
         "avg_review": fmt_hours(f.avg_review_hours),
+        "callback_rate": fmt_rate(f.callback_rate), "call_satisfaction_rate": fmt_rate(f.call_satisfaction_rate),
+        "solved_rate": fmt_rate(f.solved_rate),
     }
 
 
