@@ -1,5 +1,6 @@
 """Process setup for every entry point: logging (one line per record, level from the settings), the clock and the
-process's CPU priority; and the access log's redaction of secrets a URL may carry (Open311's ``api_key``)."""
+process's CPU priority; and the access log's redaction of secrets a URL may carry (Open311's ``api_key``, the filer's
+access token ``t`` of a private tracking link)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from shared import clock
 from shared.settings import CommonSettings
 
 
-#: Query parameters whose values are secrets: the Open311 standard puts a partner's ``api_key`` in the query string.
-_SECRET_PARAMETER = re.compile(r"(?i)((?:^|[?&])api_key=)[^&#\s]*")
+#: Query parameters whose values are secrets: the Open311 standard puts a partner's ``api_key`` in the query string, a
+#: private tracking link (``/track/<number>?t=…``) the filer's access token.
+_SECRET_PARAMETER = re.compile(r"(?i)((?:^|[?&])(?:api_key|t)=)[^&#\s]*")
 
 
 def redact(text: str) -> str:

@@ -100,6 +100,9 @@ class CommonSettings(CountySettings):
     #: Shifts this process's clock by so many seconds — for drills, demos and tests that must cross a deadline
     #: without waiting for it. Leave it at 0 in service.
     clock_offset_seconds: float = 0.0
+    #: The working-day calendar's override file (``shared/data/calendar_overrides.json`` when unset): the SLA
+    #: service's deadlines and intake's return window count working days with it.
+    calendar_overrides_path: str | None = None
     #: Which policy set of ``shared/data/sla_policies.json`` this deployment applies (the SLA service keeps the
     #: clocks by it; intake's Open311 answers name the time limit it sets).
     sla_policy_set: str = "default"
@@ -220,6 +223,9 @@ class IntakeSettings(CommonSettings):
     #: 不满意, and this share (percent) of the others.
     followup_selection: Literal["all", "sample"] = "all"
     followup_sample_percent: int = Field(20, ge=0, le=100)
+    #: A department may return (退回) a complaint until 24:00 of this many working days after the day it was placed
+    #: with it; later only with a supervisor's permit (0: the day of placement only).
+    return_window_working_days: int = Field(1, ge=0, le=30)
     #: A complaint by the same enterprise with nearly the same text within this window is a duplicate (重复件).
     duplicate_window_days: int = 30
     #: Character-bigram Jaccard similarity of title + text at or above which two complaints are the same.
@@ -284,7 +290,6 @@ class RouterSettings(CommonSettings):
 class SlaSettings(CommonSettings):
     sla_host: str = "127.0.0.1"
     sla_port: int = 8003
-    calendar_overrides_path: str | None = None
     timer_interval_s: float = 1.0
     timer_batch_size: int = 500
 

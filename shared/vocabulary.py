@@ -25,6 +25,7 @@ STATUS_NAMES: dict[str, str] = {
     "received": "已登记",
     "triage": "待人工分派",
     "rerouting": "重新分派中",
+    "return_review": "退回待审核",
     "routed": "已分派",
     "claimed": "已签收",
     "accepted": "已受理",
@@ -39,6 +40,7 @@ STATUS_EXPLAINED: dict[str, str] = {
     "received": "已登记，正在分派承办部门",
     "triage": "待人工分派，营商环境服务中心正在确定承办部门",
     "rerouting": "重新分派中，正在确定新的承办部门",
+    "return_review": "退回待审核，营商环境服务中心正在审核承办部门的退回理由，其间仍由原承办部门负责",
     "routed": "已分派，等待承办部门签收",
     "claimed": "已签收，承办人正在处理",
     "accepted": "已受理，承办部门正在办理",
@@ -61,6 +63,9 @@ ACTION_NAMES: dict[str, str] = {
     "cooperating": "增加协办部门",
     "notes": "备注",
     "rating": "评价",
+    "approve-return": "同意退回",
+    "reject-return": "驳回退回",
+    "permit-return": "准予退回",
 }
 
 #: Each kind of timeline entry (lifecycle and SLA events), as the dashboard's drill-down labels it.
@@ -70,7 +75,9 @@ EVENT_NAMES: dict[str, str] = {
     "routed": "分派",
     "triage_required": "转人工分派",
     "dispatched": ACTION_NAMES["dispatch"],
-    "returned": ACTION_NAMES["return"],
+    "return_requested": "申请退回",
+    "returned": ACTION_NAMES["approve-return"],
+    "return_rejected": ACTION_NAMES["reject-return"],
     "claimed": ACTION_NAMES["claim"],
     "accepted": ACTION_NAMES["accept"],
     "contacted": ACTION_NAMES["contact"],
@@ -98,7 +105,10 @@ HISTORY_SUMMARIES: dict[str, str] = {
     "routed": "已分派给{department_name}",
     "triage_required": "待人工分派：由营商环境服务中心确定承办部门",
     "dispatched": "服务中心已人工分派给{department_name}",
-    "returned": "原承办部门认为不属其职责，已退回，重新分派中",
+    "return_requested": "原承办部门认为不属其职责，申请退回，服务中心审核中",
+    "returned": "服务中心审核同意退回，重新分派中",
+    "return_rejected": "服务中心审核后驳回退回，仍由原承办部门办理",
+    "return_permitted": "督办准予承办部门退回",
     "claimed": "承办人已签收",
     "claim_taken_over": "改由同部门其他承办人签收办理",
     "accepted": "承办部门已受理，正在办理",
@@ -166,6 +176,8 @@ MESSAGE_KIND_NAMES: dict[str, str] = {
     "cooperation": "协办意见",
     "contact_note": "通话情况",
     "return_reason": "退回理由",
+    "return_rejection": "驳回退回理由",
+    "return_permit": "准予退回理由",
     "rating_reason": "不满意理由",
 }
 
@@ -174,6 +186,9 @@ DECISION_ROLE_NAMES: dict[str, str] = {"lead": "主办", "also": "协办", "cand
 
 #: The three ratings of an answer (回访评价), by their API values.
 RATINGS: dict[str, str] = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+
+#: Who files a complaint (``filer_kind`` of ``complaint.received``): the public pages and the dashboard's split.
+FILER_KINDS: dict[str, str] = {"enterprise": "企业", "individual": "个人", "anonymous": "匿名"}
 
 #: Words the ones above replace, each with the word to use instead. Kept out of pages and messages by a test.
 REPLACED: dict[str, str] = {

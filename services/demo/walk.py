@@ -195,6 +195,10 @@ class Demo:
             if await self._act(case, "dispatch", self.dispatcher, etag, placement):
                 self.schedule(self._work_time(clock.now(), self.rng.uniform(1, 6)), "work", case)
             return
+        if view["status"] == "return_review":  # the center's review of a return: the dispatcher approves it
+            if await self._act(case, "approve-return", self.dispatcher, etag, {}):
+                self.schedule(self._work_time(clock.now(), self.rng.uniform(1, 6)), "work", case)
+            return
         dept, token = view["department"], self._handler(view)
         if token is None or view["status"] not in ("routed", "reopened", "claimed", "accepted"):
             return
@@ -206,8 +210,11 @@ class Demo:
             others = [d.id for d in load_catalog().departments if d.id not in (dept, "center")]
             suggestion = case.intended if case.intended in load_catalog() and case.intended != dept else \
                 self.rng.choice(others)
-            await self._act(case, "return", token, etag, {"reason": "不属于本部门职责范围，请重新分派",
-                                                          "suggested_department": suggestion})
+            body = {"reason": "不属于本部门职责范围，请重新分派", "suggested_department": suggestion}
+            if await self._act(case, "return", token, etag, body) is None:  # past the window: the supervisor permits
+                etag = await self._act(case, "permit-return", self.staff, etag, {"reason": "经核实确属误派"})
+                if etag:
+                    await self._act(case, "return", token, etag, body)
             self.schedule(self._work_time(clock.now(), self.rng.uniform(2, 8)), "work", case)
             return
         etag = await self._act(case, "accept", token, etag)

@@ -122,9 +122,9 @@ _NEED_LEASE = frozenset({Action.accept, Action.contact, Action.request_info, Act
 
 
 def _oversight_actions(principal: Principal) -> frozenset[Action]:
-    actions = {Action.dispatch} if may_dispatch(principal) else set()
+    actions = {Action.dispatch, Action.approve_return, Action.reject_return} if may_dispatch(principal) else set()
     if principal.role is Role.supervisor:
-        actions.add(Action.note)
+        actions |= {Action.note, Action.permit_return}
     return frozenset(actions)
 
 

@@ -17,6 +17,7 @@ from services.intake.commands import read_contact
 from services.intake.deps import (
     CallerDep,
     DatabaseDep,
+    FilingCall,
     FilingCallDep,
 )
 from services.intake.errors import NotFound, TooManyRequests
@@ -33,10 +34,9 @@ from services.intake.schemas import (
     HistoryItem,
     MessageItem,
     check_idempotency_key,
-    mask_mobile,
     show_mobile,
 )
-from services.intake.service import IdempotencyConflict, IdempotencyKey, file_complaint
+from services.intake.service import Filed, IdempotencyConflict, IdempotencyKey, file_complaint
 from services.intake.views import complaint_view, history_items, message_items
 from shared import clock
 from shared.auth import Principal, Role, issue_token
@@ -82,22 +82,24 @@ def _client_key(request: Request, caller: Principal | None) -> str:
     return f"ip:{request.client.host if request.client else 'unknown'}"
 
 
-@router.post("/complaints", status_code=201, response_model=ComplaintCreated, responses=responses(400, 401, 413, 429))
-async def create_complaint(
-    request: Request,
-    body: ComplaintCreate,
-    call: FilingCallDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
-    """File a complaint. Open to anyone (limited per IP address; staff per token subject); the answer carries an
-    ``access_token`` with which the filer — or an anonymous hotline caller — follows the complaint, and a 6-digit
-    ``access_code`` that with the tracking number opens it too (``POST /v1/track``), shown this once. A retry with the
-    same ``Idempotency-Key`` by the same client within ``IDEMPOTENCY_KEY_HOURS`` answers with the complaint filed
-    first."""
+class FilingRefused(Exception):
+    """A filing refused field by field after its body was valid (``422`` with these entries): nothing was filed."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__(errors[0]["code"])
+        self.errors = errors
+
+
+async def accept_filing(request: Request, body: ComplaintCreate, call: FilingCall,
+                        idempotency_key: str | None = None) -> tuple[Filed, str]:
+    """File a validated complaint for whoever calls — the API's filing and the public ``/file`` page alike: the
+    hotline needs an operator, the caller's rate limit applies, an ``Idempotency-Key`` replays the first filing.
+    Answers the filing and its new 6-digit access code (shown this once). Raises :class:`FilingRefused` or
+    ``TooManyRequests``."""
     desk, caller = call.desk, call.caller
     if body.channel is Channel.hotline and (caller is None or caller.role is not Role.operator):
         metrics.REJECTED.labels("channel_not_allowed").inc()
-        return JSONResponse(status_code=422, content=error_body([HOTLINE_NEEDS_OPERATOR]))
+        raise FilingRefused([HOTLINE_NEEDS_OPERATOR])
     now = clock.now()
     wait = await desk.limit.take(request.client.host if request.client else None, caller, now)
     if wait:
@@ -113,16 +115,36 @@ async def create_complaint(
                                      access_code=code, access_code_digest=code_stored)
     except IdempotencyConflict:
         metrics.REJECTED.labels("idempotency_conflict").inc()
-        return JSONResponse(status_code=422, content=error_body([IDEMPOTENCY_REUSED]))
-    complaint = filed.complaint
+        raise FilingRefused([IDEMPOTENCY_REUSED]) from None
     if not filed.replayed:
-        metrics.ACCEPTED.labels(complaint.channel).inc()
+        metrics.ACCEPTED.labels(filed.complaint.channel).inc()
     else:
-        await replace_code(desk.db, complaint.id, code_stored)
+        await replace_code(desk.db, filed.complaint.id, code_stored)
+    return filed, code
+
+
+@router.post("/complaints", status_code=201, response_model=ComplaintCreated, responses=responses(400, 401, 413, 429))
+async def create_complaint(
+    request: Request,
+    body: ComplaintCreate,
+    call: FilingCallDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """File a complaint — an enterprise's, a citizen's (``filer.kind`` ``individual``) or, for a hotline operator,
+    an anonymous caller's (``anonymous``). Open to anyone (limited per IP address; staff per token subject); the
+    answer carries an ``access_token`` with which the filer — or an anonymous hotline caller — follows the
+    complaint, and a 6-digit ``access_code`` that with the tracking number opens it too (``POST /v1/track``), shown
+    this once. A retry with the same ``Idempotency-Key`` by the same client within ``IDEMPOTENCY_KEY_HOURS`` answers
+    with the complaint filed first."""
+    try:
+        filed, code = await accept_filing(request, body, call, idempotency_key)
+    except FilingRefused as refused:
+        return JSONResponse(status_code=422, content=error_body(refused.errors))
+    complaint = filed.complaint
     created = {  # the shape of ComplaintCreated, built directly: this is the hot path
         "id": complaint.id, "tracking_number": complaint.tracking_number, "status": complaint.status,
         "received_at": complaint.received_at.astimezone(SHANGHAI).isoformat(),
-        "access_token": filer_access_token(desk.settings, complaint, now), "access_code": code,
+        "access_token": filer_access_token(call.desk.settings, complaint, clock.now()), "access_code": code,
         "duplicate_of": complaint.original_id,
     }
     headers = {"Location": f"/v1/complaints/{complaint.id}"}
@@ -155,8 +177,7 @@ async def complaint_shown(db: Database, caller: Principal, complaint_id: str, *,
         if rel is None:
             raise NotFound()
         contact = await repo.contact(complaint_id)
-    return complaint_view(complaint, masked_mobile=mask_mobile(contact.mobile) if contact else None, rel=rel,
-                           cooperating=cooperating,
+    return complaint_view(complaint, contact=contact, rel=rel, cooperating=cooperating,
                           next_actions=next_actions(caller, current, complaint, clock.now()) if current else [])
 
 
@@ -196,10 +217,11 @@ async def get_messages(complaint_id: str, db: DatabaseDep, caller: CallerDep) ->
     return message_items(messages, for_filer=for_filer)
 
 
-@router.get("/complaints/{complaint_id}/contact", response_model=ContactView, responses=responses(401, 403, 404))
+@router.get("/complaints/{complaint_id}/contact", response_model=ContactView, response_model_exclude_none=True,
+            responses=responses(401, 403, 404))
 async def get_contact(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> ContactView:
-    """The filer's contact data, unmasked (the number in the national format): the lead department's handlers and
-    supervisors only; each read is recorded in the history (``contact_viewed``)."""
+    """The filer's contact data, unmasked (the number in the national format, a citizen's identity number): the lead
+    department's handlers and supervisors only; each read is recorded in the history (``contact_viewed``)."""
     row = await read_contact(db, caller, complaint_id, clock.now())
-    return ContactView(contact_name=row.contact_name, mobile=show_mobile(row.mobile))
+    return ContactView(contact_name=row.contact_name, mobile=show_mobile(row.mobile), id_number=row.id_number)
 

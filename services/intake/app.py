@@ -78,7 +78,7 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     runtime.components["attachments"] = AttachmentDesk(store, AttachmentRules.from_settings(settings))
     runtime.add_startup(store.ready)  # an unreachable bucket is logged at start (uploads answer 503 meanwhile)
     writer = FilingWriter(db, DuplicateRule(timedelta(days=settings.duplicate_window_days),
-                                            settings.duplicate_similarity))
+                                            settings.duplicate_similarity, settings.auth_secret))
     runtime.components["filing_writer"] = writer
     for n in range(settings.filing_writers):
         runtime.add_loop(f"filing-writer-{n}", writer.run)
@@ -104,11 +104,11 @@ def configure(app: FastAPI, settings: IntakeSettings) -> None:
     app.state.intake_settings = settings
     app.add_exception_handler(IntakeError, intake_error_handler)
     app.add_exception_handler(Open311Error, open311.open311_error_handler)
-    redact_access_log()  # Open311 partners send their api_key in the query string
+    redact_access_log()  # Open311 partners send their api_key, private tracking links their token, in the query
     pages.configure(app)
     rules = AttachmentRules.from_settings(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       allowances=[attachments_api.upload_allowance(rules), pages.files.page_allowance(rules)])
+                       allowances=[attachments_api.upload_allowance(rules), *pages.files.page_allowances(rules)])
 
 
 def build_app(settings: IntakeSettings) -> FastAPI:

@@ -1,5 +1,6 @@
-"""The lifecycle commands people issue on a complaint: claim, accept, contact, request-info, supplement, answer, return,
-cooperating departments, notes, dispatch, rating — and the sweep closing answered complaints nobody rated.
+"""The lifecycle commands people issue on a complaint: claim, accept, contact, request-info, supplement, answer,
+cooperating departments, notes, dispatch, rating — and the sweep closing answered complaints nobody rated. A return
+(退回) and its review are in ``returns.py``.
 
 Every command runs in one unit of work and follows the same steps: load the complaint (404 when the caller may not see
 it), require ``If-Match`` (428) and a permitted role (403), compare the version (412), apply the pure transition
@@ -48,7 +49,6 @@ from services.intake.schemas import (
     QuestionBody,
     Rating,
     RatingBody,
-    ReturnBody,
     TextBody,
 )
 from shared.auth import Principal, Role
@@ -66,7 +66,6 @@ from shared.events import (
     ComplaintInfoRequestedV1,
     ComplaintRatedV1,
     ComplaintReopenedV1,
-    ComplaintReturnedV1,
     ComplaintSupplementedV1,
     EventData,
 )
@@ -81,12 +80,17 @@ class Policy:
     lease: timedelta = timedelta(minutes=30)
     rating_window: timedelta = timedelta(days=7)
     followup: FollowUpPolicy = FollowUpPolicy()
+    #: Working days after the day of placement within which a department may return a complaint (``returns.py``).
+    return_window_working_days: int = 1
+    calendar_path: str | None = None
 
     @classmethod
     def from_settings(cls, settings: IntakeSettings) -> "Policy":
         return cls(lease=timedelta(minutes=settings.claim_lease_minutes),
                    rating_window=timedelta(days=settings.rating_window_days),
-                   followup=FollowUpPolicy.from_settings(settings))
+                   followup=FollowUpPolicy.from_settings(settings),
+                   return_window_working_days=settings.return_window_working_days,
+                   calendar_path=settings.calendar_overrides_path)
 
 
 @dataclass
@@ -263,29 +267,6 @@ async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now
                 version=duplicate.version + 1, at=now,
                 has_contact=await followup.open_task(uow, duplicate, now, policy.followup),
             ), time=now)
-        await uow.commit()
-
-
-async def return_(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
-                  body: ReturnBody) -> None:
-    """退回: the complaint goes back to the router, which re-routes it without this department."""
-    async with db.unit_of_work() as uow:
-        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.return_)
-        _require_lease(ctx)
-        own = ctx.complaint.department
-        if body.suggested_department == own:
-            raise Unprocessable("suggested_department", "same_department",
-                                "Suggest another department than your own", "建议的部门不能是本部门")
-        await ctx.repo.add_message(cid, now, p.actor, own, "return_reason", body.reason, to_filer=False)
-        await _apply(
-            ctx, new, "returned", {"department": own, "reason": body.reason,
-                                   "suggested_department": body.suggested_department},
-            None, department=None, claimed_by=None, lease_until=None,
-        )
-        uow.outbox.add(ComplaintReturnedV1(
-            complaint_id=cid, actor=p.actor, department=own, status=new.value, version=ctx.complaint.version + 1,
-            at=now, returned_by=own, reason=body.reason, suggested_department=body.suggested_department,
-        ), time=now)
         await uow.commit()
 
 

@@ -1,4 +1,5 @@
-"""Duplicate complaints (重复件): the same enterprise filing nearly the same text again (pure similarity rule).
+"""Duplicate complaints (重复件): the same filer (an enterprise, or a citizen by their number) filing nearly the same
+text again (pure similarity rule), and whose complaints a filing is compared with (:func:`filer_key`).
 
 Similarity is the Jaccard index of the character bigrams of title + text, after dropping whitespace and punctuation;
 at or above the threshold (0.8 by default) the new complaint is a repeat of the earlier one.
@@ -6,6 +7,8 @@ at or above the threshold (0.8 by default) the new complaint is a repeat of the 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import unicodedata
 
 
@@ -30,3 +33,16 @@ def find_original(title: str, text: str, earlier: list[tuple[str, str, str]], th
         if similarity(candidate, f"{other_title}\n{other_text}") >= threshold:
             return complaint_id
     return None
+
+
+def filer_key(filer: object, secret: str) -> str | None:
+    """Whose complaints a new one may repeat: an enterprise's credit code; for a citizen a digest of their number,
+    keyed with the signing secret (a number is too short a secret to hash alone, and it stays out of the complaint
+    row); an anonymous caller's complaints repeat nothing."""
+    code = getattr(filer, "credit_code", None)
+    if code:
+        return code
+    mobile = getattr(filer, "mobile", None)
+    if not mobile:
+        return None
+    return "p:" + hmac.new(secret.encode(), b"filer\0" + mobile.encode(), hashlib.sha256).hexdigest()[:40]

@@ -24,13 +24,13 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
-from services.intake.duplicates import find_original
+from services.intake.duplicates import filer_key, find_original
 from services.intake.lifecycle import Status
 from services.intake.models import Complaint
 from services.intake.notify.compose import filing_notice
 from services.intake.notify.compose import SMS
 from services.intake.store import COMPLAINT, write_filings
-from services.intake.schemas import ComplaintCreate
+from services.intake.schemas import ComplaintCreate, filer_contact
 from shared.calendar import SHANGHAI
 from shared.db import Database, UnitOfWork
 from shared.events import ComplaintDuplicateLinkedV1, ComplaintReceivedV1
@@ -62,11 +62,13 @@ async def next_batch(queue: asyncio.Queue, most: int) -> list:
 
 @dataclass(frozen=True)
 class DuplicateRule:
-    """A complaint by the same enterprise (credit code) with nearly the same title + text within ``window`` repeats
-    the first still-open one (重复件)."""
+    """A complaint by the same filer (an enterprise's credit code, a citizen's number: ``duplicates.filer_key``,
+    keyed with ``secret``) with nearly the same title + text within ``window`` repeats the first still-open one
+    (重复件)."""
 
     window: timedelta = timedelta(days=30)
     threshold: float = 0.8
+    secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,13 +113,15 @@ def _complaint_defaults() -> dict[str, Any]:
 _DEFAULTS = _complaint_defaults()
 
 
-def _complaint_row(filing: NewFiling) -> dict[str, Any]:
+def _complaint_row(filing: NewFiling, secret: str) -> dict[str, Any]:
     body, now = filing.body, filing.now
     row = {k: (v() if callable(v) else v) for k, v in _DEFAULTS.items()}
     row.update(
         id=str(uuid.uuid4()), tracking_number=new_tracking_number(now), idempotency_digest=filing.idempotency_digest,
         request_hash=filing.fingerprint, title=body.title, text=body.text, channel=body.channel.value,
-        enterprise_name=body.filer.enterprise_name, credit_code=body.filer.credit_code, township=body.township,
+        filer_kind=body.filer.kind, enterprise_name=getattr(body.filer, "enterprise_name", ""),
+        credit_code=getattr(body.filer, "credit_code", ""), filer_key=filer_key(body.filer, secret),
+        township=body.township,
         address=body.address, status=Status.received.value, received_at=now, updated_at=now, version=1,
         filed_by=filing.filed_by, service_code=filing.service_code, original_id=None,
         access_code_digest=filing.access_code_digest,
@@ -170,20 +174,23 @@ class FilingWriter:
             filing.answer.set_exception(exc)
 
     async def _write(self, batch: list[NewFiling]) -> list[Accepted]:
-        rows = [_complaint_row(f) for f in batch]
+        rows = [_complaint_row(f, self._duplicates.secret) for f in batch]
         async with self._db.unit_of_work() as uow:
             earlier = await self._candidates(uow, batch)
             contacts, history, notices = [], [], []
             for filing, row in zip(batch, rows):
-                code = row["credit_code"]
-                row["original_id"] = find_original(row["title"], row["text"], earlier[code],
-                                                   self._duplicates.threshold)
-                if row["original_id"] is None:
-                    earlier[code].append((row["id"], row["title"], row["text"]))
-                contacts.append({"complaint_id": row["id"], "contact_name": filing.body.filer.contact_name,
-                                 "mobile": filing.body.filer.mobile})
-                if notice := filing_notice(row["id"], row["tracking_number"], filing.body.filer.mobile, filing.now,
-                                            code=filing.access_code):
+                key = row["filer_key"]
+                row["original_id"] = find_original(row["title"], row["text"], earlier[key],
+                                                   self._duplicates.threshold) if key else None
+                if row["original_id"] is None and key:
+                    earlier[key].append((row["id"], row["title"], row["text"]))
+                contact = filer_contact(filing.body.filer)
+                if contact:  # an anonymous caller leaves none
+                    contacts.append({"complaint_id": row["id"], "contact_name": contact[0], "mobile": contact[1],
+                                     "id_number": contact[2]})
+                mobile = contact[1] if contact else None
+                if notice := filing_notice(row["id"], row["tracking_number"], mobile, filing.now,
+                                           code=filing.access_code):
                     notices.append(notice)  # the filer is told in the filing's transaction (see notify.compose)
                 received = {"tracking_number": row["tracking_number"], "channel": row["channel"]}
                 if filing.service_code:
@@ -193,7 +200,8 @@ class FilingWriter:
                                 "detail": received})
                 uow.outbox.add(ComplaintReceivedV1(
                     complaint_id=row["id"], tracking_number=row["tracking_number"], title=row["title"],
-                    text=row["text"], channel=row["channel"], enterprise_name=row["enterprise_name"],
+                    text=row["text"], channel=row["channel"], enterprise_name=row["enterprise_name"] or None,
+                    filer_kind=row["filer_kind"],
                     township=row["township"], address=row["address"], received_at=filing.now,
                     filed_by=filing.filed_by,
                 ), time=filing.now)
@@ -212,10 +220,10 @@ class FilingWriter:
                 for r in rows]
 
     async def _candidates(self, uow: UnitOfWork, batch: list[NewFiling]) -> dict[str, list[tuple[str, str, str]]]:
-        """The enterprises' first complaints still open within the window, oldest first, by credit code."""
+        """The filers' first complaints still open within the window, oldest first, by filer key."""
         since = min(f.now for f in batch) - self._duplicates.window
-        rows = await uow.read(self._candidates_query, {"codes": sorted({f.body.filer.credit_code for f in batch}),
-                                                       "since": since})
+        keys = sorted({filer_key(f.body.filer, self._duplicates.secret) for f in batch} - {None})
+        rows = await uow.read(self._candidates_query, {"codes": keys, "since": since}) if keys else []
         earlier: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
         for complaint_id, code, title, text in rows:
             earlier[code].append((complaint_id, title, text))
@@ -223,16 +231,16 @@ class FilingWriter:
 
 
 def candidates_query(postgres: bool) -> Select:
-    """The first complaints (not linked to another) still open of the enterprises ``codes`` received since ``since``,
-    oldest first. On PostgreSQL the codes go as one array: one prepared statement whatever their number."""
+    """The first complaints (not linked to another) still open of the filers ``codes`` (filer keys) received since
+    ``since``, oldest first. On PostgreSQL the keys go as one array: one prepared statement whatever their number."""
     if postgres:
-        codes = COMPLAINT.c.credit_code == any_(bindparam("codes", type_=postgresql.ARRAY(String)))
+        codes = COMPLAINT.c.filer_key == any_(bindparam("codes", type_=postgresql.ARRAY(String)))
         linkable = COMPLAINT.c.status == any_(bindparam("linkable", list(LINKABLE), type_=postgresql.ARRAY(String)))
     else:
-        codes = COMPLAINT.c.credit_code.in_(bindparam("codes", expanding=True))
+        codes = COMPLAINT.c.filer_key.in_(bindparam("codes", expanding=True))
         linkable = COMPLAINT.c.status.in_(LINKABLE)
     return (
-        select(COMPLAINT.c.id, COMPLAINT.c.credit_code, COMPLAINT.c.title, COMPLAINT.c.text)
+        select(COMPLAINT.c.id, COMPLAINT.c.filer_key, COMPLAINT.c.title, COMPLAINT.c.text)
         .where(codes, COMPLAINT.c.received_at >= bindparam("since"), COMPLAINT.c.original_id.is_(None), linkable)
         .order_by(COMPLAINT.c.received_at, COMPLAINT.c.id)
     )

@@ -6,7 +6,8 @@ one ``match``; anything not written there is refused.
 
     received ──router──► routed ──claim──► claimed ──accept──► accepted ──answer──► answered ──rate──► closed
         └──router──► triage ──dispatch──► rerouting ──router──► routed          │           └─不满意 (once)─► reopened
-    claimed/accepted ──return (退回)──► rerouting      accepted ⇄ awaiting_info (request-info / supplement)
+    claimed/accepted ──return (退回)──► return_review ──approve──► rerouting      accepted ⇄ awaiting_info
+                                             └──reject──► routed (the same department claims it again)
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ class Status(str, Enum):
     received = "received"
     triage = "triage"
     rerouting = "rerouting"
+    #: A department's return (退回) waits for the center's review (派单异议审核); the department still holds it.
+    return_review = "return_review"
     routed = "routed"
     claimed = "claimed"
     accepted = "accepted"
@@ -49,6 +52,10 @@ class Action(str, Enum):
     supplement = "supplement"
     rate_satisfied = "rate_satisfied"
     rate_dissatisfied = "rate_dissatisfied"
+    # the center's review of a return (派单异议审核): dispatchers decide, a supervisor permits a return out of rule
+    approve_return = "approve_return"
+    reject_return = "reject_return"
+    permit_return = "permit_return"
     # intake itself
     answer_with_original = "answer_with_original"
     close_unrated = "close_unrated"
@@ -95,7 +102,13 @@ def _next(status: Status, action: Action, *, reopened_before: bool) -> Status | 
         case (S.claimed | S.accepted | S.awaiting_info, A.answer):
             return S.answered
         case (S.claimed | S.accepted | S.awaiting_info, A.return_):
+            return S.return_review
+        case (S.return_review, A.approve_return):
             return S.rerouting
+        case (S.return_review, A.reject_return):
+            return S.routed
+        case (S.routed | S.reopened | S.claimed | S.accepted | S.awaiting_info, A.permit_return):
+            return status
         case (S.claimed | S.accepted | S.awaiting_info, A.add_cooperating):
             return status
         case (s, A.note) if s is not S.closed:
@@ -135,7 +148,7 @@ def transition(status: Status | str, action: Action | str, *, reopened_before: b
 #: Actions people take through the API (the rest follow events or run inside intake).
 HUMAN_ACTIONS = frozenset({
     A.dispatch, A.claim, A.accept, A.contact, A.request_info, A.answer, A.return_, A.add_cooperating, A.note,
-    A.supplement, A.rate_satisfied, A.rate_dissatisfied,
+    A.supplement, A.rate_satisfied, A.rate_dissatisfied, A.approve_return, A.reject_return, A.permit_return,
 })
 
 
@@ -154,6 +167,7 @@ API_NAMES: dict[Action, str] = {
     A.dispatch: "dispatch", A.claim: "claim", A.accept: "accept", A.contact: "contact",
     A.request_info: "request-info", A.answer: "answer", A.return_: "return", A.add_cooperating: "cooperating",
     A.note: "notes", A.supplement: "supplement", A.rate_satisfied: "rating", A.rate_dissatisfied: "rating",
+    A.approve_return: "approve-return", A.reject_return: "reject-return", A.permit_return: "permit-return",
 }
 
 

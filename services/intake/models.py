@@ -36,8 +36,14 @@ class Complaint(SQLModel, table=True):
     title: str = Field(max_length=200)
     text: str = Field(sa_column=Column(Text, nullable=False))
     channel: str = Field(max_length=16)
-    enterprise_name: str = Field(max_length=200)
-    credit_code: str = Field(max_length=18)
+    #: enterprise, individual (a citizen) or anonymous (a hotline caller who leaves no contact data).
+    filer_kind: str = Field(default="enterprise", max_length=16, sa_column_kwargs={"server_default": "enterprise"})
+    #: The enterprise and its credit code; empty for a citizen or an anonymous caller.
+    enterprise_name: str = Field(default="", max_length=200)
+    credit_code: str = Field(default="", max_length=18)
+    #: Whose complaints a repeat (重复件) is looked for among: the enterprise's credit code, or for a citizen a keyed
+    #: digest of their number (``duplicates.filer_key``: never the number); None for an anonymous caller.
+    filer_key: str | None = Field(default=None, max_length=64)
     township: str | None = Field(default=None, max_length=60)
     address: str | None = Field(default=None, max_length=300)
     status: str = Field(max_length=24, index=True)
@@ -78,9 +84,9 @@ class Complaint(SQLModel, table=True):
         Index("ix_intake_complaint_queue", "department", "due_at", "id"),
         #: The sweep closing answered complaints nobody rated reads only this index's range.
         Index("ix_intake_complaint_unrated", "status", "answered_at"),
-        #: A filing's duplicate look-up reads one range of this index: the enterprise's complaints received within
-        #: the window.
-        Index("ix_intake_complaint_filer", "credit_code", "received_at"),
+        #: A filing's duplicate look-up reads one range of this index: the filer's complaints received within the
+        #: window.
+        Index("ix_intake_complaint_filer", "filer_key", "received_at"),
         #: The complaints an operator filed, newest first (``followup.filed_by``).
         Index("ix_intake_complaint_filed_by", "filed_by", "received_at"),
         #: The staff search reads complaints newest first (``search.py``).
@@ -99,8 +105,11 @@ class FilerContact(SQLModel, table=True):
     __tablename__ = "intake_filer_contact"
 
     complaint_id: str = Field(primary_key=True, foreign_key="intake_complaint.id", max_length=36)
+    #: The enterprise's contact, or the citizen's own name (姓名).
     contact_name: str = Field(max_length=60)
     mobile: str = Field(max_length=20)
+    #: A citizen's 居民身份证号, when given (checked with ``stdnum.cn.ric``).
+    id_number: str | None = Field(default=None, max_length=18)
 
 
 class HistoryEntry(SQLModel, table=True):

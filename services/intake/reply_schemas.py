@@ -13,7 +13,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
-from services.intake.schemas import RequestBody, TextBody, _not_blank
+from services.intake.schemas import RequestBody, TextBody, not_blank
 from shared.problems import field_error
 
 NAME_MAX = 60
@@ -58,14 +58,14 @@ class _TemplateBody(RequestBody):
     @field_validator("name", check_fields=False)
     @classmethod
     def _name(cls, v: str | None) -> str | None:
-        return None if v is None else _not_blank(v, "Name", "模板名称")
+        return None if v is None else not_blank(v, "Name", "模板名称")
 
     @field_validator("text", check_fields=False)
     @classmethod
     def _text(cls, v: str | None) -> str | None:
         if v is None:
             return None
-        placeholders(_not_blank(v, "Text", "模板内容"))
+        placeholders(not_blank(v, "Text", "模板内容"))
         return v.strip()
 
 

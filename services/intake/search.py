@@ -25,7 +25,7 @@ from services.intake.access import relation
 from services.intake.lifecycle import Status
 from services.intake.models import Complaint, FilerContact
 from services.intake.queue import decode_cursor, encode_cursor
-from services.intake.schemas import QueuePage, RequestBody, _department, check_credit_code
+from services.intake.schemas import QueuePage, RequestBody, check_credit_code, check_department
 from services.intake.views import queue_item
 from services.intake.visible import COMPLAINT, visible_to
 from shared.auth import Principal
@@ -79,7 +79,7 @@ class SearchFilters(RequestBody):
     @field_validator("department")
     @classmethod
     def _lead(cls, v: str | None) -> str | None:
-        return _department(v) if v and v.strip() else None
+        return check_department(v) if v and v.strip() else None
 
     @field_validator("received_to")
     @classmethod

@@ -42,6 +42,8 @@ _FOLLOWED_EVENTS = (ComplaintRoutedV1, ComplaintTriageRequiredV1, SlaClockOpened
 
 def request_fingerprint(body: ComplaintCreate, service_code: str | None = None) -> str:
     filed = body.model_dump(mode="json")
+    if filed["filer"].get("kind") == "enterprise":  # the default: the same body as before filers had kinds
+        del filed["filer"]["kind"]
     if service_code:
         filed["service_code"] = service_code
     canonical = json.dumps(filed, sort_keys=True, ensure_ascii=False)

@@ -11,18 +11,26 @@ from typing import Any
 
 from services.intake.access import Relation
 from services.intake.lifecycle import status_zh
-from services.intake.models import Complaint, HistoryEntry, Message
-from services.intake.schemas import ComplaintView, HistoryItem, MessageItem, QueueItem, mask_mobile
+from services.intake.models import Complaint, FilerContact, HistoryEntry, Message
+from services.intake.schemas import (
+    ComplaintView,
+    HistoryItem,
+    MessageItem,
+    QueueItem,
+    mask_id_number,
+    mask_mobile,
+)
 from shared.calendar import SHANGHAI
 from shared.catalog import load_catalog
-from shared.vocabulary import HISTORY_SUMMARIES, RATINGS, attachment_text, deadline_text
+from shared.vocabulary import FILER_KINDS, HISTORY_SUMMARIES, RATINGS, attachment_text, deadline_text
 
 #: History entries a filer sees that say where the complaint stands (the rest are internal: notes, contact reads, SLA
 #: reminders, claims by name); Open311's ``status_notes`` is the last of them.
 FILER_ACTIONS = frozenset({
-    "received", "duplicate_linked", "routed", "triage_required", "dispatched", "returned", "claimed", "accepted",
-    "contacted", "info_requested", "supplemented", "answered", "answered_with_original", "cooperating_added", "rated",
-    "reopened", "closed", "closed_unrated", "clock_opened", "sms_opt_out", "sms_opt_in",
+    "received", "duplicate_linked", "routed", "triage_required", "dispatched", "return_requested", "returned",
+    "return_rejected", "claimed", "accepted", "contacted", "info_requested", "supplemented", "answered",
+    "answered_with_original", "cooperating_added", "rated", "reopened", "closed", "closed_unrated", "clock_opened",
+    "sms_opt_out", "sms_opt_in",
 })
 #: Entries a filer sees too that do not change where it stands: attachments added.
 FILER_ALSO = frozenset({"attached"})
@@ -71,8 +79,20 @@ def _local_iso(value: Any) -> Any:
         return value
 
 
+def filer_shown(complaint: Complaint, contact: FilerContact | None) -> dict[str, Any]:
+    """The filer as a complaint's view shows it: the kind, an enterprise's name, the number and a citizen's
+    identity number masked (the name of a person is contact data: only the audited read shows it)."""
+    shown: dict[str, Any] = {"kind": complaint.filer_kind, "kind_zh": FILER_KINDS.get(complaint.filer_kind, ""),
+                             "mobile": mask_mobile(contact.mobile) if contact else None}
+    if complaint.enterprise_name:
+        shown["enterprise_name"] = complaint.enterprise_name
+    if contact is not None and contact.id_number:
+        shown["id_number"] = mask_id_number(contact.id_number)
+    return shown
+
+
 def complaint_view(
-    complaint: Complaint, *, masked_mobile: str | None, rel: Relation | None, cooperating: list[str],
+    complaint: Complaint, *, contact: FilerContact | None, rel: Relation | None, cooperating: list[str],
     next_actions: list[str],
 ) -> ComplaintView:
     """The whole complaint for someone who may see it (its text and address included: the filer wrote them for the
@@ -99,7 +119,7 @@ def complaint_view(
         received_at=_local(complaint.received_at),
         updated_at=_local(complaint.updated_at),
         version=complaint.version,
-        filer={"enterprise_name": complaint.enterprise_name, "mobile": masked_mobile},
+        filer=filer_shown(complaint, contact),
         role=rel.value if rel else None,
         claimed_by=complaint.claimed_by if staff else None,
         lease_until=_local(complaint.lease_until) if staff else None,
@@ -177,7 +197,8 @@ def queue_item(complaint: Complaint, mobile: str | None, *, role: str, now: date
         id=complaint.id, tracking_number=complaint.tracking_number, title=complaint.title,
         excerpt=excerpt(complaint.text), status=complaint.status,
         status_zh=status_zh(complaint.status), department=complaint.department, role=role,
-        enterprise_name=complaint.enterprise_name, mobile=mask_mobile(mobile) if mobile else None,
+        filer_kind=complaint.filer_kind, enterprise_name=complaint.enterprise_name or None,
+        mobile=mask_mobile(mobile) if mobile else None,
         due_at=_local(complaint.due_at), due_text=deadline_text(complaint.due_at) if complaint.due_at else None,
         overdue=overdue, claimed_by=complaint.claimed_by,
         lease_until=_local(complaint.lease_until), lease_active=lease_active, duplicate_of=complaint.original_id,

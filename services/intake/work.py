@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from pydantic import StringConstraints
 from fastapi.responses import JSONResponse
 
-from services.intake import commands
+from services.intake import commands, returns
 from services.intake.access import Relation, may_dispatch, may_view_queue
 from services.intake.api import render
 from services.intake.deps import CallerDep, DatabaseDep, IfMatchDep, PolicyDep
@@ -21,6 +21,7 @@ from services.intake.errors import NotFound
 from services.intake.lifecycle import WORKING, Status
 from services.intake.queue import QueueFilter, page, parse_statuses
 from services.intake.reply_schemas import AnswerBody
+from services.intake.review_queue import ReturnQueuePage, review_page
 from services.intake.schemas import (
     ComplaintView,
     ContactBody,
@@ -90,10 +91,30 @@ async def answer(complaint_id: str, body: AnswerBody, db: DatabaseDep, caller: C
     return await _run(commands.answer, db, caller, complaint_id, version, policy, body)
 
 
-@_action("return", "Return (退回) a misrouted complaint to routing, with a reason and optionally the right department")
+@_action("return", "Return (退回) a misrouted complaint, with a reason and optionally the right department: it goes "
+                  "to the center's review")
 async def return_(complaint_id: str, body: ReturnBody, db: DatabaseDep, caller: CallerDep, version: IfMatchDep,
                   policy: PolicyDep):
-    return await _run(commands.return_, db, caller, complaint_id, version, policy, body, acted_as=Relation.lead)
+    return await _run(returns.request_return, db, caller, complaint_id, version, policy, body, acted_as=Relation.lead)
+
+
+@_action("approve-return", "Dispatcher: approve a return (同意退回); the router re-routes it and learns the department")
+async def approve_return(complaint_id: str, db: DatabaseDep, caller: CallerDep, version: IfMatchDep,
+                         policy: PolicyDep, body: returns.ApproveReturnBody | None = None):
+    return await _run(returns.approve_return, db, caller, complaint_id, version, policy,
+                      body or returns.ApproveReturnBody())
+
+
+@_action("reject-return", "Dispatcher: reject a return (驳回退回) with a reason; the same department handles it")
+async def reject_return(complaint_id: str, body: returns.ReasonBody, db: DatabaseDep, caller: CallerDep,
+                        version: IfMatchDep, policy: PolicyDep):
+    return await _run(returns.reject_return, db, caller, complaint_id, version, policy, body)
+
+
+@_action("permit-return", "Supervisor: permit the lead department's next return beyond the rules (准予退回)")
+async def permit_return(complaint_id: str, body: returns.ReasonBody, db: DatabaseDep, caller: CallerDep,
+                        version: IfMatchDep, policy: PolicyDep):
+    return await _run(returns.permit_return, db, caller, complaint_id, version, policy, body)
 
 
 @_action("cooperating", "Add a cooperating (协办) department")
@@ -176,3 +197,14 @@ async def triage_queue(
     filters = QueueFilter((Status.triage.value,))
     return await page(db, now=clock.now(), filters=filters, cursor=cursor, limit=limit, role="triage",
                       order="received_at")
+
+
+@router.get("/returns", response_model=ReturnQueuePage, responses=responses(401, 404))
+async def return_review_queue(
+    db: DatabaseDep, caller: CallerDep, cursor: CursorQuery = None, limit: LimitQuery = 50,
+) -> ReturnQueuePage:
+    """The center's review queue of returns (派单异议审核), most urgent first, each with the return's reason and
+    suggested department. Decide each with ``approve-return`` or ``reject-return``."""
+    if not may_dispatch(caller) and not may_view_queue(caller, CENTER_ID):
+        raise NotFound("No such queue", "未找到该队列")
+    return await review_page(db, now=clock.now(), cursor=cursor, limit=limit)

@@ -27,6 +27,8 @@ class RoutedComplaint(SQLModel, table=True):
     #: Departments that returned (退回) the complaint; never chosen again as lead.
     excluded: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     attempt: int = 0
+    #: Who filed it (``complaint.received``): a financial-service complaint is timed as one only for an enterprise.
+    filer_kind: str = Field(default="enterprise", max_length=16, sa_column_kwargs={"server_default": "enterprise"})
 
 
 class Decision(SQLModel, table=True):

@@ -31,8 +31,11 @@ STANDARD = "standard"
 FINANCIAL_SERVICE = "financial_service"
 
 
-def sla_class(financial_service: bool) -> str:
-    return FINANCIAL_SERVICE if financial_service else STANDARD
+def sla_class(financial_service: bool, filer_kind: str = "enterprise") -> str:
+    """The SLA class of a complaint: the 5-working-day limit of guide §8.3 is for financial services to firms (its
+    chapter 8 is the county's financial services to market entities), so a citizen's or an anonymous caller's
+    complaint about a bank is a standard one (10 days), still routed to the financial department."""
+    return FINANCIAL_SERVICE if financial_service and filer_kind == "enterprise" else STANDARD
 
 
 class RouterHandlers:
@@ -43,7 +46,7 @@ class RouterHandlers:
 
     async def on_received(self, event: ComplaintReceivedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         complaint = COMPLAINTS.add(uow, complaint_id=event.complaint_id, title=event.title, text=event.text,
-                                   received_at=event.received_at, excluded=[], attempt=0)
+                                   received_at=event.received_at, excluded=[], attempt=0, filer_kind=event.filer_kind)
         now = utcnow()
         self._decide(uow, complaint, now)
         metrics.ROUTING_LATENCY.observe(max(0.0, (now - event.received_at).total_seconds()))
@@ -73,7 +76,7 @@ class RouterHandlers:
         uow.outbox.add(ComplaintRoutedV1(
             complaint_id=complaint.complaint_id, department=event.department, also=list(event.also), score=1.0,
             confidence=1.0, financial_service=event.financial_service,
-            sla_policy=sla_class(event.financial_service), township=event.township,
+            sla_policy=sla_class(event.financial_service, complaint.filer_kind), township=event.township,
             received_at=complaint.received_at, routed_at=envelope.time, attempt=complaint.attempt,
             decided_by=event.actor,
         ), event_id=deterministic_id(complaint.complaint_id, "routing", complaint.attempt))
@@ -103,7 +106,8 @@ class RouterHandlers:
         if decision.triage:
             uow.outbox.add(ComplaintTriageRequiredV1(
                 complaint_id=complaint.complaint_id, confidence=decision.confidence,
-                financial_service=decision.financial_service, sla_policy=sla_class(decision.financial_service),
+                financial_service=decision.financial_service,
+                sla_policy=sla_class(decision.financial_service, complaint.filer_kind),
                 ranked=[RankedDepartmentV1(department=r.department, score=r.score) for r in decision.ranked[:5]],
                 received_at=complaint.received_at, explanation=explanation,
             ), event_id=event_id)
@@ -113,7 +117,7 @@ class RouterHandlers:
             uow.outbox.add(ComplaintRoutedV1(
                 complaint_id=complaint.complaint_id, department=decision.department, also=list(decision.also),
                 score=top, confidence=decision.confidence, financial_service=decision.financial_service,
-                sla_policy=sla_class(decision.financial_service), township=decision.township,
+                sla_policy=sla_class(decision.financial_service, complaint.filer_kind), township=decision.township,
                 received_at=complaint.received_at, routed_at=at, attempt=complaint.attempt,
                 explanation=explanation,
             ), event_id=event_id)

@@ -14,7 +14,7 @@ __all__ = [
     "ComplaintReceivedV1", "ComplaintClaimedV1", "ComplaintAcceptedV1", "ComplaintContactedV1",
     "ComplaintInfoRequestedV1", "ComplaintSupplementedV1", "ComplaintAnsweredV1", "ComplaintCooperatingAddedV1",
     "ComplaintRatedV1", "ComplaintReopenedV1", "ComplaintClosedV1", "ComplaintDuplicateLinkedV1",
-    "ComplaintReturnedV1", "ComplaintDispatchedV1", "ComplaintFollowedUpV1"
+    "ComplaintReturnedV1", "ComplaintDispatchedV1", "ComplaintFollowedUpV1", "ComplaintReturnRequestedV1", "ComplaintReturnRejectedV1",
 ]
 
 
@@ -32,7 +32,11 @@ class ComplaintReceivedV1(_IntakeEventV1):
     title: str
     text: str
     channel: str
-    enterprise_name: str
+    #: The enterprise filing; None for a citizen or an anonymous caller (events of earlier versions always name one).
+    enterprise_name: str | None = None
+    #: Who files: ``enterprise``, ``individual`` (a citizen) or ``anonymous`` (a hotline caller leaving no contact
+    #: data); the dashboard splits its figures by it. An optional field: events of earlier versions are enterprises'.
+    filer_kind: str = "enterprise"
     township: str | None = None
     address: str | None = None
     received_at: datetime
@@ -120,15 +124,46 @@ class ComplaintDuplicateLinkedV1(_IntakeTransitionV1):
 
 
 class ComplaintReturnedV1(_IntakeTransitionV1):
-    """A handler returned (退回) a misrouted complaint; it goes back to routing without that department."""
+    """A department's return (退回) of a misrouted complaint, approved by the center's review (``actor`` is the
+    dispatcher who approved it): it goes back to routing without that department."""
 
     TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.returned.v1"
 
     #: The department that returns it (``department`` of the base is the same, kept for uniformity).
     returned_by: str
     reason: str
-    #: The department the handler says is right, when known (a correction the router learns from).
+    #: The department the review holds right, when known (a correction the router learns from): the handler's
+    #: suggestion, or the reviewer's.
     suggested_department: str | None = None
+    #: When the department asked to return it (the review took from then to ``at``); None in events of returns made
+    #: before returns were reviewed (an optional field: v1 still).
+    requested_at: datetime | None = None
+
+
+class ComplaintReturnRequestedV1(_IntakeTransitionV1):
+    """A handler asks to return (退回) the complaint; it waits for the center's review (派单异议审核), its department
+    still holding it and its clocks running."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.return_requested.v1"
+
+    returned_by: str
+    reason: str
+    suggested_department: str | None = None
+    #: Why a supervisor's permit was needed (``late``: after the return window; ``again``: the department's return
+    #: was rejected before), and the supervisor who gave it; empty and None for a return within the rules.
+    needed_permit: list[str] = Field(default_factory=list)
+    permitted_by: str | None = None
+
+
+class ComplaintReturnRejectedV1(_IntakeTransitionV1):
+    """The center's review rejected a department's return: the complaint is back with that department, which must
+    handle it (``actor`` is the dispatcher)."""
+
+    TYPE: ClassVar[str] = TYPE_PREFIX + "complaint.return_rejected.v1"
+
+    returned_by: str
+    reason: str
+    requested_at: datetime
 
 
 class ComplaintDispatchedV1(_IntakeTransitionV1):

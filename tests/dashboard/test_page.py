@@ -87,7 +87,7 @@ async def test_each_heading_says_which_complaints_it_counts(tmp_path):
     page = Page()
     page.feed(html)
 
-    assert [g["_text"] for g in page.groups] == ["当前", "区间内登记", "区间内办结", "区间内回访", "区间内评价"]
+    assert [g["_text"] for g in page.groups] == ["当前", "区间内登记", "区间内办结", "区间内回访", "区间内评价", "区间内退回"]
     assert all(CHINESE.search(g["title"] or "") for g in page.groups)
     fields = [h["data-field"] for h in page.headings]
     assert fields == [field for field, _, _ in views.COLUMNS]
@@ -102,6 +102,7 @@ async def test_each_heading_says_which_complaints_it_counts(tmp_path):
     assert "已回访 ÷ 留有联系方式的办结" in titles["callback_rate"] and "解决" in titles["solved_rate"]
     legend = page.texts["populations"]
     assert "办结可以多于登记" in legend and "办结率＝其中已办结÷登记" in legend
+    assert "合理退单率＝同意退回÷已审核" in legend and "待审核的不计" in titles["return_approval_rate"]
     # The definitions are on the page for a phone too (no tooltips there).
     for _, _, columns in views.GROUPS:
         for _, heading, _, definition in columns:

@@ -89,8 +89,11 @@ class Story:
         self.reopened = self.reopened or reopens
 
     def give_back(self) -> None:
+        """A return, and the center's review approving it (only the approval asks the router for a decision)."""
+        returned = {"returned_by": self.department, "reason": "不属本部门"}
+        self.act(Action.return_, (ev.ComplaintReturnRequestedV1, returned))
         self.requests += 1
-        self.act(Action.return_, (ev.ComplaintReturnedV1, {"returned_by": self.department, "reason": "不属本部门"}))
+        self.act(Action.approve_return, (ev.ComplaintReturnedV1, returned))
         self.department = None
 
     def dispatch(self, department: str) -> None:

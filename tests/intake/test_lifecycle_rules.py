@@ -25,7 +25,10 @@ S, A = Status, Action
     (S.awaiting_info, A.supplement, S.accepted),
     (S.routed, A.supplement, S.routed),
     (S.accepted, A.answer, S.answered),
-    (S.accepted, A.return_, S.rerouting),
+    (S.accepted, A.return_, S.return_review),
+    (S.return_review, A.approve_return, S.rerouting),
+    (S.return_review, A.reject_return, S.routed),
+    (S.accepted, A.permit_return, S.accepted),
     (S.answered, A.rate_satisfied, S.closed),
     (S.answered, A.rate_dissatisfied, S.reopened),
     (S.reopened, A.claim, S.claimed),
@@ -43,7 +46,9 @@ def test_second_dissatisfaction_closes():
 @pytest.mark.parametrize(("status", "action"), [
     (S.routed, A.accept), (S.received, A.claim), (S.closed, A.claim), (S.answered, A.answer),
     (S.closed, A.note), (S.accepted, A.rate_satisfied), (S.claimed, A.request_info), (S.answered, A.route),
-    (S.claimed, A.dispatch), (S.closed, A.supplement),
+    (S.claimed, A.dispatch), (S.closed, A.supplement), (S.return_review, A.claim), (S.return_review, A.route),
+    (S.return_review, A.return_), (S.accepted, A.approve_return), (S.routed, A.reject_return),
+    (S.answered, A.permit_return),
 ])
 def test_unwritten_transitions_are_refused_with_the_allowed_ones(status, action):
     with pytest.raises(IllegalTransition) as refused:
@@ -54,7 +59,8 @@ def test_unwritten_transitions_are_refused_with_the_allowed_ones(status, action)
 
 
 def test_api_actions_name_what_a_caller_can_do():
-    assert api_actions(S.routed) == ["dispatch", "claim", "notes", "supplement"]
+    assert api_actions(S.routed) == ["dispatch", "claim", "notes", "supplement", "permit-return"]
+    assert api_actions(S.return_review) == ["notes", "supplement", "approve-return", "reject-return"]
     assert api_actions(S.answered) == ["notes", "rating"]
     assert api_actions(S.closed) == []
 

@@ -124,7 +124,9 @@ async def test_a_return_goes_back_to_the_router_and_to_another_department(embedd
         "reason": "消防验收已划转政务服务局综合窗口受理，不属本局职责",
         "suggested_department": "gov_service",
     })).json()
-    assert returned["status"] == "rerouting"
+    assert returned["status"] == "return_review" and returned["department"] == "housing"
+    dispatcher = Actor(client, staff_token("dispatcher", "钱七"))
+    assert (await dispatcher.act(cid, "approve-return")).json()["status"] == "rerouting"
 
     filer = Actor(client, created["access_token"])
 
@@ -142,13 +144,13 @@ async def test_a_return_goes_back_to_the_router_and_to_another_department(embedd
 
     history = (await gov.get(f"/v1/complaints/{cid}/history")).json()
     actions = [h["action"] for h in history if h["actor"] != "sla"]
-    assert actions == ["received", "routed", "claimed", "returned", "routed", "claimed"]
+    assert actions == ["received", "routed", "claimed", "return_requested", "returned", "routed", "claimed"]
     returned_entry = next(h for h in history if h["action"] == "returned")
     assert returned_entry["detail"]["department"] == "housing"
     assert returned_entry["detail"]["suggested_department"] == "gov_service"
     assert [h["detail"]["attempt"] for h in history if h["action"] == "routed"] == [0, 1]
     events = by_complaint(await bus_events(app.state.bus))[cid]
-    assert len(events["returned"]) == 1 and len(events["routed"]) == 2
+    assert len(events["return_requested"]) == 1 and len(events["returned"]) == 1 and len(events["routed"]) == 2
 
 
 @pytest.mark.postgres

@@ -139,4 +139,5 @@ def test_every_text_field_of_every_request_body_follows_the_rule():
                 assert "control_characters" not in _errors_at(model, field, "甲\t乙")
     assert multiline == {("ComplaintCreate", "text"), ("TextBody", "text"), ("QuestionBody", "question"),
                          ("ReturnBody", "reason"), ("RatingBody", "reason"), ("ContactBody", "note"),
-                         ("AnswerBody", "text"), ("TemplateCreate", "text"), ("TemplateUpdate", "text")}
+                         ("AnswerBody", "text"), ("TemplateCreate", "text"), ("TemplateUpdate", "text"),
+                         ("ReasonBody", "reason")}

@@ -65,7 +65,7 @@ async def test_next_actions_are_what_this_caller_may_do_by_role_and_lease(client
     assert await offered(filer) == ["supplement"]
     assert await offered(zhang) == ["claim", "notes"]
     assert await offered(dispatcher) == ["dispatch"]
-    assert sorted(await offered(supervisor)) == ["dispatch", "notes"]
+    assert sorted(await offered(supervisor)) == ["dispatch", "notes", "permit-return"]
 
     await zhang.act(cid, "claim")
     assert sorted(await offered(zhang)) == sorted(["claim", "accept", "answer", "return", "cooperating", "notes"])

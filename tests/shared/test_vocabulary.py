@@ -46,8 +46,8 @@ def test_the_readme_tables_use_the_vocabulary():
 
 
 def test_history_and_the_dashboard_name_actions_with_the_same_words():
-    for kind, action in (("claimed", "claim"), ("accepted", "accept"), ("returned", "return"),
-                         ("dispatched", "dispatch"), ("answered", "answer")):
+    for kind, action in (("claimed", "claim"), ("accepted", "accept"), ("returned", "approve-return"),
+                         ("return_rejected", "reject-return"), ("dispatched", "dispatch"), ("answered", "answer")):
         assert EVENT_NAMES[kind] == ACTION_NAMES[action]
         assert ACTION_NAMES[action] in HISTORY_SUMMARIES[kind]
     # the dashboard keeps no words of its own for statuses and timeline entries

@@ -26,6 +26,7 @@ FILLED = {
     "claim": {}, "accept": {}, "contact": {"note": "已电话联系"}, "request-info": {"question": "请补充停电时间"},
     "answer": {"text": "已协调供电所检修线路"}, "return": {"reason": "不属本部门", "suggested_department": "market"},
     "cooperating": {"department": "market"}, "notes": {"text": "内部备注"}, "dispatch": {"department": "market"},
+    "approve-return": {}, "reject-return": {"reason": "属本部门职责"}, "permit-return": {"reason": "确属误派"},
 }
 
 
@@ -54,7 +55,7 @@ async def _state(client, cid: str) -> tuple[str, list]:
 def test_every_action_of_a_handler_and_dispatcher_has_a_form():
     assert set(FILLED) == set(forms.ACTIONS)
     assert set(forms.ACTIONS) == {"claim", "accept", "contact", "request-info", "answer", "return", "cooperating",
-                                  "notes", "dispatch"}
+                                  "notes", "dispatch", "approve-return", "reject-return", "permit-return"}
 
 
 async def test_forms_without_their_csrf_token_or_from_another_session_change_nothing(routed):
@@ -187,8 +188,8 @@ async def test_each_form_does_what_the_api_s_action_does_and_its_refusals_show_b
     assert returned.status_code == 303 and returned.headers["location"] == "/workbench?done=return"
     history = (await Actor(client, staff_token("supervisor", "王督办")).get(f"/v1/complaints/{cid}/history")).json()
     mine = [h["action"] for h in history if h["actor"] == "handler:power:张三"]
-    assert mine == ["claimed", "accepted", "contacted", "cooperating_added", "note", "returned"]
-    assert next(h for h in history if h["action"] == "returned")["detail"]["suggested_department"] == "market"
+    assert mine == ["claimed", "accepted", "contacted", "cooperating_added", "note", "return_requested"]
+    assert next(h for h in history if h["action"] == "return_requested")["detail"]["suggested_department"] == "market"
 
 
 async def test_a_dispatcher_sees_triage_and_any_department_s_queue_but_no_handler_forms(routed):

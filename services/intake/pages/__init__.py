@@ -1,11 +1,12 @@
 """Intake's server-rendered pages: the workbench of handlers, dispatchers, supervisors, operators and follow-up staff
-(``/workbench``).
+(``/workbench``), and the public filing and tracking site (``/file``, ``/track``: ``public*.py``).
 
 The pages are a client of the same service layer as the JSON API — reads through the API's own functions, actions
-through its commands — with a staff session and CSRF-checked forms (``session.py``) and the security headers of
-``shared.pages``. :func:`configure` adds what they need to the app hosting intake. Besides the queues and a
-complaint's page (``workbench.py``, ``forms.py``): attachments (``files.py``), search and export (``finder.py``),
-reply templates (``reply_pages.py``) and the operator's desk (``operator.py``).
+through its commands — with a staff session and CSRF-checked forms (``session.py``; the public site's own cookies,
+``public_common.py``) and the security headers of ``shared.pages``. :func:`configure` adds what they need to the
+app hosting intake. Besides the queues and a complaint's page (``workbench.py``, ``forms.py``): attachments
+(``files.py``), search and export (``finder.py``), reply templates (``reply_pages.py``) the operator's desk
+(``operator.py``) and filing for a caller (``operator_filing.py``).
 """
 
 from __future__ import annotations
@@ -13,13 +14,25 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.intake.pages import files, finder, followups, forms, operator, reply_pages, session, workbench
+from services.intake.pages import (
+    files,
+    finder,
+    followups,
+    forms,
+    operator,
+    operator_filing,
+    public,
+    reply_pages,
+    session,
+    workbench,
+)
+from services.intake.pages.public_common import PUBLIC_PATHS
 from services.intake.pages.session import LOGIN, FormRefused, ToLogin
 from shared.pages import PageHeaders
 
 #: The attachments' and search's routes before the actions' (``/complaints/{id}/{action}``).
 ROUTERS = (session.router, workbench.router, files.router, finder.router, reply_pages.router, operator.router,
-           followups.router, forms.router)
+           followups.router, operator_filing.router, forms.router, public.router)
 
 
 async def _to_login(_request: Request, _exc: Exception) -> Response:
@@ -35,6 +48,6 @@ def configure(app: FastAPI) -> None:
     """The security headers on every page (not on the API documentation, whose Swagger UI starts with an inline
     script), and the answers to a request without a session or a form without its
     CSRF token."""
-    app.add_middleware(PageHeaders, paths=(session.PATH,))
+    app.add_middleware(PageHeaders, paths=(session.PATH, *PUBLIC_PATHS))
     app.add_exception_handler(ToLogin, _to_login)
     app.add_exception_handler(FormRefused, _form_refused)

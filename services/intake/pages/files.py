@@ -4,7 +4,7 @@ the download of an attachment with the session alone — both calling the functi
 
 A refused upload comes back as the complaint's page with the error by the file field (too large, not a photo or PDF,
 too many); nothing is stored. The upload route takes a body of up to twice an attachment's limit
-(:func:`page_allowance`), so a file somewhat over the limit is read and refused by its field on the page rather than
+(:func:`page_allowances`), so a file somewhat over the limit is read and refused by its field on the page rather than
 cut off before it.
 """
 
@@ -30,10 +30,16 @@ FORM = "attach"
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
 
-def page_allowance(rules: AttachmentRules) -> Allowance:
-    """The body size limit of the workbench's upload form: room for a file over the limit to be refused by field."""
-    return Allowance("POST", rf"{PATH}/complaints/[^/]+/attachments", 2 * rules.max_bytes + MULTIPART_ENVELOPE_BYTES,
-                     too_large_body(rules.max_bytes))
+#: The forms that post a file: the workbench's upload, the public filing form and the filer's upload on ``/track``,
+#: and the operator's filing form.
+FILE_FORMS = (rf"{PATH}/complaints/[^/]+/attachments", "/file", r"/track/[^/]+/attachments", rf"{PATH}/operator/file")
+
+
+def page_allowances(rules: AttachmentRules) -> list[Allowance]:
+    """The body size limits of the pages' forms that post a file: room for a file over the limit to be refused by its
+    field."""
+    return [Allowance("POST", path, 2 * rules.max_bytes + MULTIPART_ENVELOPE_BYTES, too_large_body(rules.max_bytes))
+            for path in FILE_FORMS]
 
 
 @router.post("/complaints/{complaint_id}/attachments")

@@ -1,5 +1,6 @@
 """The workbench's forms (POST): every action of the API on a complaint — claim, accept, contact, request-info,
-answer, return, cooperating, notes, dispatch — each calling the same command function as its JSON endpoint
+answer, return, cooperating, notes, dispatch, and the review of returns (approve-return, reject-return,
+permit-return) — each calling the same command function as its JSON endpoint
 (``commands.py``), so every rule, refusal and history entry is the API's own.
 
 A form carries its session's CSRF token (checked before anything else, ``session.posted``) and the version of the
@@ -18,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from services.intake import commands
+from services.intake import commands, returns
 from services.intake.deps import DatabaseDep, PolicyDep
 from services.intake.errors import IntakeError, NotFound, PreconditionRequired, StaleVersion
 from services.intake.pages.session import PATH, PostedDep
@@ -42,15 +43,18 @@ ACTIONS: dict[str, tuple[Callable[..., Awaitable[None]], type[BaseModel] | None]
     "contact": (commands.contact, ContactBody),
     "request-info": (commands.request_info, QuestionBody),
     "answer": (commands.answer, AnswerBody),
-    "return": (commands.return_, ReturnBody),
+    "return": (returns.request_return, ReturnBody),
     "cooperating": (commands.add_cooperating, CooperatingBody),
     "notes": (commands.add_note, TextBody),
     "dispatch": (commands.dispatch, DispatchBody),
+    "approve-return": (returns.approve_return, returns.ApproveReturnBody),
+    "reject-return": (returns.reject_return, returns.ReasonBody),
+    "permit-return": (returns.permit_return, returns.ReasonBody),
 }
 #: Fields of several values (checkboxes).
 LISTS = frozenset({"also"})
 #: After these the caller may no longer work the complaint: back to the queue.
-TO_QUEUE = frozenset({"return", "dispatch"})
+TO_QUEUE = frozenset({"return", "dispatch", "approve-return", "reject-return"})
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 

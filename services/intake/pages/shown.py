@@ -11,11 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from services.intake.pages.clocks import time_left
+from services.intake.review_queue import ReturnQueueItem
 from services.intake.schemas import HistoryItem, MessageItem, QueueItem
 from shared.calendar import SHANGHAI, WorkingCalendar
 from shared.catalog import load_catalog, load_gazetteer
 from shared.vocabulary import (
     DECISION_ROLE_NAMES,
+    FILER_KINDS,
     MESSAGE_KIND_NAMES,
     actor_name,
     deadline_text,
@@ -52,7 +54,8 @@ def queue_row(item: QueueItem, now: datetime, calendar: WorkingCalendar) -> dict
     department_names = names()
     return {
         "id": item.id, "tracking_number": item.tracking_number, "title": item.title, "excerpt": item.excerpt,
-        "status": item.status_zh, "enterprise": item.enterprise_name, "received": when(item.received_at),
+        "status": item.status_zh, "enterprise": item.enterprise_name or FILER_KINDS.get(item.filer_kind, ""),
+        "received": when(item.received_at),
         "deadline": deadline_text(item.due_at, now=now) if item.due_at else "", "left": left, "state": state,
         "claimed_by": actor_name(item.claimed_by, department_names) if item.lease_active else "",
         "version": item.version, "duplicate": bool(item.duplicate_of),
@@ -108,3 +111,26 @@ def message_rows(messages: list[MessageItem]) -> list[dict[str, str]]:
     department_names = names()
     return [{"at": when(m.at), "who": actor_name(m.actor, department_names),
              "kind": MESSAGE_KIND_NAMES.get(m.kind, m.kind), "text": m.text} for m in messages]
+
+
+def review(history: list[HistoryItem]) -> dict[str, str] | None:
+    """The return under review (the history's last request), in words, for the complaint's review forms."""
+    department_names = names()
+    for item in reversed(history):
+        if item.action == "return_requested":
+            detail = item.detail
+            return {"returned_by": department_names.get(detail.get("department"), detail.get("department") or ""),
+                    "reason": detail.get("reason") or "",
+                    "suggested": department_names.get(detail.get("suggested_department") or "", "")}
+    return None
+
+
+def review_row(item: ReturnQueueItem, now: datetime, calendar: WorkingCalendar) -> dict[str, Any]:
+    """A row of the center's review queue: the complaint's row, and the return's department, reason, suggestion, when
+    it was asked and whether a supervisor permitted it."""
+    department_names = names()
+    return {**queue_row(item, now, calendar), "returned_by": department_names.get(item.returned_by, item.returned_by),
+            "reason": item.reason, "requested": when(item.requested_at),
+            "suggested": department_names.get(item.suggested_department or "", ""),
+            "suggested_id": item.suggested_department or "",
+            "permitted_by": actor_name(item.permitted_by, department_names) if item.permitted_by else ""}

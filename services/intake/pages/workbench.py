@@ -89,6 +89,9 @@ async def queue_page(request: Request, db: DatabaseDep, staff: StaffDep, departm
         else:
             triage = await work.triage_queue(db, p, limit=QUEUE_ROWS)
             sections.append({"title": "待人工分派（先到先办）", "kind": "triage", "rows": triage.items})
+            review = await work.return_review_queue(db, p, limit=QUEUE_ROWS)
+            sections.append({"title": "退回待审核（最紧急的在前，审核期间时限照常计算）", "kind": "review",
+                             "rows": review.items})
             if department:
                 chosen = await work.department_queue(department, db, p, limit=QUEUE_ROWS)
                 sections.append({"title": f"{shown.names().get(department, department)} 待办", "kind": "lead",
@@ -96,7 +99,8 @@ async def queue_page(request: Request, db: DatabaseDep, staff: StaffDep, departm
     except IntakeError as exc:
         return refusal_page(request, staff, exc)
     for section in sections:
-        section["rows"] = [shown.queue_row(item, now, cal) for item in section["rows"]]
+        row = shown.review_row if section["kind"] == "review" else shown.queue_row
+        section["rows"] = [row(item, now, cal) for item in section["rows"]]
     return page(request, "queue.html", staff, sections=sections, notice=done_notice(done),
                 departments=shown.departments(), townships=shown.townships(), chosen=department or "",
                 may_dispatch=p.role in (Role.dispatcher, Role.supervisor))
@@ -158,7 +162,7 @@ async def complaint_page(request: Request, db: Database, staff: Staff, complaint
         lease_until=shown.when(view.lease_until), received=shown.when(view.received_at),
         mine=view.claimed_by == p.actor and bool(view.lease_until and view.lease_until > now),
         clocks=clocks.clocks(history, view.due_at, view.overdue, now, calendar(request)),
-        decision=shown.decision(history), candidates=shown.candidates(view.candidates),
+        decision=shown.decision(history), candidates=shown.candidates(view.candidates), review=shown.review(history),
         history=shown.history_rows(history), messages=shown.message_rows(messages),
         shows_contact=staff_side and (view.role == "lead" or p.role is Role.supervisor),
         departments=shown.departments(), townships=shown.townships(), templates=templates,
@@ -181,7 +185,8 @@ async def contact(request: Request, complaint_id: str, db: DatabaseDep, staff: S
         view = await api.complaint_shown(db, staff.principal, complaint_id)
     except IntakeError as exc:
         return refusal_page(request, staff, exc)
-    return page(request, "contact.html", staff, c=view, name=row.contact_name, number=show_mobile(row.mobile))
+    return page(request, "contact.html", staff, c=view, name=row.contact_name, number=show_mobile(row.mobile),
+                id_number=row.id_number)
 
 
 @router.get("/static/{name}")

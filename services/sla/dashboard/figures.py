@@ -58,6 +58,9 @@ waited for one) and what they caused:
   handled again), counted for the department whose answer was rated 不满意 — the lead department of the reopening
   event. :func:`reopened_list` lists them (:class:`ReopenedItem`), and the count is taken from that list.
 
+*Returns asked in the period* — 退回, 合理退单率 and 平均审核时长, for the department that asked to return the
+complaint: defined in ``returns.py``.
+
 Each figure counts for the department it is about. A complaint — received, answered (with on time, completion,
 follow-up and handling time), open, due soon, overdue — counts for the department that holds it now (:func:`holder`):
 for an answered complaint the one that gave its last answer, else the lead department of intake's status. A complaint
@@ -85,6 +88,7 @@ from typing import Any
 
 from services.sla.dashboard.followups import Call, answer_followed_up
 from services.sla.dashboard.periods import Period, due_soon_limit
+from services.sla.dashboard.returns import ReturnCounts
 from services.sla.dashboard.rows import (
     UNPLACED,
     Row,
@@ -142,6 +146,13 @@ class DepartmentFigures:
     callback_rate: float | None = None
     call_satisfaction_rate: float | None = None
     solved_rate: float | None = None
+    #: Returns asked in the period and their review (``returns.py``).
+    returns: int = 0
+    returns_reviewed: int = 0
+    returns_approved: int = 0
+    review_hours_total: float = 0.0
+    return_approval_rate: float | None = None
+    avg_review_hours: float | None = None
 
     def finish(self) -> "DepartmentFigures":
         self.on_time_rate = ratio(self.answered_on_time, self.answered)
@@ -153,6 +164,8 @@ class DepartmentFigures:
         self.callback_rate = ratio(self.followed_up, self.with_contact)
         self.call_satisfaction_rate = ratio(self.calls_satisfied, self.calls)
         self.solved_rate = ratio(self.calls_solved, self.calls)
+        self.return_approval_rate = ratio(self.returns_approved, self.returns_reviewed)
+        self.avg_review_hours = self.review_hours_total / self.returns_reviewed if self.returns_reviewed else None
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -189,9 +202,11 @@ def summarise(
     reopened: Iterable[ReopenedItem],
     policy: str | None = None,
     calls: Iterable[Call] = (),
+    returns: Mapping[str, ReturnCounts] | None = None,
 ) -> Summary:
     """Every per-department figure of the dashboard (and the county total) for ``period`` as of ``now``; ``reopened``
-    is :func:`reopened_list` of the same period and policy (the 重办 count is its length per department)."""
+    is :func:`reopened_list` of the same period and policy (the 重办 count is its length per department), ``returns``
+    the period's :func:`returns.return_counts`."""
     soon = due_soon_limit(now, calendar)
     by_dept: dict[str, DepartmentFigures] = {
         dept: DepartmentFigures(dept, name) for dept, name in names.items()
@@ -246,13 +261,18 @@ def summarise(
         called.calls += 1
         called.calls_satisfied += call.rating in SATISFIED_RATINGS
         called.calls_solved += call.solved
+    for department, counts in (returns or {}).items():
+        f = fig(department)
+        f.returns, f.returns_reviewed, f.returns_approved = counts.returns, counts.reviewed, counts.approved
+        f.review_hours_total = counts.review_hours_total
 
     departments = [f.finish() for f in by_dept.values()]
     total = DepartmentFigures("total", "全县合计")
     for f in departments:
         for name in ("received", "open", "due_soon", "overdue", "answered", "answered_on_time", "received_answered",
                      "rated", "ratings", "satisfied", "routed", "rerouted", "reopened", "handling_hours_total",
-                     "with_contact", "followed_up", "calls", "calls_satisfied", "calls_solved"):
+                     "with_contact", "followed_up", "calls", "calls_satisfied", "calls_solved",
+                     "returns", "returns_reviewed", "returns_approved", "review_hours_total"):
             setattr(total, name, getattr(total, name) + getattr(f, name))
         total.overdue_max_hours = max(total.overdue_max_hours, f.overdue_max_hours)
     total.finish()
@@ -260,5 +280,6 @@ def summarise(
     order = {dept: i for i, dept in enumerate(names)}
     departments.sort(key=lambda f: (f.department == UNPLACED, order.get(f.department, len(order))))
     departments = [f for f in departments
-                   if f.department in names or f.received or f.open or f.answered or f.reopened or f.calls]
+                   if f.department in names or f.received or f.open or f.answered or f.reopened or f.calls
+                   or f.returns]
     return Summary(now, period, policy, departments, total, soon)

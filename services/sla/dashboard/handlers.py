@@ -19,6 +19,7 @@ from typing import Any
 from services.sla.dashboard.followups import followed_up
 from services.sla.dashboard.projection import mask_contacts
 from services.sla.dashboard.store import read_rows, row as _row, timeline
+from services.sla.dashboard.returns import review_detail
 from services.sla.domain.policies import PolicyStore
 from shared.consumer import Handler
 from shared.db import UnitOfWork
@@ -41,6 +42,8 @@ from shared.events import (
     ComplaintReceivedV1,
     ComplaintReopenedV1,
     ComplaintReturnedV1,
+    ComplaintReturnRejectedV1,
+    ComplaintReturnRequestedV1,
     ComplaintRoutedV1,
     ComplaintSupplementedV1,
     ComplaintTriageRequiredV1,
@@ -134,6 +137,8 @@ class DashboardHandlers:
             ComplaintClosedV1.TYPE: self.on_transition,
             ComplaintDuplicateLinkedV1.TYPE: self.on_transition,
             ComplaintReturnedV1.TYPE: self.on_transition,
+            ComplaintReturnRequestedV1.TYPE: self.on_transition,
+            ComplaintReturnRejectedV1.TYPE: self.on_transition,
             ComplaintDispatchedV1.TYPE: self.on_transition,
             ComplaintFollowedUpV1.TYPE: self.on_followed_up,
             ComplaintRoutedV1.TYPE: self.on_routed,
@@ -154,6 +159,7 @@ class DashboardHandlers:
         row.tracking_number = event.tracking_number[:32]
         row.title = mask_contacts(event.title)[:200]
         row.channel = event.channel[:20]
+        row.filer_kind = event.filer_kind[:16]
         row.township = (event.township or None) and event.township[:40]
         row.received_at = event.received_at
         row.status = row.status or "received"
@@ -197,10 +203,9 @@ class DashboardHandlers:
         elif isinstance(event, ComplaintDuplicateLinkedV1):
             row.duplicate_of = event.original_id[:36]
             detail["original_id"] = event.original_id
-        elif isinstance(event, ComplaintReturnedV1):
-            row.returned_count += 1
-            detail.update(returned_by=event.returned_by, reason=mask_contacts(event.reason),
-                          suggested_department=event.suggested_department)
+        elif isinstance(event, (ComplaintReturnedV1, ComplaintReturnRequestedV1, ComplaintReturnRejectedV1)):
+            row.returned_count += isinstance(event, ComplaintReturnedV1)  # only an approved return asks for routing
+            detail.update(review_detail(event))
         elif isinstance(event, ComplaintDispatchedV1):
             row.dispatched_count += 1
             detail.update(also=event.also, financial_service=event.financial_service)

@@ -40,6 +40,8 @@ class ReportComplaint(SQLModel, table=True):
     tracking_number: str | None = Field(default=None, max_length=32)
     title: str | None = Field(default=None, max_length=200)
     channel: str | None = Field(default=None, max_length=20)
+    #: Who filed it (``complaint.received``): enterprise, individual or anonymous; None until that event is in.
+    filer_kind: str | None = Field(default=None, max_length=16)
     township: str | None = Field(default=None, max_length=40)
     received_at: datetime | None = aware_field(default=None, nullable=True)
     #: Lifecycle status as intake has it: the last intake event's, or the router's decision that intake applied since.

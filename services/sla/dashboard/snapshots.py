@@ -11,7 +11,9 @@ from fastapi import HTTPException, Request
 from services.sla.dashboard import followups, store, views
 from services.sla.dashboard.deps import DashboardDeps
 from services.sla.dashboard.figures import summarise
+from services.sla.dashboard.filers import by_filer_kind
 from services.sla.dashboard.periods import Period, default_period
+from services.sla.dashboard.returns import return_counts
 from services.sla.dashboard.trend import trend
 from services.sla.dashboard.worklists import ReopenedItem, overdue_list, reopened_list
 from shared import clock
@@ -58,12 +60,15 @@ async def snapshot(deps: DashboardDeps, period: Period, policy: str | None, now:
     names = deps.names
     reopened = await reopened_items(deps, period, policy)
     calls = followups.calls(await store.entries(deps.db, followups.FOLLOWED_UP, period, policy))
+    returned = return_counts(await store.return_entries(deps.db, period, policy), period=period, policy=policy)
     summary = summarise(rows, now=now, period=period, calendar=deps.calendar, names=names, reopened=reopened,
-                        policy=policy, calls=calls)
+                        policy=policy, calls=calls, returns=returned)
     data = summary.as_dict()
     for item, f in zip(data["departments"], summary.departments):
         item["display"] = views.display(f)
     data["total"]["display"] = views.display(summary.total)
+    data["filer_kinds"] = by_filer_kind(rows, reopened, now=now, period=period, calendar=deps.calendar, names=names,
+                                        policy=policy)
     data["now_display"] = now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
     return {
         "summary": data,

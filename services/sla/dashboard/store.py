@@ -1,6 +1,6 @@
 """The dashboard's statements on its projection: the reads of the pages (the complaint rows a period's figures need,
-the period's reopenings, one complaint's timeline) and the writes of its consumer (``handlers.py``), which reads a
-batch's rows once, works on them as plain values and writes them at commit (``shared.rows``)."""
+the period's reopenings and returns, one complaint's timeline) and the writes of its consumer (``handlers.py``), which
+reads a batch's rows once, works on them as plain values and writes them at commit (``shared.rows``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import insert, or_, select
 
+from services.sla.dashboard import returns
 from services.sla.dashboard.periods import Period
 from services.sla.dashboard.projection import ReportComplaint, ReportEvent
 from shared.db import Database, UnitOfWork
@@ -43,25 +44,38 @@ async def rows_for(db: Database, period: Period, policy: str | None = None) -> l
         return list((await uow.session.scalars(query)).all())
 
 
-async def reopenings(db: Database, period: Period, policy: str | None = None
-                     ) -> list[tuple[ReportEvent, ReportComplaint]]:
-    """The reopenings (不满意重办) in ``period`` — their timeline entries — each with its complaint's row."""
-    return await entries(db, REOPENED, period, policy)
-
-
-async def entries(db: Database, kind: str, period: Period, policy: str | None = None
-                  ) -> list[tuple[ReportEvent, ReportComplaint]]:
-    """The timeline entries of one kind in ``period``, each with its complaint's row."""
+async def _entries(db: Database, policy: str | None, *conditions: Any) -> list[tuple[ReportEvent, ReportComplaint]]:
+    """Timeline entries meeting ``conditions``, each with its complaint's row (duplicates left out)."""
     query = (
         select(ReportEvent, ReportComplaint)
         .join(ReportComplaint, ReportComplaint.complaint_id == ReportEvent.complaint_id)
-        .where(ReportEvent.kind == kind, ReportEvent.at >= period.start, ReportEvent.at < period.end,
-               ReportComplaint.duplicate_of.is_(None))
+        .where(*conditions, ReportComplaint.duplicate_of.is_(None))
     )
     if policy:
         query = query.where(ReportComplaint.policy == policy)
     async with db.unit_of_work() as uow:
         return [(event, row) for event, row in (await uow.session.execute(query)).all()]
+
+
+async def reopenings(db: Database, period: Period, policy: str | None = None
+                     ) -> list[tuple[ReportEvent, ReportComplaint]]:
+    """The reopenings (不满意重办) in ``period`` — their timeline entries — each with its complaint's row."""
+    return await _entries(db, policy, ReportEvent.kind == REOPENED, ReportEvent.at >= period.start,
+                          ReportEvent.at < period.end)
+
+
+async def entries(db: Database, kind: str, period: Period, policy: str | None = None
+                  ) -> list[tuple[ReportEvent, ReportComplaint]]:
+    """The timeline entries of one kind in ``period``, each with its complaint's row."""
+    return await _entries(db, policy, ReportEvent.kind == kind, ReportEvent.at >= period.start,
+                          ReportEvent.at < period.end)
+
+
+async def return_entries(db: Database, period: Period, policy: str | None = None
+                         ) -> list[tuple[ReportEvent, ReportComplaint]]:
+    """The timeline entries of returns and their review since the period's start (a request in the period is decided
+    in it or later), each with its complaint's row."""
+    return await _entries(db, policy, ReportEvent.kind.in_(returns.KINDS), ReportEvent.at >= period.start)
 
 
 async def open_rows(db: Database, policy: str | None = None) -> list[ReportComplaint]:

@@ -67,6 +67,12 @@ GROUPS: tuple[tuple[str, str, tuple[tuple[str, str, str, str], ...]], ...] = (
         ("satisfaction_rate", "评价满意率", "satisfaction_rate", "区间内的评价中，满意和基本满意的比例"),
         ("reopened", "重办", "reopened", "区间内评价不满意、重新办理的件数，计入被评价为不满意的答复部门"),
     )),
+    ("区间内退回", "统计区间内提出的退回申请及营商环境服务中心的审核，计入申请退回的部门", (
+        ("returns", "退回", "returns", "区间内本部门申请退回的件次"),
+        ("return_approval_rate", "合理退单率", "return_approval_rate",
+         "区间内的退回申请中已审核的，服务中心同意退回的比例（待审核的不计）"),
+        ("avg_review", "平均审核时长", "avg_review_hours", "区间内的退回申请从提出到服务中心审核同意或驳回的平均小时数"),
+    )),
 )
 
 #: The table's columns in order: (field, heading, sort key in the figures).
@@ -79,6 +85,10 @@ def fmt_rate(value: float | None) -> str:
 
 def fmt_days(hours: float | None) -> str:
     return "—" if hours is None else f"{hours / 24:.1f} 天"
+
+
+def fmt_hours(hours: float | None) -> str:
+    return "—" if hours is None else f"{hours:.1f} 小时"
 
 
 def fmt_overdue(hours: float) -> str:
@@ -104,6 +114,8 @@ def display(f: DepartmentFigures) -> dict[str, str]:
         "reroute_rate": fmt_rate(f.reroute_rate), "reopened": str(f.reopened),
         "callback_rate": fmt_rate(f.callback_rate), "call_satisfaction_rate": fmt_rate(f.call_satisfaction_rate),
         "solved_rate": fmt_rate(f.solved_rate),
+        "returns": str(f.returns), "return_approval_rate": fmt_rate(f.return_approval_rate),
+        "avg_review": fmt_hours(f.avg_review_hours),
     }
 
 
@@ -218,6 +230,8 @@ def detail_text(kind: str, detail: dict[str, Any], names: dict[str, str]) -> str
         parts.append(f"退回部门：{_departments(detail['returned_by'], names)}")
     if "suggested_department" in detail:
         parts.append(f"建议：{_departments(detail['suggested_department'], names)}")
+    if detail.get("permitted_by"):
+        parts.append(f"经{actor_name(detail['permitted_by'], names)}准予")
     if kind == "clock_opened":
         if detail.get("policy"):
             parts.append(f"时限政策 {policy_name(detail['policy'])}")

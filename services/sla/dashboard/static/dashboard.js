@@ -42,14 +42,20 @@
       });
       body.appendChild(tr);
     });
+    (summary.filer_kinds || []).forEach(function (k) {  // the county total split by who filed, under the total
+      var tr = el("tr", {"data-filer": k.kind, "class": "total by-filer"});
+      tr.appendChild(el("th", {scope: "row"}, "其中" + k.label));
+      cols.forEach(function (c) { tr.appendChild(el("td", {"data-field": c.field}, k.display[c.field])); });
+      body.appendChild(tr);
+    });
     if (sortState) sortTable(sortState.key, sortState.dir, true);
   }
 
   function sortTable(key, dir, keep) {
     var body = $("departments").tBodies[0];
     var all = Array.prototype.slice.call(body.rows);
-    var rows = all.filter(function (r) { return r.className !== "total"; });
-    var total = all.filter(function (r) { return r.className === "total"; });
+    var rows = all.filter(function (r) { return !r.classList.contains("total"); });
+    var total = all.filter(function (r) { return r.classList.contains("total"); });
     var col = columns().map(function (c) { return c.key; }).indexOf(key);
     rows.sort(function (a, b) {
       if (col < 0) return dir * a.cells[0].textContent.localeCompare(b.cells[0].textContent, "zh-CN");
