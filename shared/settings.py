@@ -215,9 +215,6 @@ class IntakeSettings(CommonSettings):
     idempotency_key_hours: float = Field(24.0, gt=0)
     #: An answered complaint the filer does not rate within this many days is closed.
     rating_window_days: int = 7
-    #: A department may return (退回) a complaint until 24:00 of this many working days after the day it was placed
-    #: with it; later only with a supervisor's permit (0: the day of placement only).
-    return_window_working_days: int = Field(1, ge=0, le=30)
     #: 回访: an answered complaint with a contact is called back within this many working days of the answer …
     followup_working_days: int = Field(2, ge=1)
     #: … a filer not reached is called again on a later working day, at most this many calls in all …
@@ -226,6 +223,9 @@ class IntakeSettings(CommonSettings):
     #: 不满意, and this share (percent) of the others.
     followup_selection: Literal["all", "sample"] = "all"
     followup_sample_percent: int = Field(20, ge=0, le=100)
+    #: A department may return (退回) a complaint until 24:00 of this many working days after the day it was placed
+    #: with it; later only with a supervisor's permit (0: the day of placement only).
+    return_window_working_days: int = Field(1, ge=0, le=30)
     #: A complaint by the same enterprise with nearly the same text within this window is a duplicate (重复件).
     duplicate_window_days: int = 30
     #: Character-bigram Jaccard similarity of title + text at or above which two complaints are the same.

@@ -79,18 +79,18 @@ class Policy:
 
     lease: timedelta = timedelta(minutes=30)
     rating_window: timedelta = timedelta(days=7)
+    followup: FollowUpPolicy = FollowUpPolicy()
     #: Working days after the day of placement within which a department may return a complaint (``returns.py``).
     return_window_working_days: int = 1
     calendar_path: str | None = None
-    followup: FollowUpPolicy = FollowUpPolicy()
 
     @classmethod
     def from_settings(cls, settings: IntakeSettings) -> "Policy":
         return cls(lease=timedelta(minutes=settings.claim_lease_minutes),
                    rating_window=timedelta(days=settings.rating_window_days),
+                   followup=FollowUpPolicy.from_settings(settings),
                    return_window_working_days=settings.return_window_working_days,
-                   calendar_path=settings.calendar_overrides_path,
-                   followup=FollowUpPolicy.from_settings(settings))
+                   calendar_path=settings.calendar_overrides_path)
 
 
 @dataclass

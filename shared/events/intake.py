@@ -14,8 +14,7 @@ __all__ = [
     "ComplaintReceivedV1", "ComplaintClaimedV1", "ComplaintAcceptedV1", "ComplaintContactedV1",
     "ComplaintInfoRequestedV1", "ComplaintSupplementedV1", "ComplaintAnsweredV1", "ComplaintCooperatingAddedV1",
     "ComplaintRatedV1", "ComplaintReopenedV1", "ComplaintClosedV1", "ComplaintDuplicateLinkedV1",
-    "ComplaintReturnedV1", "ComplaintDispatchedV1", "ComplaintReturnRequestedV1", "ComplaintReturnRejectedV1",
-    "ComplaintFollowedUpV1",
+    "ComplaintReturnedV1", "ComplaintDispatchedV1", "ComplaintFollowedUpV1", "ComplaintReturnRequestedV1", "ComplaintReturnRejectedV1",
 ]
 
 

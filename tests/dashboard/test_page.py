@@ -87,8 +87,7 @@ async def test_each_heading_says_which_complaints_it_counts(tmp_path):
     page = Page()
     page.feed(html)
 
-    assert [g["_text"] for g in page.groups] == ["当前", "区间内登记", "区间内办结", "区间内回访", "区间内评价",
-                                                "区间内退回"]
+    assert [g["_text"] for g in page.groups] == ["当前", "区间内登记", "区间内办结", "区间内回访", "区间内评价", "区间内退回"]
     assert all(CHINESE.search(g["title"] or "") for g in page.groups)
     fields = [h["data-field"] for h in page.headings]
     assert fields == [field for field, _, _ in views.COLUMNS]

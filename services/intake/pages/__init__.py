@@ -32,7 +32,7 @@ from shared.pages import PageHeaders
 
 #: The attachments' and search's routes before the actions' (``/complaints/{id}/{action}``).
 ROUTERS = (session.router, workbench.router, files.router, finder.router, reply_pages.router, operator.router,
-           operator_filing.router, followups.router, forms.router, public.router)
+           followups.router, operator_filing.router, forms.router, public.router)
 
 
 async def _to_login(_request: Request, _exc: Exception) -> Response:

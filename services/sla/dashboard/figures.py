@@ -136,13 +136,6 @@ class DepartmentFigures:
     satisfaction_rate: float | None = None
     avg_handling_hours: float | None = None
     reroute_rate: float | None = None
-    #: Returns asked in the period and their review (``returns.py``).
-    returns: int = 0
-    returns_reviewed: int = 0
-    returns_approved: int = 0
-    review_hours_total: float = 0.0
-    return_approval_rate: float | None = None
-    avg_review_hours: float | None = None
     #: 回访 by the center's follow-up staff: answered with a contact, and of them followed up; calls reached in the
     #: period, of them 满意 or 基本满意, and solved.
     with_contact: int = 0
@@ -153,6 +146,13 @@ class DepartmentFigures:
     callback_rate: float | None = None
     call_satisfaction_rate: float | None = None
     solved_rate: float | None = None
+    #: Returns asked in the period and their review (``returns.py``).
+    returns: int = 0
+    returns_reviewed: int = 0
+    returns_approved: int = 0
+    review_hours_total: float = 0.0
+    return_approval_rate: float | None = None
+    avg_review_hours: float | None = None
 
     def finish(self) -> "DepartmentFigures":
         self.on_time_rate = ratio(self.answered_on_time, self.answered)
@@ -161,11 +161,11 @@ class DepartmentFigures:
         self.satisfaction_rate = ratio(self.satisfied, self.ratings)
         self.avg_handling_hours = self.handling_hours_total / self.answered if self.answered else None
         self.reroute_rate = ratio(self.rerouted, self.routed)
-        self.return_approval_rate = ratio(self.returns_approved, self.returns_reviewed)
-        self.avg_review_hours = self.review_hours_total / self.returns_reviewed if self.returns_reviewed else None
         self.callback_rate = ratio(self.followed_up, self.with_contact)
         self.call_satisfaction_rate = ratio(self.calls_satisfied, self.calls)
         self.solved_rate = ratio(self.calls_solved, self.calls)
+        self.return_approval_rate = ratio(self.returns_approved, self.returns_reviewed)
+        self.avg_review_hours = self.review_hours_total / self.returns_reviewed if self.returns_reviewed else None
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -201,8 +201,8 @@ def summarise(
     names: Mapping[str, str],
     reopened: Iterable[ReopenedItem],
     policy: str | None = None,
-    returns: Mapping[str, ReturnCounts] | None = None,
     calls: Iterable[Call] = (),
+    returns: Mapping[str, ReturnCounts] | None = None,
 ) -> Summary:
     """Every per-department figure of the dashboard (and the county total) for ``period`` as of ``now``; ``reopened``
     is :func:`reopened_list` of the same period and policy (the 重办 count is its length per department), ``returns``
@@ -256,23 +256,23 @@ def summarise(
                 judged_dept.satisfied += rating in SATISFIED_RATINGS
     for item in reopened:
         fig(item.department).reopened += 1
-    for department, counts in (returns or {}).items():
-        f = fig(department)
-        f.returns, f.returns_reviewed, f.returns_approved = counts.returns, counts.reviewed, counts.approved
-        f.review_hours_total = counts.review_hours_total
     for call in calls:
         called = fig(call.department)
         called.calls += 1
         called.calls_satisfied += call.rating in SATISFIED_RATINGS
         called.calls_solved += call.solved
+    for department, counts in (returns or {}).items():
+        f = fig(department)
+        f.returns, f.returns_reviewed, f.returns_approved = counts.returns, counts.reviewed, counts.approved
+        f.review_hours_total = counts.review_hours_total
 
     departments = [f.finish() for f in by_dept.values()]
     total = DepartmentFigures("total", "全县合计")
     for f in departments:
         for name in ("received", "open", "due_soon", "overdue", "answered", "answered_on_time", "received_answered",
                      "rated", "ratings", "satisfied", "routed", "rerouted", "reopened", "handling_hours_total",
-                     "returns", "returns_reviewed", "returns_approved", "review_hours_total",
-                     "with_contact", "followed_up", "calls", "calls_satisfied", "calls_solved"):
+                     "with_contact", "followed_up", "calls", "calls_satisfied", "calls_solved",
+                     "returns", "returns_reviewed", "returns_approved", "review_hours_total"):
             setattr(total, name, getattr(total, name) + getattr(f, name))
         total.overdue_max_hours = max(total.overdue_max_hours, f.overdue_max_hours)
     total.finish()
@@ -280,6 +280,6 @@ def summarise(
     order = {dept: i for i, dept in enumerate(names)}
     departments.sort(key=lambda f: (f.department == UNPLACED, order.get(f.department, len(order))))
     departments = [f for f in departments
-                   if f.department in names or f.received or f.open or f.answered or f.reopened or f.returns
-                   or f.calls]
+                   if f.department in names or f.received or f.open or f.answered or f.reopened or f.calls
+                   or f.returns]
     return Summary(now, period, policy, departments, total, soon)

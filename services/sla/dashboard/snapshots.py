@@ -59,10 +59,10 @@ async def snapshot(deps: DashboardDeps, period: Period, policy: str | None, now:
     rows = await store.rows_for(deps.db, period, policy)
     names = deps.names
     reopened = await reopened_items(deps, period, policy)
-    returned = return_counts(await store.return_entries(deps.db, period, policy), period=period, policy=policy)
     calls = followups.calls(await store.entries(deps.db, followups.FOLLOWED_UP, period, policy))
+    returned = return_counts(await store.return_entries(deps.db, period, policy), period=period, policy=policy)
     summary = summarise(rows, now=now, period=period, calendar=deps.calendar, names=names, reopened=reopened,
-                        policy=policy, returns=returned, calls=calls)
+                        policy=policy, calls=calls, returns=returned)
     data = summary.as_dict()
     for item, f in zip(data["departments"], summary.departments):
         item["display"] = views.display(f)

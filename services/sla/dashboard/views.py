@@ -112,10 +112,10 @@ def display(f: DepartmentFigures) -> dict[str, str]:
         "completion_rate": fmt_rate(f.completion_rate), "avg_handling": fmt_days(f.avg_handling_hours),
         "follow_up_rate": fmt_rate(f.follow_up_rate), "satisfaction_rate": fmt_rate(f.satisfaction_rate),
         "reroute_rate": fmt_rate(f.reroute_rate), "reopened": str(f.reopened),
-        "returns": str(f.returns), "return_approval_rate": fmt_rate(f.return_approval_rate),
-        "avg_review": fmt_hours(f.avg_review_hours),
         "callback_rate": fmt_rate(f.callback_rate), "call_satisfaction_rate": fmt_rate(f.call_satisfaction_rate),
         "solved_rate": fmt_rate(f.solved_rate),
+        "returns": str(f.returns), "return_approval_rate": fmt_rate(f.return_approval_rate),
+        "avg_review": fmt_hours(f.avg_review_hours),
     }
 
 
