@@ -9,8 +9,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import (api, attachments_api, commands, followup_api, notify, pages, replies_api, search_api,
-                             service, work)
+from services.intake import (api, attachments_api, commands, filer_commands, followup_api, notify, pages, replies_api,
+                             search_api, service, work)
 from services.intake.attachments import AttachmentDesk, AttachmentRules
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
@@ -68,7 +68,7 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
         """Close answered complaints nobody rated within the window (cheap: one indexed range read per round)."""
         batch = 200
         while True:
-            closed = await commands.close_unrated(db, clock.now(), policy, batch)
+            closed = await filer_commands.close_unrated(db, clock.now(), policy, batch)
             if closed < batch:
                 await asyncio.sleep(settings.autoclose_interval_s)
 

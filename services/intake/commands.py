@@ -1,6 +1,7 @@
-"""The lifecycle commands people issue on a complaint: claim, accept, contact, request-info, supplement, answer,
-cooperating departments, notes, dispatch, rating — and the sweep closing answered complaints nobody rated. A return
-(退回) and its review are in ``returns.py``.
+"""The lifecycle commands staff issue on a complaint — claim, accept, contact, request-info, answer, cooperating
+departments, notes, dispatch — and the audited read of the filer's contact. A return (退回) and its review are in
+``returns.py``; what the filer does (supplement, rating) and the sweep closing unrated answers in ``filer_commands.py``,
+each through the steps (``prepare``, ``apply_transition``) defined here.
 
 Every command runs in one unit of work and follows the same steps: load the complaint (404 when the caller may not see
 it), require ``If-Match`` (428) and a permitted role (403), compare the version (412), apply the pure transition
@@ -25,7 +26,6 @@ from services.intake.errors import (
     PreconditionRequired,
     StaleVersion,
     TransitionRefused,
-    Unprocessable,
 )
 from services.intake.followups import opening as followup
 from services.intake.followups.rules import FollowUpPolicy
@@ -47,8 +47,6 @@ from services.intake.schemas import (
     CooperatingBody,
     DispatchBody,
     QuestionBody,
-    Rating,
-    RatingBody,
     TextBody,
 )
 from shared.auth import Principal, Role
@@ -59,14 +57,10 @@ from shared.events import (
     ComplaintAcceptedV1,
     ComplaintAnsweredV1,
     ComplaintClaimedV1,
-    ComplaintClosedV1,
     ComplaintContactedV1,
     ComplaintCooperatingAddedV1,
     ComplaintDispatchedV1,
     ComplaintInfoRequestedV1,
-    ComplaintRatedV1,
-    ComplaintReopenedV1,
-    ComplaintSupplementedV1,
     EventData,
 )
 
@@ -106,7 +100,7 @@ class Context:
     now: datetime
 
 
-async def _load(uow: UnitOfWork, principal: Principal, complaint_id: str, now: datetime) -> Context:
+async def load(uow: UnitOfWork, principal: Principal, complaint_id: str, now: datetime) -> Context:
     repo = ComplaintRepository(uow.session)
     complaint = await repo.get(complaint_id)
     if complaint is None:
@@ -118,15 +112,11 @@ async def _load(uow: UnitOfWork, principal: Principal, complaint_id: str, now: d
     return Context(uow, repo, complaint, principal, rel, cooperating, now)
 
 
-#: The complaint as the caller may see it (404 otherwise), for reads beside the commands (``replies.render``).
-load = _load
-
-
-async def _prepare(
+async def prepare(
     uow: UnitOfWork, principal: Principal, complaint_id: str, if_match: int | None, now: datetime,
     *, allowed: Collection[Relation], action: Action, reopened_before: bool | None = None,
 ) -> tuple[Context, Status]:
-    ctx = await _load(uow, principal, complaint_id, now)
+    ctx = await load(uow, principal, complaint_id, now)
     if if_match is None:
         raise PreconditionRequired()
     if ctx.rel not in allowed:
@@ -147,7 +137,7 @@ def _api_name(action: Action) -> str:
     return API_NAMES.get(action, action.value)
 
 
-def _require_lease(ctx: Context) -> None:
+def require_lease(ctx: Context) -> None:
     """A handler acting on a claimed complaint must hold a live claim; a colleague's live claim is named."""
     complaint = ctx.complaint
     if complaint.status not in {s.value for s in LEASED}:
@@ -160,7 +150,7 @@ def _require_lease(ctx: Context) -> None:
     raise LeaseRequired()
 
 
-async def _apply(
+async def apply_transition(
     ctx: Context, new: Status, history_action: str, detail: dict[str, Any], event: type[EventData] | None,
     *, event_fields: dict[str, Any] | None = None,
     extra_events: Collection[tuple[type[EventData], dict[str, Any]]] = (),
@@ -193,7 +183,7 @@ def _renewed_lease(ctx: Context, policy: Policy) -> dict[str, Any]:
 
 async def claim(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy) -> None:
     async with db.unit_of_work() as uow:
-        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.claim)
+        ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.claim)
         c = ctx.complaint
         holder = c.claimed_by
         live = c.lease_until is not None and c.lease_until > now
@@ -204,16 +194,16 @@ async def claim(db: Database, p: Principal, cid: str, if_match: int | None, now:
         detail: dict[str, Any] = {"lease_until": lease["lease_until"].astimezone(SHANGHAI).isoformat()}
         if taken_over:
             detail["taken_over_from"] = taken_over
-        await _apply(ctx, new, "claim_taken_over" if taken_over else "claimed", detail, ComplaintClaimedV1,
+        await apply_transition(ctx, new, "claim_taken_over" if taken_over else "claimed", detail, ComplaintClaimedV1,
                      event_fields={"lease_until": lease["lease_until"]}, **lease)
         await uow.commit()
 
 
 async def accept(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy) -> None:
     async with db.unit_of_work() as uow:
-        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.accept)
-        _require_lease(ctx)
-        await _apply(ctx, new, "accepted", {}, ComplaintAcceptedV1, accepted_at=ctx.complaint.accepted_at or now,
+        ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.accept)
+        require_lease(ctx)
+        await apply_transition(ctx, new, "accepted", {}, ComplaintAcceptedV1, accepted_at=ctx.complaint.accepted_at or now,
                      **_renewed_lease(ctx, policy))
         await uow.commit()
 
@@ -221,11 +211,11 @@ async def accept(db: Database, p: Principal, cid: str, if_match: int | None, now
 async def contact(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
                   body: ContactBody) -> None:
     async with db.unit_of_work() as uow:
-        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.contact)
-        _require_lease(ctx)
+        ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.contact)
+        require_lease(ctx)
         if body.note:
             await ctx.repo.add_message(cid, now, p.actor, p.department, "contact_note", body.note, to_filer=False)
-        await _apply(ctx, new, "contacted", {"first": ctx.complaint.contacted_at is None}, ComplaintContactedV1,
+        await apply_transition(ctx, new, "contacted", {"first": ctx.complaint.contacted_at is None}, ComplaintContactedV1,
                      contacted_at=ctx.complaint.contacted_at or now, **_renewed_lease(ctx, policy))
         await uow.commit()
 
@@ -233,10 +223,10 @@ async def contact(db: Database, p: Principal, cid: str, if_match: int | None, no
 async def request_info(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
                        body: QuestionBody) -> None:
     async with db.unit_of_work() as uow:
-        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.request_info)
-        _require_lease(ctx)
+        ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.request_info)
+        require_lease(ctx)
         await ctx.repo.add_message(cid, now, p.actor, p.department, "question", body.question, to_filer=True)
-        await _apply(ctx, new, "info_requested", {}, ComplaintInfoRequestedV1, **_renewed_lease(ctx, policy))
+        await apply_transition(ctx, new, "info_requested", {}, ComplaintInfoRequestedV1, **_renewed_lease(ctx, policy))
         await uow.commit()
 
 
@@ -245,12 +235,12 @@ async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now
     """Answer the filer: the complaint is resolved; its open duplicates are answered with it, each with its own
     ``complaint.answered`` event. The history names the reply template the answer came from, if any."""
     async with db.unit_of_work() as uow:
-        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.answer)
-        _require_lease(ctx)
+        ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.answer)
+        require_lease(ctx)
         template = await replies.answer_detail(uow.session, body.template_id, ctx.complaint.department)
         await ctx.repo.add_message(cid, now, p.actor, p.department, "answer", body.text, to_filer=True)
         has_contact = await ctx.repo.contact(cid) is not None
-        await _apply(ctx, new, "answered", template, ComplaintAnsweredV1, event_fields={"has_contact": has_contact},
+        await apply_transition(ctx, new, "answered", template, ComplaintAnsweredV1, event_fields={"has_contact": has_contact},
                      answered_at=now, lease_until=None)
         await followup.open_task(uow, ctx.complaint, now, policy.followup)
         for duplicate in await ctx.repo.linked_duplicates(cid):
@@ -273,14 +263,14 @@ async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now
 async def add_cooperating(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
                           body: CooperatingBody) -> None:
     async with db.unit_of_work() as uow:
-        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.add_cooperating)
-        _require_lease(ctx)
+        ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.add_cooperating)
+        require_lease(ctx)
         if body.department == ctx.complaint.department or body.department in ctx.cooperating:
             raise Conflict("That department already works on this complaint", "该部门已在办理此诉求",
                            department=body.department)
         await ctx.repo.add_cooperation(cid, body.department, now, p.actor)
         also = [*ctx.cooperating, body.department]
-        await _apply(ctx, new, "cooperating_added", {"cooperating": body.department}, ComplaintCooperatingAddedV1,
+        await apply_transition(ctx, new, "cooperating_added", {"cooperating": body.department}, ComplaintCooperatingAddedV1,
                      event_fields={"cooperating": body.department}, also=also, **_renewed_lease(ctx, policy))
         await uow.commit()
 
@@ -289,14 +279,14 @@ async def add_note(db: Database, p: Principal, cid: str, if_match: int | None, n
                    body: TextBody) -> None:
     """An internal note; a cooperating department adds its part this way. Not a transition: no event."""
     async with db.unit_of_work() as uow:
-        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead, Relation.cooperating,
+        ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.lead, Relation.cooperating,
                                                                        Relation.oversight}, action=Action.note)
         if ctx.rel is Relation.oversight and p.role is not Role.supervisor:
             raise Forbidden()
         kind = "cooperation" if ctx.rel is Relation.cooperating else "note"
         department = p.department
         await ctx.repo.add_message(cid, now, p.actor, department, kind, body.text, to_filer=False)
-        await _apply(ctx, new, "note", {"kind": kind, "department": department}, None)
+        await apply_transition(ctx, new, "note", {"kind": kind, "department": department}, None)
         await uow.commit()
 
 
@@ -308,14 +298,14 @@ async def dispatch(db: Database, p: Principal, cid: str, if_match: int | None, n
     """Manual dispatch from triage (or re-dispatch before a handler claims it); the router turns it into
     ``complaint.routed`` and learns from it."""
     async with db.unit_of_work() as uow:
-        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.oversight}, action=Action.dispatch)
+        ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.oversight}, action=Action.dispatch)
         if not may_dispatch(p):
             raise Forbidden()
         c = ctx.complaint
         also = [d for d in dict.fromkeys(body.also) if d != body.department]
         financial = body.financial_service if body.financial_service is not None else bool(c.financial_service)
         township = body.township or c.assigned_township or c.township
-        await _apply(
+        await apply_transition(
             ctx, new, "dispatched", {"department": body.department, "also": also, "financial_service": financial,
                                      "township": township}, None, department=None, claimed_by=None, lease_until=None,
         )
@@ -326,58 +316,6 @@ async def dispatch(db: Database, p: Principal, cid: str, if_match: int | None, n
         await uow.commit()
 
 
-# --- filer ----------------------------------------------------------------------------------------------------------
-
-
-async def supplement(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
-                     body: TextBody) -> None:
-    async with db.unit_of_work() as uow:
-        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.filer, Relation.operator},
-                                  action=Action.supplement)
-        await ctx.repo.add_message(cid, now, p.actor, None, "supplement", body.text, to_filer=True)
-        answers_question = ctx.complaint.status == Status.awaiting_info.value
-        await _apply(ctx, new, "supplemented", {"answers_question": answers_question}, ComplaintSupplementedV1)
-        await uow.commit()
-
-
-async def rate(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
-               body: RatingBody) -> None:
-    """回访 rating. 满意 / 基本满意 close the complaint; 不满意 reopens it once (with the reason, which notifies the
-    supervisors through ``complaint.reopened``); a second 不满意 closes it with that rating."""
-    async with db.unit_of_work() as uow:
-        await rate_in(uow, p, cid, if_match, now, body, allowed={Relation.filer, Relation.operator})
-        await uow.commit()
-
-
-async def rate_in(uow: UnitOfWork, p: Principal, cid: str, if_match: int | None, now: datetime, body: RatingBody,
-                  *, allowed: Collection[Relation]) -> None:
-    """The rating inside an open unit of work: the filer's own, and the follow-up staff's by phone (回访)."""
-    dissatisfied = body.rating is Rating.dissatisfied
-    if dissatisfied and not body.reason:
-        raise Unprocessable("reason", "reason_required", "Say why you are dissatisfied", "请说明不满意的理由")
-    action = Action.rate_dissatisfied if dissatisfied else Action.rate_satisfied
-    ctx, new = await _prepare(uow, p, cid, if_match, now, allowed=allowed, action=action)
-    c = ctx.complaint
-    rating = body.rating.value
-    if body.reason:
-        await ctx.repo.add_message(cid, now, p.actor, None, "rating_reason", body.reason, to_filer=True)
-    if new is Status.reopened:
-        version = await _apply(
-            ctx, new, "rated", {"rating": rating}, ComplaintRatedV1, event_fields={"rating": rating},
-            extra_events=[(ComplaintReopenedV1, {"reason": body.reason})],
-            rating=rating, reopen_count=c.reopen_count + 1, answered_at=None, claimed_by=None, lease_until=None,
-        )
-        await ctx.repo.record(cid, now, p.actor, "reopened", {"reason": body.reason, "notified": "supervisor",
-                                                              "status": new.value, "version": version})
-    else:
-        version = await _apply(
-            ctx, new, "rated", {"rating": rating}, ComplaintRatedV1, event_fields={"rating": rating},
-            extra_events=[(ComplaintClosedV1, {"rating": rating})], rating=rating, closed_at=now,
-        )
-        await ctx.repo.record(cid, now, p.actor, "closed", {"rating": rating, "status": new.value,
-                                                            "version": version})
-
-
 # --- reads that are audited -----------------------------------------------------------------------------------------
 
 
@@ -385,7 +323,7 @@ async def read_contact(db: Database, p: Principal, cid: str, now: datetime) -> F
     """The filer's contact data, unmasked, for the lead department's handlers and supervisors; every read is written
     to the complaint's history (who, when)."""
     async with db.unit_of_work() as uow:
-        ctx = await _load(uow, p, cid, now)
+        ctx = await load(uow, p, cid, now)
         if not sees_contact(p, ctx.rel):
             raise Forbidden("Only the handling department and supervisors see the filer's contact data",
                             "仅承办部门和督办人员可查看诉求人联系方式")
@@ -395,28 +333,3 @@ async def read_contact(db: Database, p: Principal, cid: str, now: datetime) -> F
         await ctx.repo.record(cid, now, p.actor, "contact_viewed", {})
         await uow.commit()
     return contact_row
-
-
-# --- the sweep ------------------------------------------------------------------------------------------------------
-
-
-async def close_unrated(db: Database, now: datetime, policy: Policy, limit: int = 200) -> int:
-    """Close answered complaints nobody rated within the window (``complaint.closed`` with no rating). Idempotent:
-    a complaint rated or closed meanwhile is skipped by the version guard."""
-    closed = 0
-    async with db.unit_of_work() as uow:
-        repo = ComplaintRepository(uow.session)
-        for complaint in await repo.unrated_answered(now - policy.rating_window, limit):
-            new = transition(complaint.status, Action.close_unrated)
-            if not await repo.update_if_version(complaint.id, complaint.version, now, status=new.value,
-                                                closed_at=now):
-                continue
-            version = complaint.version + 1
-            await repo.record(complaint.id, now, SYSTEM, "closed_unrated", {"status": new.value, "version": version})
-            uow.outbox.add(ComplaintClosedV1(
-                complaint_id=complaint.id, actor=SYSTEM, department=complaint.department, status=new.value,
-                version=version, at=now, rating=None,
-            ), time=now)
-            closed += 1
-        await uow.commit()
-    return closed

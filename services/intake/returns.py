@@ -26,7 +26,7 @@ from typing import Annotated, Any, Protocol
 from pydantic import AfterValidator, Field, field_validator
 
 from services.intake.access import Relation, may_dispatch
-from services.intake.commands import Policy, _apply, _prepare, _require_lease
+from services.intake.commands import Policy, apply_transition, prepare, require_lease
 from services.intake.errors import Conflict, Forbidden, Unprocessable
 from services.intake.lifecycle import Action
 from services.intake.schemas import NOTE_MAX, ReturnBody, RequestBody
@@ -146,8 +146,8 @@ async def request_return(db: Database, p: Principal, cid: str, if_match: int | N
                          body: ReturnBody) -> None:
     """退回: the lead department's handler asks to return the complaint; it goes to the center's review queue."""
     async with db.unit_of_work() as uow:
-        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.return_)
-        _require_lease(ctx)
+        ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.return_)
+        require_lease(ctx)
         own = ctx.complaint.department
         if body.suggested_department == own:
             raise Unprocessable("suggested_department", "same_department",
@@ -160,13 +160,13 @@ async def request_return(db: Database, p: Principal, cid: str, if_match: int | N
         fields = {"returned_by": own, "reason": body.reason, "suggested_department": body.suggested_department,
                   "needed_permit": list(rule.needs), "permitted_by": permitted_by}
         await ctx.repo.add_message(cid, now, p.actor, own, "return_reason", body.reason, to_filer=False)
-        await _apply(ctx, new, "return_requested", {"department": own, **fields}, ComplaintReturnRequestedV1,
+        await apply_transition(ctx, new, "return_requested", {"department": own, **fields}, ComplaintReturnRequestedV1,
                      event_fields=fields, claimed_by=None, lease_until=None)
         await uow.commit()
 
 
 async def _review(uow, p: Principal, cid: str, if_match: int | None, now: datetime, action: Action):
-    ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.oversight}, action=action)
+    ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.oversight}, action=action)
     if not may_dispatch(p):
         raise Forbidden("Only dispatchers and supervisors review returns", "仅派单员和督办可审核退回")
     return ctx, new, pending_request(await ctx.repo.history(cid))
@@ -185,7 +185,7 @@ async def approve_return(db: Database, p: Principal, cid: str, if_match: int | N
                                 "认定的承办部门不能是退回的部门")
         detail = {"department": own, "reason": reason, "suggested_department": suggested,
                   "requested_at": request.at.astimezone(SHANGHAI).isoformat()}
-        version = await _apply(ctx, new, "returned", detail, None, department=None, claimed_by=None, lease_until=None)
+        version = await apply_transition(ctx, new, "returned", detail, None, department=None, claimed_by=None, lease_until=None)
         uow.outbox.add(ComplaintReturnedV1(
             complaint_id=cid, actor=p.actor, department=own, status=new.value, version=version, at=now,
             returned_by=own, reason=reason, suggested_department=suggested, requested_at=request.at,
@@ -200,7 +200,7 @@ async def reject_return(db: Database, p: Principal, cid: str, if_match: int | No
         ctx, new, request = await _review(uow, p, cid, if_match, now, Action.reject_return)
         own = request.detail["department"]
         await ctx.repo.add_message(cid, now, p.actor, None, "return_rejection", body.reason, to_filer=False)
-        await _apply(ctx, new, "return_rejected", {
+        await apply_transition(ctx, new, "return_rejected", {
             "department": own, "reason": body.reason, "requested_at": request.at.astimezone(SHANGHAI).isoformat(),
         }, ComplaintReturnRejectedV1, event_fields={"returned_by": own, "reason": body.reason,
                                                     "requested_at": request.at})
@@ -212,7 +212,7 @@ async def permit_return(db: Database, p: Principal, cid: str, if_match: int | No
     """准予退回: a supervisor lets the lead department return the complaint once more than the rules allow (late, or
     again after a rejection). History only, as a note is; the return it permits names the supervisor."""
     async with db.unit_of_work() as uow:
-        ctx, new = await _prepare(uow, p, cid, if_match, now, allowed={Relation.oversight},
+        ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.oversight},
                                   action=Action.permit_return)
         if p.role is not Role.supervisor:
             raise Forbidden("Only a supervisor permits a return out of rule", "仅督办可准予退回")
@@ -220,5 +220,5 @@ async def permit_return(db: Database, p: Principal, cid: str, if_match: int | No
         if department is None:
             raise Conflict("No department holds this complaint", "该诉求尚无承办部门")
         await ctx.repo.add_message(cid, now, p.actor, None, "return_permit", body.reason, to_filer=False)
-        await _apply(ctx, new, "return_permitted", {"department": department, "reason": body.reason}, None)
+        await apply_transition(ctx, new, "return_permitted", {"department": department, "reason": body.reason}, None)
         await uow.commit()

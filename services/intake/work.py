@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from pydantic import StringConstraints
 from fastapi.responses import JSONResponse
 
-from services.intake import commands, returns
+from services.intake import commands, filer_commands, returns
 from services.intake.access import Relation, may_dispatch, may_view_queue
 from services.intake.api import render
 from services.intake.deps import CallerDep, DatabaseDep, IfMatchDep, PolicyDep
@@ -82,7 +82,7 @@ async def request_info(complaint_id: str, body: QuestionBody, db: DatabaseDep, c
 @_action("supplement", "The filer adds information (answers an open question)")
 async def supplement(complaint_id: str, body: TextBody, db: DatabaseDep, caller: CallerDep, version: IfMatchDep,
                      policy: PolicyDep):
-    return await _run(commands.supplement, db, caller, complaint_id, version, policy, body)
+    return await _run(filer_commands.supplement, db, caller, complaint_id, version, policy, body)
 
 
 @_action("answer", "Answer the filer (答复): resolves the complaint and its duplicates")
@@ -138,7 +138,7 @@ async def dispatch(complaint_id: str, body: DispatchBody, db: DatabaseDep, calle
 @_action("rating", "The filer rates the answer: 满意 / 基本满意 close it; 不满意 reopens it once")
 async def rating(complaint_id: str, body: RatingBody, db: DatabaseDep, caller: CallerDep, version: IfMatchDep,
                  policy: PolicyDep):
-    return await _run(commands.rate, db, caller, complaint_id, version, policy, body)
+    return await _run(filer_commands.rate, db, caller, complaint_id, version, policy, body)
 
 
 # --- queues ---------------------------------------------------------------------------------------------------------

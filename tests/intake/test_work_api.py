@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.intake import commands
+from services.intake import commands, filer_commands
 from shared import clock
 from tests.conftest import embedded_settings, running_app
 from tests.intake.helpers import Actor, FilerClient, staff_token
@@ -214,9 +214,9 @@ async def test_an_answer_nobody_rates_closes_after_seven_days(app_client):
         await handler.act(cid, action, body)
     db = app.state.runtimes["intake"].db
     policy = commands.Policy()
-    assert await commands.close_unrated(db, clock.now() + timedelta(days=6), policy) == 0
-    assert await commands.close_unrated(db, clock.now() + timedelta(days=7, minutes=1), policy) == 1
-    assert await commands.close_unrated(db, clock.now() + timedelta(days=8), policy) == 0
+    assert await filer_commands.close_unrated(db, clock.now() + timedelta(days=6), policy) == 0
+    assert await filer_commands.close_unrated(db, clock.now() + timedelta(days=7, minutes=1), policy) == 1
+    assert await filer_commands.close_unrated(db, clock.now() + timedelta(days=8), policy) == 0
     shown = (await filer.get(f"/v1/complaints/{cid}")).json()
     assert shown["status"] == "closed" and shown["rating"] is None
     history = (await filer.get(f"/v1/complaints/{cid}/history")).json()

@@ -6,7 +6,7 @@ The task itself is opened with the answer (``opening.py``).
   history as every contact read is.
 - ``record`` writes the call: not reached (called again on a later working day, up to the policy's number of calls),
   declined, or reached with solved / not solved and 满意 / 基本满意 / 不满意. A rating by phone of a complaint still
-  waiting for the filer's is the complaint's rating, through the filer's own path (``commands.rate_in``): 不满意 reopens
+  waiting for the filer's is the complaint's rating, through the filer's own path (``filer_commands.rate_in``): 不满意 reopens
   it once, exactly as the filer's own does.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from services.intake import commands
+from services.intake import commands, filer_commands
 from services.intake.access import Relation
 from services.intake.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.intake.followups.rules import (
@@ -172,7 +172,7 @@ async def _rating(uow: UnitOfWork, repo: ComplaintRepository, p: Principal, comp
     if result.outcome != REACHED or result.rating is None:
         return
     if complaint.status == Status.answered.value:
-        await commands.rate_in(uow, p, complaint.id, complaint.version, now,
+        await filer_commands.rate_in(uow, p, complaint.id, complaint.version, now,
                                RatingBody(rating=result.rating, reason=result.reason), allowed={Relation.oversight})
     elif result.reason:
         await repo.add_message(complaint.id, now, p.actor, None, "rating_reason", result.reason, to_filer=False)

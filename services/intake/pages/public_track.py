@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from services.intake import commands
+from services.intake import filer_commands
 from services.intake.api import complaint_shown, get_history, get_messages
 from services.intake.attachments import attachments_of
 from services.intake.attachments_api import attachment_desk
@@ -143,7 +143,7 @@ async def _act(request: Request, tracking_number: str, command, make_body) -> Re
 
 @router.post("/track/{tracking_number}/supplement")
 async def supplement(request: Request, tracking_number: str) -> Response:
-    return await _act(request, tracking_number, commands.supplement,
+    return await _act(request, tracking_number, filer_commands.supplement,
                       lambda form: TextBody.model_validate({"text": form.get("text", "")}))
 
 
@@ -152,4 +152,4 @@ async def rating(request: Request, tracking_number: str) -> Response:
     def body(form: dict[str, str]) -> RatingBody:
         return RatingBody.model_validate({"rating": form.get("rating", ""), "reason": form.get("reason") or None})
 
-    return await _act(request, tracking_number, commands.rate, body)
+    return await _act(request, tracking_number, filer_commands.rate, body)
