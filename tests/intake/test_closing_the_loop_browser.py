@@ -87,8 +87,17 @@ class _Pages:
         self.driver.get(self.url + path)
 
     def login(self, token: str) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
+
         self.open("/workbench")
-        self.by_id("token").send_keys(token)
+        for _ in range(3):  # the login form of a page the browser was still replacing goes stale: find it anew
+            try:
+                field = self.by_id("token")
+                field.clear()
+                field.send_keys(token)
+                break
+            except StaleElementReferenceException:
+                time.sleep(0.2)
         self.press("#login")
         self.by_id("who")
 
