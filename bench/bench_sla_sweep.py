@@ -24,7 +24,7 @@ import asyncpg  # noqa: E402
 from services.sla.app import MIGRATIONS  # noqa: E402
 from services.sla.domain.policies import load_policies  # noqa: E402
 from services.sla.models import OUTBOX  # noqa: E402
-from services.sla.service import Clocks, sweep  # noqa: E402
+from services.sla.handlers import DeadlineRules, sweep  # noqa: E402
 from shared import migrations  # noqa: E402
 from shared.calendar import WorkingCalendar  # noqa: E402
 from shared.db import Database  # noqa: E402
@@ -72,7 +72,7 @@ async def measure(open_count: int, due_count: int) -> dict[str, float]:
         started = time.perf_counter()
         await load(name, open_count, due_count, now)
         load_s = time.perf_counter() - started
-        clocks = Clocks(load_policies(), WorkingCalendar(), "default")
+        clocks = DeadlineRules(load_policies(), WorkingCalendar(), "default")
         rss_before = _rss_mib()
         started = time.perf_counter()
         result = await sweep(db, clocks, now, limit=due_count)

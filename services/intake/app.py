@@ -9,8 +9,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import (api, attachments_api, commands, filer_commands, followup_api, notify, pages, replies_api,
-                             search_api, service, work)
+from services.intake import commands, filer_commands, handlers, notify, pages
+from services.intake.http import access_codes, replies, search, work
+from services.intake.http import attachments as attachments_http
+from services.intake.http import complaints as complaints_http
 from services.intake.attachments import AttachmentDesk, AttachmentRules
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
@@ -51,18 +53,18 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     runtime.add_consumer(
         (TOPIC_ROUTER, TOPIC_SLA),
         {
-            ComplaintRoutedV1.TYPE: service.on_routed,
-            ComplaintTriageRequiredV1.TYPE: service.on_triage_required,
-            SlaClockOpenedV1.TYPE: service.on_clock_opened,
-            SlaDeadlineChangedV1.TYPE: service.on_deadline_changed,
-            SlaWarningV1.TYPE: service.on_sla_step,
-            SlaBreachedV1.TYPE: service.on_sla_step,
-            SlaEscalatedV1.TYPE: service.on_sla_step,
+            ComplaintRoutedV1.TYPE: handlers.on_routed,
+            ComplaintTriageRequiredV1.TYPE: handlers.on_triage_required,
+            SlaClockOpenedV1.TYPE: handlers.on_clock_opened,
+            SlaDeadlineChangedV1.TYPE: handlers.on_deadline_changed,
+            SlaWarningV1.TYPE: handlers.on_sla_step,
+            SlaBreachedV1.TYPE: handlers.on_sla_step,
+            SlaEscalatedV1.TYPE: handlers.on_sla_step,
         },
-        prefetch=service.prefetch,
+        prefetch=handlers.prefetch,
         off_routing_path=True,
     )
-    policy = commands.Policy.from_settings(settings)
+    policy = commands.WorkRules.from_settings(settings)
 
     async def close_unrated() -> None:
         """Close answered complaints nobody rated within the window (cheap: one indexed range read per round)."""
@@ -93,8 +95,8 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
     return runtime
 
 
-ROUTERS = (api.router, work.router, search_api.router, replies_api.router, followup_api.router, followup.router,
-           attachments_api.router, open311.router, sms.router, *pages.ROUTERS)
+ROUTERS = (complaints_http.router, work.router, search.router, replies.router, access_codes.router, followup.router,
+           attachments_http.router, open311.router, sms.router, *pages.ROUTERS)
 
 
 def configure(app: FastAPI, settings: IntakeSettings) -> None:
@@ -108,7 +110,7 @@ def configure(app: FastAPI, settings: IntakeSettings) -> None:
     pages.configure(app)
     rules = AttachmentRules.from_settings(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       allowances=[attachments_api.upload_allowance(rules), *pages.files.page_allowances(rules)])
+                       allowances=[attachments_http.upload_allowance(rules), *pages.files.page_allowances(rules)])
 
 
 def build_app(settings: IntakeSettings) -> FastAPI:

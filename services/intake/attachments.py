@@ -28,9 +28,9 @@ from typing import Any
 import filetype
 from sqlalchemy import insert, select
 
-from services.intake.access import Relation, relation
+from services.intake.domain.access import Relation, relation
 from services.intake.errors import Conflict, Forbidden, IntakeError, NotFound, Unprocessable
-from services.intake.lifecycle import Status
+from services.intake.domain.lifecycle import Status
 from services.intake.models import Attachment, Complaint, Cooperation, HistoryEntry
 from shared.auth import Principal
 from shared.db import Database, UnitOfWork

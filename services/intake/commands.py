@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.intake.access import Relation, may_dispatch, next_actions, relation, sees_contact
+from services.intake.domain.access import Relation, may_dispatch, next_actions, relation, sees_contact
 from services.intake.errors import (
     Conflict,
     Forbidden,
@@ -29,7 +29,7 @@ from services.intake.errors import (
 )
 from services.intake.followups import opening as followup
 from services.intake.followups.rules import FollowUpPolicy
-from services.intake.lifecycle import (
+from services.intake.domain.lifecycle import (
     API_NAMES,
     LEASED,
     OPEN,
@@ -40,7 +40,7 @@ from services.intake.lifecycle import (
 )
 from services.intake import replies
 from services.intake.models import Complaint, FilerContact
-from services.intake.reply_schemas import AnswerBody
+from services.intake.schemas.replies import AnswerBody
 from services.intake.store import ComplaintRepository
 from services.intake.schemas import (
     ContactBody,
@@ -68,8 +68,9 @@ SYSTEM = "system"
 
 
 @dataclass(frozen=True)
-class Policy:
-    """The settings commands depend on."""
+class WorkRules:
+    """The county's rules for working complaints that commands apply: the claim lease, the rating window, which
+    answers are called back (回访) and the window for returns."""
 
     lease: timedelta = timedelta(minutes=30)
     rating_window: timedelta = timedelta(days=7)
@@ -79,7 +80,7 @@ class Policy:
     calendar_path: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: IntakeSettings) -> "Policy":
+    def from_settings(cls, settings: IntakeSettings) -> "WorkRules":
         return cls(lease=timedelta(minutes=settings.claim_lease_minutes),
                    rating_window=timedelta(days=settings.rating_window_days),
                    followup=FollowUpPolicy.from_settings(settings),
@@ -88,7 +89,7 @@ class Policy:
 
 
 @dataclass
-class Context:
+class LoadedComplaint:
     """A loaded complaint and the caller's relation to it, inside an open unit of work."""
 
     uow: UnitOfWork
@@ -100,7 +101,7 @@ class Context:
     now: datetime
 
 
-async def load(uow: UnitOfWork, principal: Principal, complaint_id: str, now: datetime) -> Context:
+async def load(uow: UnitOfWork, principal: Principal, complaint_id: str, now: datetime) -> LoadedComplaint:
     repo = ComplaintRepository(uow.session)
     complaint = await repo.get(complaint_id)
     if complaint is None:
@@ -109,13 +110,13 @@ async def load(uow: UnitOfWork, principal: Principal, complaint_id: str, now: da
     rel = relation(principal, complaint, cooperating)
     if rel is None:
         raise NotFound()
-    return Context(uow, repo, complaint, principal, rel, cooperating, now)
+    return LoadedComplaint(uow, repo, complaint, principal, rel, cooperating, now)
 
 
 async def prepare(
     uow: UnitOfWork, principal: Principal, complaint_id: str, if_match: int | None, now: datetime,
     *, allowed: Collection[Relation], action: Action, reopened_before: bool | None = None,
-) -> tuple[Context, Status]:
+) -> tuple[LoadedComplaint, Status]:
     ctx = await load(uow, principal, complaint_id, now)
     if if_match is None:
         raise PreconditionRequired()
@@ -137,7 +138,7 @@ def _api_name(action: Action) -> str:
     return API_NAMES.get(action, action.value)
 
 
-def require_lease(ctx: Context) -> None:
+def require_lease(ctx: LoadedComplaint) -> None:
     """A handler acting on a claimed complaint must hold a live claim; a colleague's live claim is named."""
     complaint = ctx.complaint
     if complaint.status not in {s.value for s in LEASED}:
@@ -151,7 +152,7 @@ def require_lease(ctx: Context) -> None:
 
 
 async def apply_transition(
-    ctx: Context, new: Status, history_action: str, detail: dict[str, Any], event: type[EventData] | None,
+    ctx: LoadedComplaint, new: Status, history_action: str, detail: dict[str, Any], event: type[EventData] | None,
     *, event_fields: dict[str, Any] | None = None,
     extra_events: Collection[tuple[type[EventData], dict[str, Any]]] = (),
     **values: Any,
@@ -174,14 +175,14 @@ async def apply_transition(
     return version
 
 
-def _renewed_lease(ctx: Context, policy: Policy) -> dict[str, Any]:
+def _renewed_lease(ctx: LoadedComplaint, policy: WorkRules) -> dict[str, Any]:
     return {"claimed_by": ctx.principal.actor, "lease_until": ctx.now + policy.lease}
 
 
 # --- the lead department's handler ----------------------------------------------------------------------------------
 
 
-async def claim(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy) -> None:
+async def claim(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules) -> None:
     async with db.unit_of_work() as uow:
         ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.claim)
         c = ctx.complaint
@@ -199,7 +200,7 @@ async def claim(db: Database, p: Principal, cid: str, if_match: int | None, now:
         await uow.commit()
 
 
-async def accept(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy) -> None:
+async def accept(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules) -> None:
     async with db.unit_of_work() as uow:
         ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.accept)
         require_lease(ctx)
@@ -208,7 +209,7 @@ async def accept(db: Database, p: Principal, cid: str, if_match: int | None, now
         await uow.commit()
 
 
-async def contact(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+async def contact(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules,
                   body: ContactBody) -> None:
     async with db.unit_of_work() as uow:
         ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.contact)
@@ -220,7 +221,7 @@ async def contact(db: Database, p: Principal, cid: str, if_match: int | None, no
         await uow.commit()
 
 
-async def request_info(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+async def request_info(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules,
                        body: QuestionBody) -> None:
     async with db.unit_of_work() as uow:
         ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.request_info)
@@ -230,7 +231,7 @@ async def request_info(db: Database, p: Principal, cid: str, if_match: int | Non
         await uow.commit()
 
 
-async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules,
                  body: AnswerBody) -> None:
     """Answer the filer: the complaint is resolved; its open duplicates are answered with it, each with its own
     ``complaint.answered`` event. The history names the reply template the answer came from, if any."""
@@ -260,7 +261,7 @@ async def answer(db: Database, p: Principal, cid: str, if_match: int | None, now
         await uow.commit()
 
 
-async def add_cooperating(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+async def add_cooperating(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules,
                           body: CooperatingBody) -> None:
     async with db.unit_of_work() as uow:
         ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.lead}, action=Action.add_cooperating)
@@ -275,7 +276,7 @@ async def add_cooperating(db: Database, p: Principal, cid: str, if_match: int | 
         await uow.commit()
 
 
-async def add_note(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+async def add_note(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules,
                    body: TextBody) -> None:
     """An internal note; a cooperating department adds its part this way. Not a transition: no event."""
     async with db.unit_of_work() as uow:
@@ -293,7 +294,7 @@ async def add_note(db: Database, p: Principal, cid: str, if_match: int | None, n
 # --- dispatcher -----------------------------------------------------------------------------------------------------
 
 
-async def dispatch(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+async def dispatch(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules,
                    body: DispatchBody) -> None:
     """Manual dispatch from triage (or re-dispatch before a handler claims it); the router turns it into
     ``complaint.routed`` and learns from it."""

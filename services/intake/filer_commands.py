@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from services.intake.access import Relation
-from services.intake.commands import SYSTEM, Policy, apply_transition, prepare
+from services.intake.domain.access import Relation
+from services.intake.commands import SYSTEM, WorkRules, apply_transition, prepare
 from services.intake.errors import Unprocessable
-from services.intake.lifecycle import Action, Status, transition
+from services.intake.domain.lifecycle import Action, Status, transition
 from services.intake.schemas import Rating, RatingBody, TextBody
 from services.intake.store import ComplaintRepository
 from shared.auth import Principal
@@ -23,7 +23,7 @@ from shared.events import ComplaintClosedV1, ComplaintRatedV1, ComplaintReopened
 # --- the filer ----------------------------------------------------------------------------------------------------------
 
 
-async def supplement(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+async def supplement(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules,
                      body: TextBody) -> None:
     async with db.unit_of_work() as uow:
         ctx, new = await prepare(uow, p, cid, if_match, now, allowed={Relation.filer, Relation.operator},
@@ -34,7 +34,7 @@ async def supplement(db: Database, p: Principal, cid: str, if_match: int | None,
         await uow.commit()
 
 
-async def rate(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+async def rate(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules,
                body: RatingBody) -> None:
     """回访 rating. 满意 / 基本满意 close the complaint; 不满意 reopens it once (with the reason, which notifies the
     supervisors through ``complaint.reopened``); a second 不满意 closes it with that rating."""
@@ -76,7 +76,7 @@ async def rate_in(uow: UnitOfWork, p: Principal, cid: str, if_match: int | None,
 # --- the sweep ------------------------------------------------------------------------------------------------------
 
 
-async def close_unrated(db: Database, now: datetime, policy: Policy, limit: int = 200) -> int:
+async def close_unrated(db: Database, now: datetime, policy: WorkRules, limit: int = 200) -> int:
     """Close answered complaints nobody rated within the window (``complaint.closed`` with no rating). Idempotent:
     a complaint rated or closed meanwhile is skipped by the version guard."""
     closed = 0

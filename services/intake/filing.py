@@ -24,8 +24,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
-from services.intake.duplicates import filer_key, find_original
-from services.intake.lifecycle import Status
+from services.intake.domain.duplicates import filer_key, find_original
+from services.intake.domain.lifecycle import Status
 from services.intake.models import Complaint
 from services.intake.notify.compose import filing_notice
 from services.intake.notify.compose import SMS

@@ -154,7 +154,7 @@ class Cooperation(SQLModel, table=True):
 
 class FilingBucket(SQLModel, table=True):
     """One client's budget, shared by every intake replica (``services/intake/ratelimit.py``): its filings, and its
-    tries of access codes (``services/intake/followup.py``)."""
+    tries of access codes (``services/intake/access_codes.py``)."""
 
     __tablename__ = "intake_filing_bucket"
 

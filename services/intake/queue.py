@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.intake.errors import Unprocessable
-from services.intake.lifecycle import WORKING, Status
+from services.intake.domain.lifecycle import WORKING, Status
 from services.intake.store import ComplaintRepository
 from services.intake.schemas import QueuePage
 from services.intake.views import queue_item

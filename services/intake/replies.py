@@ -22,10 +22,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import commands  # (commands imports this module: only its functions are used, at call time)
-from services.intake.access import Relation, may_manage_templates, may_read_templates
+from services.intake.domain.access import Relation, may_manage_templates, may_read_templates
 from services.intake.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.intake.models import Complaint, ReplyTemplate
-from services.intake.reply_schemas import (
+from services.intake.schemas.replies import (
     PLACEHOLDERS,
     RenderedReply,
     TemplateCreate,

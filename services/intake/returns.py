@@ -25,10 +25,10 @@ from typing import Annotated, Any, Protocol
 
 from pydantic import AfterValidator, Field, field_validator
 
-from services.intake.access import Relation, may_dispatch
-from services.intake.commands import Policy, apply_transition, prepare, require_lease
+from services.intake.domain.access import Relation, may_dispatch
+from services.intake.commands import WorkRules, apply_transition, prepare, require_lease
 from services.intake.errors import Conflict, Forbidden, Unprocessable
-from services.intake.lifecycle import Action
+from services.intake.domain.lifecycle import Action
 from services.intake.schemas import NOTE_MAX, ReturnBody, RequestBody
 from services.intake.schemas.base import check_department, not_blank
 from shared.auth import Principal, Role
@@ -107,7 +107,7 @@ def _calendar(path: str | None) -> WorkingCalendar:
     return WorkingCalendar.load(path) if path else WorkingCalendar.load()
 
 
-def _refusal(rule: ReturnRule, policy: Policy) -> Unprocessable:
+def _refusal(rule: ReturnRule, policy: WorkRules) -> Unprocessable:
     if LATE in rule.needs:
         until = deadline_text(rule.window_end) if rule.window_end else ""
         return Unprocessable(
@@ -142,7 +142,7 @@ class ReasonBody(RequestBody):
 # --- commands -------------------------------------------------------------------------------------------------------
 
 
-async def request_return(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+async def request_return(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules,
                          body: ReturnBody) -> None:
     """退回: the lead department's handler asks to return the complaint; it goes to the center's review queue."""
     async with db.unit_of_work() as uow:
@@ -172,7 +172,7 @@ async def _review(uow, p: Principal, cid: str, if_match: int | None, now: dateti
     return ctx, new, pending_request(await ctx.repo.history(cid))
 
 
-async def approve_return(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+async def approve_return(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules,
                          body: ApproveReturnBody) -> None:
     """同意退回: the complaint goes back to the router, which re-routes it without the returning department and
     learns the department the review holds right."""
@@ -193,7 +193,7 @@ async def approve_return(db: Database, p: Principal, cid: str, if_match: int | N
         await uow.commit()
 
 
-async def reject_return(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+async def reject_return(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules,
                         body: ReasonBody) -> None:
     """驳回退回: the complaint is back with the department that returned it, which must handle it."""
     async with db.unit_of_work() as uow:
@@ -207,7 +207,7 @@ async def reject_return(db: Database, p: Principal, cid: str, if_match: int | No
         await uow.commit()
 
 
-async def permit_return(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: Policy,
+async def permit_return(db: Database, p: Principal, cid: str, if_match: int | None, now: datetime, policy: WorkRules,
                         body: ReasonBody) -> None:
     """准予退回: a supervisor lets the lead department return the complaint once more than the rules allow (late, or
     again after a rejection). History only, as a note is; the return it permits names the supervisor."""

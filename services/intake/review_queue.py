@@ -9,7 +9,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlmodel import select
 
-from services.intake.lifecycle import Status
+from services.intake.domain.lifecycle import Status
 from services.intake.models import HistoryEntry
 from services.intake.queue import QueueFilter, page
 from services.intake.schemas import QueueItem

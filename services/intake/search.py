@@ -21,8 +21,8 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
-from services.intake.access import relation
-from services.intake.lifecycle import Status
+from services.intake.domain.access import relation
+from services.intake.domain.lifecycle import Status
 from services.intake.models import Complaint, FilerContact
 from services.intake.queue import decode_cursor, encode_cursor
 from services.intake.schemas import QueuePage, RequestBody, check_credit_code, check_department

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.intake.access import Relation
-from services.intake.lifecycle import status_zh
+from services.intake.domain.access import Relation
+from services.intake.domain.lifecycle import status_zh
 from services.intake.models import Complaint, FilerContact, HistoryEntry, Message
 from services.intake.schemas import (
     ComplaintView,

@@ -12,7 +12,7 @@ from services.router import http
 from services.router.domain.classifier import Classifier
 from services.router.learning import CorrectionFollower
 from services.router.models import OUTBOX, SERVICE
-from services.router.service import RouterHandlers
+from services.router.handlers import RouterHandlers
 from shared.bus.base import Bus
 from shared.db import Database
 from shared.events import TOPIC_INTAKE, ComplaintDispatchedV1, ComplaintReceivedV1, ComplaintReturnedV1

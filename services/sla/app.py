@@ -8,7 +8,9 @@ import asyncio
 import logging
 from pathlib import Path
 
-from services.sla import api, dashboard, service
+from services.sla import dashboard
+from services.sla import http
+from services.sla.handlers import DeadlineRules, SlaHandlers, sweep
 from services.sla.domain.policies import load_policies
 from services.sla.models import OUTBOX, SERVICE
 from shared.bus.base import Bus
@@ -27,7 +29,7 @@ from shared.runtime import ServiceRuntime
 from shared.settings import SlaSettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-ROUTERS = (api.router, *dashboard.ROUTERS)
+ROUTERS = (http.router, *dashboard.ROUTERS)
 log = logging.getLogger("complaints.sla")
 
 
@@ -39,8 +41,8 @@ def build_runtime(settings: SlaSettings, bus: Bus) -> ServiceRuntime:
         WorkingCalendar.load(settings.calendar_overrides_path)
         if settings.calendar_overrides_path else WorkingCalendar.load()
     )
-    clocks = service.Clocks(policies, calendar, settings.sla_policy_set)
-    handlers = service.SlaHandlers(clocks)
+    clocks = DeadlineRules(policies, calendar, settings.sla_policy_set)
+    handlers = SlaHandlers(clocks)
     runtime.components["handlers"] = handlers
     runtime.add_consumer((TOPIC_INTAKE, TOPIC_ROUTER), {
         ComplaintRoutedV1.TYPE: handlers.on_routed,
@@ -51,7 +53,7 @@ def build_runtime(settings: SlaSettings, bus: Bus) -> ServiceRuntime:
 
     async def timer() -> None:
         while True:
-            result = await service.sweep(db, clocks, clock.now(), settings.timer_batch_size)
+            result = await sweep(db, clocks, clock.now(), settings.timer_batch_size)
             if result.clocks < settings.timer_batch_size:
                 await asyncio.sleep(settings.timer_interval_s)
 

@@ -2,7 +2,7 @@
 intake topic and the router topic relative to each other (each topic keeps one complaint's events in order, nothing
 orders the two): every interleaving of a complaint's intake events with the router's decisions about it.
 
-Each story is lived as intake lives it — its transitions through ``services/intake/lifecycle.py``, the router's
+Each story is lived as intake lives it — its transitions through ``services/intake/domain/lifecycle.py``, the router's
 decisions applied (or ignored) the way intake's ``on_routed`` / ``on_triage_required`` do — which gives the events
 and the status and department intake ends with.
 """
@@ -15,7 +15,7 @@ from itertools import combinations
 
 import pytest
 
-from services.intake.lifecycle import Action, IllegalTransition, Status, transition
+from services.intake.domain.lifecycle import Action, IllegalTransition, Status, transition
 from services.sla.dashboard import handlers, rows, store
 from shared import events as ev
 from tests.dashboard.helpers import deliver, projection_db, sh

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.intake.duplicates import find_original, similarity
-from services.intake.lifecycle import Action, IllegalTransition, Status, api_actions, transition
+from services.intake.domain.duplicates import find_original, similarity
+from services.intake.domain.lifecycle import Action, IllegalTransition, Status, api_actions, transition
 from services.intake.queue import decode_cursor, encode_cursor
 
 S, A = Status, Action

@@ -12,7 +12,10 @@ import typing
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from services.intake import api, followup_api, replies_api, work
+from services.intake.http import complaints as complaints_http
+from services.intake.http import access_codes
+from services.intake.http import replies
+from services.intake.http import work
 from services.intake.schemas import FilerIn
 from tests.intake.helpers import Actor, FilerClient, staff_token
 from tests.intake.test_filing import counts
@@ -102,7 +105,7 @@ async def test_action_bodies_follow_the_same_rule_and_change_nothing(embedded):
 def _request_models() -> set[type[BaseModel]]:
     """Every model intake's API takes as a request body, and the models nested in them."""
     found: set[type[BaseModel]] = set()
-    pending = [param.field_info.annotation for router in (api.router, work.router, replies_api.router, followup_api.router) for route in router.routes
+    pending = [param.field_info.annotation for router in (complaints_http.router, work.router, replies.router, access_codes.router) for route in router.routes
                for param in route.dependant.body_params]
     while pending:
         annotation = pending.pop()

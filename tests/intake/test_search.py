@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
-from services.intake.search_api import COLUMNS
+from services.intake.http.search import COLUMNS
 from shared import clock
 from shared.calendar import SHANGHAI
 from tests.intake.helpers import Actor, FilerClient, staff_token

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.intake.access import Relation, complaint_township, relation
+from services.intake.domain.access import Relation, complaint_township, relation
 from services.intake.models import Complaint
 from shared.auth import InvalidToken, Principal, Role, issue_token, main, verify_token
 from tests.intake.helpers import Actor, FilerClient, staff_token

@@ -213,7 +213,7 @@ async def test_an_answer_nobody_rates_closes_after_seven_days(app_client):
     for action, body in (("claim", None), ("accept", None), ("answer", {"text": "已处理。"})):
         await handler.act(cid, action, body)
     db = app.state.runtimes["intake"].db
-    policy = commands.Policy()
+    policy = commands.WorkRules()
     assert await filer_commands.close_unrated(db, clock.now() + timedelta(days=6), policy) == 0
     assert await filer_commands.close_unrated(db, clock.now() + timedelta(days=7, minutes=1), policy) == 1
     assert await filer_commands.close_unrated(db, clock.now() + timedelta(days=8), policy) == 0

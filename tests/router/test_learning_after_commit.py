@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from services.router.app import build_runtime, load_classifier
-from services.router.service import RouterHandlers
+from services.router.handlers import RouterHandlers
 from shared.bus.embedded import EmbeddedBus
 from shared.events import ALL_TOPICS, ComplaintDispatchedV1, ComplaintReceivedV1, ComplaintReturnedV1, utcnow
 from shared.settings import RouterSettings

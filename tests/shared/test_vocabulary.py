@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from services.intake.lifecycle import API_NAMES, Status
-from services.sla.dashboard import api as dashboard
+from services.intake.domain.lifecycle import API_NAMES, Status
+from services.sla.dashboard import http as dashboard
 from services.sla.dashboard import views as dashboard_views
 from shared.vocabulary import ACTION_NAMES, EVENT_NAMES, HISTORY_SUMMARIES, REPLACED, STATUS_EXPLAINED, STATUS_NAMES
 

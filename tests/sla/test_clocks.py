@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from services.sla.app import MIGRATIONS
 from services.sla.domain.policies import DEFAULT_POLICIES_PATH, load_policies
 from services.sla.models import OUTBOX, SCOPE_COMPLAINT, SCOPE_DEPARTMENT, AuditEntry, Clock, FiredStep
-from services.sla.service import Clocks, SlaHandlers, sweep
+from services.sla.handlers import DeadlineRules, SlaHandlers, sweep
 from shared import migrations
 from shared.calendar import SHANGHAI, WorkingCalendar
 from shared.db import Database
@@ -48,7 +48,7 @@ async def db(request, tmp_path):
 
 @pytest.fixture
 def handlers() -> SlaHandlers:
-    return SlaHandlers(Clocks(load_policies(), WorkingCalendar(), "default"))
+    return SlaHandlers(DeadlineRules(load_policies(), WorkingCalendar(), "default"))
 
 
 def routed(complaint_id: str, *, department="power", attempt=0, sla_policy="standard", at=RECEIVED) -> ComplaintRoutedV1:
@@ -140,7 +140,7 @@ async def test_rerouting_keeps_the_complaint_clock_and_starts_a_department_clock
 
 
 async def test_difficult_switches_to_the_difficult_limit_and_is_audited(db):
-    handlers = SlaHandlers(Clocks(load_policies(), WorkingCalendar(), "guizhou"))
+    handlers = SlaHandlers(DeadlineRules(load_policies(), WorkingCalendar(), "guizhou"))
     cid = str(uuid.uuid4())
     await apply(db, handlers.on_routed, routed(cid))
     now = RECEIVED + timedelta(days=1)
@@ -286,7 +286,7 @@ def statutory_only(tmp_path) -> SlaHandlers:
     shipped["rest_day_rule"] = "statutory_only"
     path = tmp_path / "policies.json"
     path.write_text(json.dumps(shipped, ensure_ascii=False), encoding="utf-8")
-    return SlaHandlers(Clocks(load_policies(path), WorkingCalendar(), "default"))
+    return SlaHandlers(DeadlineRules(load_policies(path), WorkingCalendar(), "default"))
 
 
 async def test_every_deadline_of_a_clock_follows_its_policys_rest_day_rule(db, statutory_only):

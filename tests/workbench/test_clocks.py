@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.intake.pages.clocks import clocks, span, time_left, working_days_left
-from services.intake.reasons import candidates, condensed
+from services.intake.domain.reasons import candidates, condensed
 from services.intake.schemas import HistoryItem
 from shared.calendar import SHANGHAI, WorkingCalendar
 from shared.events import RankedDepartmentV1

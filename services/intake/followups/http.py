@@ -9,7 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
-from services.intake.deps import CallerDep, DatabaseDep, PolicyDep
+from services.intake.http.deps import CallerDep, DatabaseDep, WorkRulesDep
 from services.intake.followups import tasks
 from services.intake.schemas import NOTE_MAX, ContactView, Rating, RatingBody, RequestBody, show_mobile
 from shared import clock
@@ -79,5 +79,5 @@ async def followup_contact(task_id: str, db: DatabaseDep, caller: CallerDep) -> 
 @router.post("/{task_id}/result", response_model=FollowUpItem, responses=responses(400, 404, 409, 413, 422),
              summary="Record the call: not reached (called again later), declined, or reached with the rating")
 async def followup_result(task_id: str, body: FollowUpResultBody, db: DatabaseDep, caller: CallerDep,
-                          policy: PolicyDep) -> FollowUpItem:
+                          policy: WorkRulesDep) -> FollowUpItem:
     return item(await tasks.record(db, caller, task_id, body.result(), clock.now(), policy))

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from services.intake import commands, filer_commands
-from services.intake.access import Relation
+from services.intake.domain.access import Relation
 from services.intake.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.intake.followups.rules import (
     DECLINED,
@@ -28,7 +28,7 @@ from services.intake.followups.rules import (
     OPEN,
     REACHED,
 )
-from services.intake.lifecycle import Status
+from services.intake.domain.lifecycle import Status
 from services.intake.models import Complaint, FilerContact, FollowUp
 from services.intake.store import ComplaintRepository
 from services.intake.schemas import Rating, RatingBody
@@ -114,7 +114,7 @@ async def read_contact(db: Database, p: Principal, task_id: str, now: datetime) 
 
 
 async def record(db: Database, p: Principal, task_id: str, result: Result, now: datetime,
-                 policy: commands.Policy) -> dict[str, Any]:
+                 policy: commands.WorkRules) -> dict[str, Any]:
     """Write a call's result on an open task; returns the task as it is now."""
     check(result)
     async with db.unit_of_work() as uow:

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, select
 
-from services.intake.deps import CallerDep, DatabaseDep
+from services.intake.http.deps import CallerDep, DatabaseDep
 from services.intake.errors import Forbidden, NotFound
 from services.intake.notify.compose import OPT_OUT
 from services.intake.store import INSERT_HISTORY

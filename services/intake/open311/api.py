@@ -17,9 +17,9 @@ from pydantic import AfterValidator, TypeAdapter, ValidationError
 from sqlalchemy import select
 
 from services.intake import metrics
-from services.intake.access import partner_filed
-from services.intake.api import IDEMPOTENCY_REUSED, filer_access_token
-from services.intake.deps import filing_desk
+from services.intake.domain.access import partner_filed
+from services.intake.http.complaints import IDEMPOTENCY_REUSED, filer_access_token
+from services.intake.http.deps import filing_desk
 from services.intake.models import Complaint
 from services.intake.open311 import catalog
 from services.intake.open311.formats import (
@@ -29,7 +29,7 @@ from services.intake.open311.listing import Filters, filters, last_entries, part
 from services.intake.open311.submission import complaint_body, parse_form
 from services.intake.partners import Partner, find
 from services.intake.schemas import check_idempotency_key
-from services.intake.service import IdempotencyConflict, IdempotencyKey, file_complaint
+from services.intake.handlers import IdempotencyConflict, IdempotencyKey, file_complaint
 from shared import clock
 from shared.catalog import county_name
 from shared.problems import describe

@@ -15,8 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from services.intake.attachments import FIELD, AttachmentRules, attach, download, too_large_body
-from services.intake.attachments_api import MAX_NUMBER, MULTIPART_ENVELOPE_BYTES, attachment_desk, file_response
-from services.intake.deps import DatabaseDep
+from services.intake.http.attachments import MAX_NUMBER, MULTIPART_ENVELOPE_BYTES, attachment_desk, file_response
+from services.intake.http.deps import DatabaseDep
 from services.intake.errors import IntakeError, NotFound
 from services.intake.pages.forms import field_errors
 from services.intake.pages.session import PATH, PostedDep, StaffDep

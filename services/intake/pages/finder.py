@@ -3,7 +3,7 @@ enterprise, words of the text, department, status, period — in a form posted w
 what people look for stays out of URLs and logs; the results in the queues' row shape, a page at a time; for
 supervisors and admins, buttons that export the same selection as CSV or Excel.
 
-Both call the JSON endpoints' own functions (``search_api.find``, ``search_api.export``): what a person finds, and
+Both call the JSON endpoints' own functions (``search_http.find``, ``search_http.export``): what a person finds, and
 who may export (a handler's export is refused), are the API's rules.
 """
 
@@ -16,11 +16,11 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from services.intake import search_api
-from services.intake.access import may_export
-from services.intake.deps import DatabaseDep
+from services.intake.http import search as search_http
+from services.intake.domain.access import may_export
+from services.intake.http.deps import DatabaseDep
 from services.intake.errors import IntakeError
-from services.intake.lifecycle import Status
+from services.intake.domain.lifecycle import Status
 from services.intake.pages import shown
 from services.intake.pages.forms import field_errors
 from services.intake.pages.session import PATH, PostedDep, Staff, StaffDep
@@ -60,7 +60,7 @@ async def search_page(request: Request, db: Database, staff: Staff, values: dict
     if run and not errors:
         try:
             body = SearchBody.model_validate({**values, "limit": ROWS})
-            found = await search_api.find(body, db, staff.principal)
+            found = await search_http.find(body, db, staff.principal)
         except ValidationError as exc:
             errors, status_code = field_errors(describe(list(exc.errors()))), 422
         except IntakeError as exc:
@@ -97,7 +97,7 @@ async def export(request: Request, db: DatabaseDep, posted: PostedDep) -> Respon
     chosen = form.get("format")
     try:
         filters = SearchFilters.model_validate(values)
-        return await search_api.export(filters, db, staff.principal, chosen if chosen in FORMATS else "csv")
+        return await search_http.export(filters, db, staff.principal, chosen if chosen in FORMATS else "csv")
     except ValidationError as exc:
         return await search_page(request, db, staff, values, run=True, status_code=422,
                                  errors=field_errors(describe(list(exc.errors()))))

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from services.intake import api
-from services.intake.deps import DatabaseDep, PolicyDep
+from services.intake.http import complaints
+from services.intake.http.deps import DatabaseDep, WorkRulesDep
 from services.intake.errors import IntakeError
 from services.intake.followups import tasks
 from services.intake.followups.http import FollowUpResultBody
@@ -71,9 +71,9 @@ async def task_page(request: Request, db: Database, staff: Staff, task_id: str, 
     p = staff.principal
     try:
         task = await tasks.task(db, p, task_id)
-        view = await api.complaint_shown(db, p, task["complaint_id"])
-        messages = await api.get_messages(task["complaint_id"], db, p)
-        history = await api.get_history(task["complaint_id"], db, p)
+        view = await complaints.complaint_shown(db, p, task["complaint_id"])
+        messages = await complaints.get_messages(task["complaint_id"], db, p)
+        history = await complaints.get_history(task["complaint_id"], db, p)
     except IntakeError as exc:
         return refusal_page(request, staff, exc)
     calls = [h for h in history if h.action.startswith("followup_") and h.action != "followup_scheduled"]
@@ -100,7 +100,7 @@ async def contact(request: Request, task_id: str, db: DatabaseDep, staff: StaffD
 
 
 @router.post("/{task_id}/result")
-async def result(request: Request, task_id: str, db: DatabaseDep, policy: PolicyDep, posted: PostedDep) -> Response:
+async def result(request: Request, task_id: str, db: DatabaseDep, policy: WorkRulesDep, posted: PostedDep) -> Response:
     staff, form = posted
     values = form_values(form, FollowUpResultBody)
     try:

@@ -20,11 +20,11 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from services.intake import commands, returns
-from services.intake.deps import DatabaseDep, PolicyDep
+from services.intake.http.deps import DatabaseDep, WorkRulesDep
 from services.intake.errors import IntakeError, NotFound, PreconditionRequired, StaleVersion
 from services.intake.pages.session import PATH, PostedDep
 from services.intake.pages.workbench import complaint_page, refusal_page
-from services.intake.reply_schemas import AnswerBody
+from services.intake.schemas.replies import AnswerBody
 from services.intake.schemas import (
     ContactBody,
     CooperatingBody,
@@ -87,7 +87,7 @@ def field_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
 
 
 @router.post("/complaints/{complaint_id}/{action}")
-async def act(request: Request, complaint_id: str, action: str, db: DatabaseDep, policy: PolicyDep,
+async def act(request: Request, complaint_id: str, action: str, db: DatabaseDep, policy: WorkRulesDep,
               posted: PostedDep) -> Response:
     staff, form = posted
     if action not in ACTIONS:

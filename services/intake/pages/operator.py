@@ -1,6 +1,6 @@
 """The operator's desk (话务员): a hotline operator logged in to the workbench sees the complaints they filed, newest
 first, a page at a time, and looks a complaint up for a caller on the line with its tracking number and 6-digit
-access code — the JSON endpoints' own functions (``followup.filed_by``, ``followup_api.operator_lookup``), with their
+access code — the JSON endpoints' own functions (``followup.filed_by``, ``access_codes.operator_lookup``), with their
 limits: a wrong code answers exactly like an unknown number, and a locked number says when to try again.
 
 The lookup is a form posted with the session's CSRF token (the code never goes into a URL); found, it answers with
@@ -15,15 +15,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from services.intake import followup_api
-from services.intake.deps import DatabaseDep, SettingsDep
+from services.intake.http import access_codes
+from services.intake.http.deps import DatabaseDep, SettingsDep
 from services.intake.errors import IntakeError, NotFound
-from services.intake.followup import filed_by
+from services.intake.access_codes import filed_by
 from services.intake.pages import shown
 from services.intake.pages.forms import field_errors
 from services.intake.pages.session import PATH, PostedDep, Staff, StaffDep
 from services.intake.pages.workbench import calendar, complaint_page, page, refusal_page
-from services.intake.reply_schemas import TrackRequest
+from services.intake.schemas.replies import TrackRequest
 from shared import clock
 from shared.auth import InvalidToken, Role, verify_token
 from shared.db import Database
@@ -62,7 +62,7 @@ async def lookup(request: Request, db: DatabaseDep, settings: SettingsDep, poste
     typed = {"tracking_number": values.get("tracking_number", "")}  # the code is never shown back
     try:
         body = TrackRequest.model_validate(values)
-        found = await followup_api.operator_lookup(request, body, db, settings, staff.principal)
+        found = await access_codes.operator_lookup(request, body, db, settings, staff.principal)
     except ValidationError as exc:
         return await desk_page(request, db, staff, status_code=422, values=typed,
                                errors=field_errors(describe(list(exc.errors()))))

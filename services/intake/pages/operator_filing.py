@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.intake.deps import FilingCall, filing_desk
+from services.intake.http.deps import FilingCall, filing_desk
 from services.intake.errors import NotFound
 from services.intake.pages.public_common import page as public_page
 from services.intake.pages.public_filing import file_from_form, form_context

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.intake.deps import get_filing_call
+from services.intake.http.deps import get_filing_call
 from services.intake.errors import NotFound
 from services.intake.pages import public_files, public_lookup, public_track
 from services.intake.pages.public_common import FILE_COOKIE, file_sessions, form_page, page, static_file

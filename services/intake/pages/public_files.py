@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.intake.attachments import FIELD, attach, download
-from services.intake.attachments_api import MAX_NUMBER, attachment_desk, file_response
+from services.intake.http.attachments import MAX_NUMBER, attachment_desk, file_response
 from services.intake.errors import IntakeError, NotFound
 from services.intake.pages.public_filing import refusal_zh, sent_file
 from services.intake.pages.public_track import filer_session, missing, show

@@ -18,10 +18,10 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
-from services.intake.api import FilingRefused, accept_filing, filer_access_token
+from services.intake.http.complaints import FilingRefused, accept_filing, filer_access_token
 from services.intake.attachments import FIELD, FileTooLarge, attach, kind_of
-from services.intake.attachments_api import attachment_desk
-from services.intake.deps import FilingCall
+from services.intake.http.attachments import attachment_desk
+from services.intake.http.deps import FilingCall
 from services.intake.errors import IntakeError, TooManyRequests
 from services.intake.pages.public_common import field_errors
 from services.intake.schemas import Channel, ComplaintCreate, check_idempotency_key

@@ -2,7 +2,7 @@
 access code given at filing opens the complaint without the private link.
 
 The form is posted (the code never goes into a URL) with a CSRF token derived from a cookie of its own, and opens the
-complaint through the function ``POST /v1/track`` runs (``followup_api.track``, with its limits): found, it sets the
+complaint through the function ``POST /v1/track`` runs (``access_codes.track``, with its limits): found, it sets the
 very cookie the private link sets (the filer's access token, scoped to ``/track/<number>``) and redirects to the
 complaint's page. A wrong pair answers exactly like an unknown number; once the tries are limited (too many from one
 address, or the number locked after wrong codes), the form says when to try again (``429``). The code is never shown
@@ -17,10 +17,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from services.intake import followup_api
+from services.intake.http import access_codes
 from services.intake.errors import NotFound, TooManyTries
 from services.intake.pages.public_common import field_errors, form_page, set_cookie, track_sessions
-from services.intake.reply_schemas import TrackRequest
+from services.intake.schemas.replies import TrackRequest
 from shared.pages import Sessions
 
 router = APIRouter(include_in_schema=False)
@@ -56,7 +56,7 @@ async def track_by_code(request: Request) -> Response:
                            notice="表单已过期或不是从本站提交的，请重新填写后提交。")
     try:
         body = TrackRequest.model_validate({"tracking_number": number, "access_code": form.get("access_code", "")})
-        found = await followup_api.track(request, body, request.app.state.runtimes["intake"].db, settings)
+        found = await access_codes.track(request, body, request.app.state.runtimes["intake"].db, settings)
     except ValidationError as exc:
         return lookup_page(request, number=number, errors=field_errors(exc), status_code=422,
                            notice="请按提示修改后重新提交。")

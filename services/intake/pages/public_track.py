@@ -24,10 +24,10 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from services.intake import filer_commands
-from services.intake.api import complaint_shown, get_history, get_messages
+from services.intake.http.complaints import complaint_shown, get_history, get_messages
 from services.intake.attachments import attachments_of
-from services.intake.attachments_api import attachment_desk
-from services.intake.commands import Policy
+from services.intake.http.attachments import attachment_desk
+from services.intake.commands import WorkRules
 from services.intake.errors import IntakeError, NotFound
 from services.intake.pages.public_common import (
     PLAIN_STATUS,
@@ -128,7 +128,7 @@ async def _act(request: Request, tracking_number: str, command, make_body) -> Re
         return await show(request, tracking_number, errors=field_errors(exc), values=values, status_code=422,
                            notice="请按提示修改后重新提交。")
     version = int(form["version"]) if form.get("version", "").isdigit() else None
-    policy = Policy.from_settings(request.app.state.intake_settings)
+    policy = WorkRules.from_settings(request.app.state.intake_settings)
     try:
         await command(request.app.state.runtimes["intake"].db, filer, filer.complaint, version, clock.now(), policy,
                       body)

@@ -15,14 +15,14 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from services.intake import replies
-from services.intake.access import may_manage_templates
-from services.intake.deps import DatabaseDep
+from services.intake.domain.access import may_manage_templates
+from services.intake.http.deps import DatabaseDep
 from services.intake.errors import Forbidden, IntakeError
 from services.intake.pages import shown
 from services.intake.pages.forms import field_errors, form_values
 from services.intake.pages.session import PATH, PostedDep, Staff, StaffDep
 from services.intake.pages.workbench import page, refusal_page
-from services.intake.reply_schemas import PLACEHOLDERS, TemplateCreate, TemplateUpdate, TemplateView
+from services.intake.schemas.replies import PLACEHOLDERS, TemplateCreate, TemplateUpdate, TemplateView
 from shared import clock
 from shared.db import Database
 from shared.problems import describe

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from services.intake.access import may_manage_templates
+from services.intake.domain.access import may_manage_templates
 from shared.auth import InvalidToken, Principal, Role, verify_token
 from shared.catalog import load_catalog
 from shared.pages import Session, Sessions, templates

@@ -9,7 +9,7 @@ request.
   and a form for every action the caller may take now (``next_actions`` of the API).
 - ``/workbench/complaints/{id}/contact`` — the filer's name and number, written to the history as the API's read is.
 
-Every read goes through the JSON API's own functions (``api.py``, ``work.py``), so a page shows exactly what the
+Every read goes through the JSON API's own functions (``complaints_http.py``, ``work.py``), so a page shows exactly what the
 caller may see there; a complaint the caller may not see is the 404 page.
 """
 
@@ -20,15 +20,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.intake import api, commands, replies, work
+from services.intake import commands, replies
+from services.intake.http import complaints as complaints_http
+from services.intake.http import work
 from services.intake.attachments import ADDERS, attachments_of
-from services.intake.attachments_api import attachment_desk
-from services.intake.deps import DatabaseDep
+from services.intake.http.attachments import attachment_desk
+from services.intake.http.deps import DatabaseDep
 from services.intake.errors import IntakeError, NotFound
 from services.intake.pages import clocks, shown
 from services.intake.pages.session import PAGES, PATH, HERE, Staff, StaffDep
-from services.intake.lifecycle import Status
-from services.intake.reply_schemas import TemplateView
+from services.intake.domain.lifecycle import Status
+from services.intake.schemas.replies import TemplateView
 from services.intake.schemas import ComplaintView, show_mobile
 from shared import clock
 from shared.auth import Principal, Role
@@ -143,9 +145,9 @@ async def complaint_page(request: Request, db: Database, staff: Staff, complaint
     filer's access an operator opened for a caller on the line) shows the page as that caller sees it, read-only."""
     p, values = caller or staff.principal, dict(values or {})
     try:
-        view = await api.complaint_shown(db, p, complaint_id)
-        history = await api.get_history(complaint_id, db, p)
-        messages = await api.get_messages(complaint_id, db, p)
+        view = await complaints_http.complaint_shown(db, p, complaint_id)
+        history = await complaints_http.get_history(complaint_id, db, p)
+        messages = await complaints_http.get_messages(complaint_id, db, p)
         templates, not_rendered = await answer_choices(db, p, view, template, values)
         attachments, may_attach = await attachment_rows(db, p, view)
     except IntakeError as exc:
@@ -182,7 +184,7 @@ async def contact(request: Request, complaint_id: str, db: DatabaseDep, staff: S
     """The filer's contact, unmasked, on this explicit request only; the read is written to the history."""
     try:
         row = await commands.read_contact(db, staff.principal, complaint_id, clock.now())
-        view = await api.complaint_shown(db, staff.principal, complaint_id)
+        view = await complaints_http.complaint_shown(db, staff.principal, complaint_id)
     except IntakeError as exc:
         return refusal_page(request, staff, exc)
     return page(request, "contact.html", staff, c=view, name=row.contact_name, number=show_mobile(row.mobile),

@@ -2,7 +2,7 @@
 
 ``install`` wires it onto the SLA service's runtime: the ``sla-dashboard`` consumer group that keeps the projection
 (``projection.py``, ``handlers.py``), the loop that sets the open/overdue clock gauges (``gauges.py``), and the
-dependencies the HTTP routes (``api.py``) read (``deps.py``). The routes themselves are static (:data:`ROUTERS`):
+dependencies the HTTP routes (``http.py``) read (``deps.py``). The routes themselves are static (:data:`ROUTERS`):
 they find the runtime of the app serving the request, so one process may host the service more than once (tests).
 """
 
@@ -12,14 +12,15 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.sla.dashboard import api, export, gauges
+from services.sla.dashboard import export, gauges
+from services.sla.dashboard import http
 from services.sla.dashboard.deps import DashboardDeps, register
 from services.sla.dashboard.handlers import GROUP, TOPICS, DashboardHandlers
 from services.sla.domain.policies import PolicyStore, load_policies
 from shared.calendar import WorkingCalendar
 from shared.runtime import ServiceRuntime
 
-ROUTERS: tuple[APIRouter, ...] = (api.router, export.router)
+ROUTERS: tuple[APIRouter, ...] = (http.router, export.router)
 
 
 def install(

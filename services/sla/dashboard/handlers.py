@@ -5,7 +5,7 @@ consumer wrapper: a redelivered event changes nothing. Each handler upserts the 
 complaint may arrive in any order across topics), updates only what its event knows, and appends one timeline entry.
 
 The status follows intake's. Intake's events carry the status they leave; the router's decisions carry none, and
-intake applies each one to the status it finds (``services/intake/lifecycle.py``). A decision answers one request:
+intake applies each one to the status it finds (``services/intake/domain/lifecycle.py``). A decision answers one request:
 the filing, a return (退回) or a dispatch. The router's decision on a return may be consumed here before or after the
 return itself, so the row counts both (:func:`follow_routing`): once the decisions seen answer every request seen,
 the latest one moves the status as it moved intake's.
@@ -66,7 +66,7 @@ def short_type(envelope: Envelope) -> str:
     return envelope.type.rsplit(".", 2)[-2]
 
 
-#: The statuses intake applies a routing decision to (``route`` and ``triage`` in ``services/intake/lifecycle.py``);
+#: The statuses intake applies a routing decision to (``route`` and ``triage`` in ``services/intake/domain/lifecycle.py``);
 #: a decision finding the complaint in any other status changes nothing there, so nothing here either.
 ROUTES_FROM = frozenset({"received", "triage", "rerouting", "routed"})
 TRIAGES_FROM = frozenset({"received", "triage", "rerouting"})

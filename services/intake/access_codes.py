@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, or_, select, update
 
 from services.intake.errors import NotFound, TooManyTries
-from services.intake.lifecycle import status_zh
+from services.intake.domain.lifecycle import status_zh
 from services.intake.models import Complaint, FilerContact
 from services.intake.queue import decode_cursor, encode_cursor
 from services.intake.ratelimit import AccessCodeLimit

@@ -14,13 +14,13 @@ from pydantic import StringConstraints
 from fastapi.responses import JSONResponse
 
 from services.intake import commands, filer_commands, returns
-from services.intake.access import Relation, may_dispatch, may_view_queue
-from services.intake.api import render
-from services.intake.deps import CallerDep, DatabaseDep, IfMatchDep, PolicyDep
+from services.intake.domain.access import Relation, may_dispatch, may_view_queue
+from services.intake.http.complaints import render
+from services.intake.http.deps import CallerDep, DatabaseDep, IfMatchDep, WorkRulesDep
 from services.intake.errors import NotFound
-from services.intake.lifecycle import WORKING, Status
+from services.intake.domain.lifecycle import WORKING, Status
 from services.intake.queue import QueueFilter, page, parse_statuses
-from services.intake.reply_schemas import AnswerBody
+from services.intake.schemas.replies import AnswerBody
 from services.intake.review_queue import ReturnQueuePage, review_page
 from services.intake.schemas import (
     ComplaintView,
@@ -58,86 +58,86 @@ def _action(path: str, summary: str):
 
 
 @_action("claim", "Claim (签收) with a lease; a lapsed lease may be taken over by a colleague")
-async def claim(complaint_id: str, db: DatabaseDep, caller: CallerDep, version: IfMatchDep, policy: PolicyDep):
+async def claim(complaint_id: str, db: DatabaseDep, caller: CallerDep, version: IfMatchDep, policy: WorkRulesDep):
     return await _run(commands.claim, db, caller, complaint_id, version, policy)
 
 
 @_action("accept", "Accept (受理): the department works on it")
-async def accept(complaint_id: str, db: DatabaseDep, caller: CallerDep, version: IfMatchDep, policy: PolicyDep):
+async def accept(complaint_id: str, db: DatabaseDep, caller: CallerDep, version: IfMatchDep, policy: WorkRulesDep):
     return await _run(commands.accept, db, caller, complaint_id, version, policy)
 
 
 @_action("contact", "Record the call to the filer (the 1-day contact milestone)")
-async def contact(complaint_id: str, db: DatabaseDep, caller: CallerDep, version: IfMatchDep, policy: PolicyDep,
+async def contact(complaint_id: str, db: DatabaseDep, caller: CallerDep, version: IfMatchDep, policy: WorkRulesDep,
                   body: ContactBody | None = None):
     return await _run(commands.contact, db, caller, complaint_id, version, policy, body or ContactBody())
 
 
 @_action("request-info", "Ask the filer a question; their supplement answers it")
 async def request_info(complaint_id: str, body: QuestionBody, db: DatabaseDep, caller: CallerDep,
-                       version: IfMatchDep, policy: PolicyDep):
+                       version: IfMatchDep, policy: WorkRulesDep):
     return await _run(commands.request_info, db, caller, complaint_id, version, policy, body)
 
 
 @_action("supplement", "The filer adds information (answers an open question)")
 async def supplement(complaint_id: str, body: TextBody, db: DatabaseDep, caller: CallerDep, version: IfMatchDep,
-                     policy: PolicyDep):
+                     policy: WorkRulesDep):
     return await _run(filer_commands.supplement, db, caller, complaint_id, version, policy, body)
 
 
 @_action("answer", "Answer the filer (答复): resolves the complaint and its duplicates")
 async def answer(complaint_id: str, body: AnswerBody, db: DatabaseDep, caller: CallerDep, version: IfMatchDep,
-                 policy: PolicyDep):
+                 policy: WorkRulesDep):
     return await _run(commands.answer, db, caller, complaint_id, version, policy, body)
 
 
 @_action("return", "Return (退回) a misrouted complaint, with a reason and optionally the right department: it goes "
                   "to the center's review")
 async def return_(complaint_id: str, body: ReturnBody, db: DatabaseDep, caller: CallerDep, version: IfMatchDep,
-                  policy: PolicyDep):
+                  policy: WorkRulesDep):
     return await _run(returns.request_return, db, caller, complaint_id, version, policy, body, acted_as=Relation.lead)
 
 
 @_action("approve-return", "Dispatcher: approve a return (同意退回); the router re-routes it and learns the department")
 async def approve_return(complaint_id: str, db: DatabaseDep, caller: CallerDep, version: IfMatchDep,
-                         policy: PolicyDep, body: returns.ApproveReturnBody | None = None):
+                         policy: WorkRulesDep, body: returns.ApproveReturnBody | None = None):
     return await _run(returns.approve_return, db, caller, complaint_id, version, policy,
                       body or returns.ApproveReturnBody())
 
 
 @_action("reject-return", "Dispatcher: reject a return (驳回退回) with a reason; the same department handles it")
 async def reject_return(complaint_id: str, body: returns.ReasonBody, db: DatabaseDep, caller: CallerDep,
-                        version: IfMatchDep, policy: PolicyDep):
+                        version: IfMatchDep, policy: WorkRulesDep):
     return await _run(returns.reject_return, db, caller, complaint_id, version, policy, body)
 
 
 @_action("permit-return", "Supervisor: permit the lead department's next return beyond the rules (准予退回)")
 async def permit_return(complaint_id: str, body: returns.ReasonBody, db: DatabaseDep, caller: CallerDep,
-                        version: IfMatchDep, policy: PolicyDep):
+                        version: IfMatchDep, policy: WorkRulesDep):
     return await _run(returns.permit_return, db, caller, complaint_id, version, policy, body)
 
 
 @_action("cooperating", "Add a cooperating (协办) department")
 async def add_cooperating(complaint_id: str, body: CooperatingBody, db: DatabaseDep, caller: CallerDep,
-                          version: IfMatchDep, policy: PolicyDep):
+                          version: IfMatchDep, policy: WorkRulesDep):
     return await _run(commands.add_cooperating, db, caller, complaint_id, version, policy, body)
 
 
 @_action("notes", "Add an internal note (a cooperating department adds its part this way)")
 async def add_note(complaint_id: str, body: TextBody, db: DatabaseDep, caller: CallerDep, version: IfMatchDep,
-                   policy: PolicyDep):
+                   policy: WorkRulesDep):
     return await _run(commands.add_note, db, caller, complaint_id, version, policy, body)
 
 
 @_action("dispatch", "Dispatcher: place the complaint by hand (from triage, or re-dispatch before it is claimed)")
 async def dispatch(complaint_id: str, body: DispatchBody, db: DatabaseDep, caller: CallerDep, version: IfMatchDep,
-                   policy: PolicyDep):
+                   policy: WorkRulesDep):
     return await _run(commands.dispatch, db, caller, complaint_id, version, policy, body)
 
 
 @_action("rating", "The filer rates the answer: 满意 / 基本满意 close it; 不满意 reopens it once")
 async def rating(complaint_id: str, body: RatingBody, db: DatabaseDep, caller: CallerDep, version: IfMatchDep,
-                 policy: PolicyDep):
+                 policy: WorkRulesDep):
     return await _run(filer_commands.rate, db, caller, complaint_id, version, policy, body)
 
 

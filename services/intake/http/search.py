@@ -17,8 +17,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.intake import search
-from services.intake.access import complaint_township, may_export, may_search
-from services.intake.deps import CallerDep, DatabaseDep
+from services.intake.domain.access import complaint_township, may_export, may_search
+from services.intake.http.deps import CallerDep, DatabaseDep
 from services.intake.errors import IntakeError, Unprocessable
 from services.intake.models import Complaint
 from services.intake.schemas import QueuePage

@@ -24,7 +24,7 @@ from collections.abc import Collection
 from datetime import datetime
 from enum import Enum
 
-from services.intake.lifecycle import API_NAMES, LEASED, Action, allowed_actions
+from services.intake.domain.lifecycle import API_NAMES, LEASED, Action, allowed_actions
 from services.intake.models import Complaint
 from shared.auth import Principal, Role
 

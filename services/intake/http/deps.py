@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from services.intake.commands import Policy
+from services.intake.commands import WorkRules
 from services.intake.errors import PreconditionRequired
 from services.intake.filing import FilingWriter
 from services.intake.ratelimit import FilingLimit
@@ -24,8 +24,8 @@ async def get_settings(request: Request) -> IntakeSettings:
     return request.app.state.intake_settings
 
 
-async def get_policy(request: Request) -> Policy:
-    return Policy.from_settings(request.app.state.intake_settings)
+async def get_policy(request: Request) -> WorkRules:
+    return WorkRules.from_settings(request.app.state.intake_settings)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ async def if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = N
 
 DatabaseDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[IntakeSettings, Depends(get_settings)]
-PolicyDep = Annotated[Policy, Depends(get_policy)]
+WorkRulesDep = Annotated[WorkRules, Depends(get_policy)]
 #: The caller, required (401 without a valid token).
 CallerDep = Annotated[Principal, Depends(principal_dependency(_secret))]
 IfMatchDep = Annotated[int | None, Depends(if_match)]

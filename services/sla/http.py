@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from services.sla.models import SCOPE_COMPLAINT, AuditEntry, Clock
-from services.sla.service import SlaError, SlaHandlers
+from services.sla.handlers import SlaError, SlaHandlers
 from shared import clock
 from shared.auth import Principal, Role, principal_dependency
 from shared.calendar import SHANGHAI

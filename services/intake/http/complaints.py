@@ -12,9 +12,9 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 
 from services.intake import metrics
-from services.intake.access import Relation, next_actions, relation
+from services.intake.domain.access import Relation, next_actions, relation
 from services.intake.commands import read_contact
-from services.intake.deps import (
+from services.intake.http.deps import (
     CallerDep,
     DatabaseDep,
     FilingCall,
@@ -22,7 +22,7 @@ from services.intake.deps import (
 )
 from services.intake.errors import NotFound, TooManyRequests
 from services.intake.filing import Accepted
-from services.intake.followup import Found, code_digest, new_code, replace_code
+from services.intake.access_codes import Found, code_digest, new_code, replace_code
 from shared.problems import error_body, responses
 from services.intake.store import ComplaintRepository
 from services.intake.schemas import (
@@ -36,7 +36,7 @@ from services.intake.schemas import (
     check_idempotency_key,
     show_mobile,
 )
-from services.intake.service import Filed, IdempotencyConflict, IdempotencyKey, file_complaint
+from services.intake.handlers import Filed, IdempotencyConflict, IdempotencyKey, file_complaint
 from services.intake.views import complaint_view, history_items, message_items
 from shared import clock
 from shared.auth import Principal, Role, issue_token

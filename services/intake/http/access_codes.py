@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from services.intake.api import filer_access_token
-from services.intake.deps import CallerDep, DatabaseDep, SettingsDep
+from services.intake.http.complaints import filer_access_token
+from services.intake.http.deps import CallerDep, DatabaseDep, SettingsDep
 from services.intake.errors import Forbidden
-from services.intake.followup import Found, filed_by, open_with_code
+from services.intake.access_codes import Found, filed_by, open_with_code
 from services.intake.ratelimit import AccessCodeLimit
-from services.intake.reply_schemas import TrackAccess, TrackRequest
+from services.intake.schemas.replies import TrackAccess, TrackRequest
 from services.intake.schemas import QueuePage
-from services.intake.work import CursorQuery, LimitQuery
+from services.intake.http.work import CursorQuery, LimitQuery
 from shared import clock
 from shared.auth import Principal, Role
 from shared.db import Database

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from services.intake.access import Relation
+from services.intake.domain.access import Relation
 from services.intake.attachments import (
     AttachmentDesk,
     AttachmentRules,
@@ -26,7 +26,7 @@ from services.intake.attachments import (
     download,
     too_large_body,
 )
-from services.intake.deps import CallerDep, DatabaseDep
+from services.intake.http.deps import CallerDep, DatabaseDep
 from services.intake.models import Attachment
 from services.intake.views import filer_actor
 from shared import clock

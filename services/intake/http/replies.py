@@ -12,8 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.intake import replies
-from services.intake.deps import CallerDep, DatabaseDep
-from services.intake.reply_schemas import RenderedReply, TemplateCreate, TemplateUpdate, TemplateView
+from services.intake.http.deps import CallerDep, DatabaseDep
+from services.intake.schemas.replies import RenderedReply, TemplateCreate, TemplateUpdate, TemplateView
 from shared import clock
 from shared.problems import responses
 

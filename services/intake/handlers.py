@@ -18,8 +18,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.intake.filing import Accepted, FilingWriter
-from services.intake.lifecycle import Action, IllegalTransition, transition
-from services.intake import reasons
+from services.intake.domain.lifecycle import Action, IllegalTransition, transition
+from services.intake.domain import reasons
 from services.intake.store import COMPLAINT, INSERT_HISTORY, cooperating, followed, read_followed, set_cooperating
 from services.intake.schemas import ComplaintCreate
 from shared.db import Database, UnitOfWork

@@ -49,7 +49,7 @@ class SlaError(Exception):
 
 
 @dataclass
-class Clocks:
+class DeadlineRules:
     """What the SLA service needs to compute deadlines: the policies, the deployment's policy set, the calendar."""
 
     policies: PolicyStore
@@ -78,7 +78,7 @@ class Clocks:
 
 
 class SlaHandlers:
-    def __init__(self, clocks: Clocks) -> None:
+    def __init__(self, clocks: DeadlineRules) -> None:
         self.clocks = clocks
 
     # -- routing --------------------------------------------------------------------------------------------------
@@ -254,7 +254,7 @@ class SweepResult:
     fired: int
 
 
-async def sweep(db: Database, clocks: Clocks, now: datetime, limit: int) -> SweepResult:
+async def sweep(db: Database, clocks: DeadlineRules, now: datetime, limit: int) -> SweepResult:
     """Fire every escalation step due at ``now`` on up to ``limit`` due clocks, in one transaction."""
     async with db.unit_of_work() as uow:
         due = await due_clocks(uow, now, limit)
