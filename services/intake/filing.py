@@ -94,7 +94,7 @@ class NewFiling:
     #: The Open311 service type a partner filed it as (a hint for the history, not a routing decision).
     service_code: str | None = None
     #: The filer's short access code (told once, in the answer and the filing's SMS) and its stored form
-    #: (``followup.code_digest``).
+    #: (``access_codes.code_digest``).
     access_code: str | None = None
     access_code_digest: str | None = None
 

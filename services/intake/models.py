@@ -30,7 +30,7 @@ class Complaint(SQLModel, table=True):
     idempotency_digest: str | None = Field(default=None, max_length=128, unique=True)
     #: The body filed with that key (SHA-256 of its canonical JSON): a retry must send the same.
     request_hash: str | None = Field(default=None, max_length=64)
-    #: The short access code a caller is read with the tracking number (``followup.py``): a salt and an HMAC of the
+    #: The short access code a caller is read with the tracking number (``access_codes.py``): a salt and an HMAC of the
     #: salt and the code, never the code. None for complaints filed before codes existed, or by a partner system.
     access_code_digest: str | None = Field(default=None, max_length=96)
     title: str = Field(max_length=200)
@@ -87,7 +87,7 @@ class Complaint(SQLModel, table=True):
         #: A filing's duplicate look-up reads one range of this index: the filer's complaints received within the
         #: window.
         Index("ix_intake_complaint_filer", "filer_key", "received_at"),
-        #: The complaints an operator filed, newest first (``followup.filed_by``).
+        #: The complaints an operator filed, newest first (``access_codes.filed_by``).
         Index("ix_intake_complaint_filed_by", "filed_by", "received_at"),
         #: The staff search reads complaints newest first (``search.py``).
         Index("ix_intake_complaint_received", "received_at", "id"),

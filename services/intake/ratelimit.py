@@ -264,7 +264,7 @@ class FilingLimit(_Limit):
 
 
 class AccessCodeLimit(_Limit):
-    """Tries of a complaint's short access code (``followup.py``): every try takes a token of its client's bucket
+    """Tries of a complaint's short access code (``access_codes.py``): every try takes a token of its client's bucket
     (an IP address, or an operator's token); the wrong codes of a tracking number take from the number's bucket,
     whose burst is the number of wrong codes allowed and whose interval is the lock: once it is empty, every try of
     that number — with the right code too — waits until the lock ends."""

@@ -1,7 +1,7 @@
 """Reply templates (答复模板): a department's stock answers, kept by supervisors and admins, rendered for a complaint
 by its handler, who edits the draft and answers with it.
 
-The placeholders are a fixed set (``reply_schemas.PLACEHOLDERS``). ``{filer_name}`` is filled with the enterprise's
+The placeholders are a fixed set (``schemas.replies.PLACEHOLDERS``). ``{filer_name}`` is filled with the enterprise's
 name as filed — what everyone who sees the complaint already sees — not with the contact person's name: rendering a
 template is not a read of the contact data (no ``contact_viewed``), and the answer, which the cooperating departments,
 dispatchers and admins read in the correspondence, carries no contact data unless the handler, who may read it

@@ -2,7 +2,7 @@
 the filer's access (public, on ``/track`` and for a caller), an operator looks a complaint up the same way for a
 caller on the line, and lists the complaints the operator filed.
 
-The endpoints only translate HTTP into the functions of ``followup.py``. The code travels in the body, never in a URL.
+The endpoints only translate HTTP into the functions of ``services.intake.access_codes``. The code travels in the body, never in a URL.
 """
 
 from __future__ import annotations

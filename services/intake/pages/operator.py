@@ -1,6 +1,6 @@
 """The operator's desk (话务员): a hotline operator logged in to the workbench sees the complaints they filed, newest
 first, a page at a time, and looks a complaint up for a caller on the line with its tracking number and 6-digit
-access code — the JSON endpoints' own functions (``followup.filed_by``, ``access_codes.operator_lookup``), with their
+access code — the JSON endpoints' own functions (``services.intake.access_codes.filed_by``, ``http.access_codes.operator_lookup``), with their
 limits: a wrong code answers exactly like an unknown number, and a locked number says when to try again.
 
 The lookup is a form posted with the session's CSRF token (the code never goes into a URL); found, it answers with

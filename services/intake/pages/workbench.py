@@ -9,7 +9,7 @@ request.
   and a form for every action the caller may take now (``next_actions`` of the API).
 - ``/workbench/complaints/{id}/contact`` — the filer's name and number, written to the history as the API's read is.
 
-Every read goes through the JSON API's own functions (``complaints_http.py``, ``work.py``), so a page shows exactly what the
+Every read goes through the JSON API's own functions (``http/complaints.py``, ``http/work.py``), so a page shows exactly what the
 caller may see there; a complaint the caller may not see is the 404 page.
 """
 
