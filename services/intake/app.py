@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -17,7 +16,7 @@ from services.intake.attachments import AttachmentDesk, AttachmentRules
 from services.intake.errors import IntakeError, intake_error_handler
 from services.intake.filing import DuplicateRule, FilingWriter
 from services.intake.followups import http as followup
-from services.intake.models import OUTBOX, SERVICE
+from services.intake.models import MIGRATIONS, OUTBOX, SERVICE
 from services.intake.notify import http as sms
 from services.intake.open311 import api as open311
 from services.intake.open311.formats import Open311Error
@@ -44,7 +43,6 @@ from shared.runtime import ServiceRuntime
 from shared.settings import IntakeSettings
 from shared.storage import build_store
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:

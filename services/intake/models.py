@@ -7,6 +7,7 @@ Open311 API keys (hashed), the departments' reply templates, and intake's outbox
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
@@ -18,6 +19,8 @@ from sqlmodel import Field, SQLModel
 from shared.outbox import outbox_tables
 
 SERVICE = "intake"
+#: Intake's Alembic revisions.
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 class Complaint(SQLModel, table=True):

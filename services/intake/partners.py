@@ -24,7 +24,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from services.intake.models import OUTBOX, SERVICE, PartnerKey
+from services.intake.models import MIGRATIONS, OUTBOX, SERVICE, PartnerKey
 from shared import clock
 from shared.auth import InvalidName, check_name
 from shared.calendar import SHANGHAI
@@ -101,7 +101,6 @@ def _local(value: datetime | None) -> str:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from services.intake.app import MIGRATIONS
     from shared import migrations
     from shared.settings import IntakeSettings
 
