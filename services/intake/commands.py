@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.intake.domain.access import Relation, may_dispatch, next_actions, relation, sees_contact
+from services.intake.domain.access import Relation, may_dispatch, next_actions, sees_contact
 from services.intake.errors import (
     Conflict,
     Forbidden,
@@ -39,9 +39,9 @@ from services.intake.domain.lifecycle import (
     transition,
 )
 from services.intake import replies
-from services.intake.models import Complaint, FilerContact
+from services.intake.models import FilerContact
 from services.intake.schemas.replies import AnswerBody
-from services.intake.store import ComplaintRepository
+from services.intake.loaded import LoadedComplaint, load
 from services.intake.schemas import (
     ContactBody,
     CooperatingBody,
@@ -86,31 +86,6 @@ class WorkRules:
                    followup=FollowUpPolicy.from_settings(settings),
                    return_window_working_days=settings.return_window_working_days,
                    calendar_path=settings.calendar_overrides_path)
-
-
-@dataclass
-class LoadedComplaint:
-    """A loaded complaint and the caller's relation to it, inside an open unit of work."""
-
-    uow: UnitOfWork
-    repo: ComplaintRepository
-    complaint: Complaint
-    principal: Principal
-    rel: Relation
-    cooperating: list[str]
-    now: datetime
-
-
-async def load(uow: UnitOfWork, principal: Principal, complaint_id: str, now: datetime) -> LoadedComplaint:
-    repo = ComplaintRepository(uow.session)
-    complaint = await repo.get(complaint_id)
-    if complaint is None:
-        raise NotFound()
-    cooperating = await repo.cooperating(complaint_id)
-    rel = relation(principal, complaint, cooperating)
-    if rel is None:
-        raise NotFound()
-    return LoadedComplaint(uow, repo, complaint, principal, rel, cooperating, now)
 
 
 async def prepare(

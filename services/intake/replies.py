@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import commands  # (commands imports this module: only its functions are used, at call time)
+from services.intake.loaded import load
 from services.intake.domain.access import Relation, may_manage_templates, may_read_templates
 from services.intake.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.intake.models import Complaint, ReplyTemplate
@@ -143,7 +143,7 @@ async def render(db: Database, p: Principal, complaint_id: str, template_id: str
     """A template of the complaint's department, filled for it: for the lead department's handlers (403 for others
     who see the complaint, 404 for those who do not)."""
     async with db.unit_of_work() as uow:
-        ctx = await commands.load(uow, p, complaint_id, now)
+        ctx = await load(uow, p, complaint_id, now)
         if ctx.rel is not Relation.lead:
             raise Forbidden("Only the handling department answers with its templates", "仅承办部门可使用答复模板")
         row = await _get(uow.session, p, template_id)

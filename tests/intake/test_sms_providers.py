@@ -8,7 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from services.intake.notify.providers import LocalFileProvider, OutgoingSms, SmsFailed, make_provider
+from services.intake.notify.choice import make_provider
+from services.intake.notify.providers import LocalFileProvider, OutgoingSms, SmsFailed
 from shared.calendar import SHANGHAI
 from shared.settings import IntakeSettings
 from tests.intake.sms_stub import SmsStub

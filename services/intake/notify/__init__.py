@@ -26,7 +26,8 @@ CONSUMER = "intake-notify"
 def install(runtime: ServiceRuntime, settings: IntakeSettings) -> None:
     """Add the notifier's consumer and sender to intake's runtime."""
     from services.intake.notify.compose import Follower
-    from services.intake.notify.providers import make_provider, sign_name
+    from services.intake.notify.choice import make_provider
+    from services.intake.notify.providers import sign_name
     from services.intake.notify.sender import SendPolicy, SmsSender
 
     follower = Follower(settings.sms_track_url, settings.rating_window_days)

@@ -88,16 +88,3 @@ def credential(name: str) -> str:
     if not value:
         raise SystemExit(f"refusing to start: SMS_PROVIDER needs {name} in the environment")
     return value
-
-
-def make_provider(settings: IntakeSettings) -> SmsProvider:
-    """The provider ``SMS_PROVIDER`` names, configured by the settings and the environment."""
-    if settings.sms_provider == "aliyun":
-        from services.intake.notify.aliyun import AliyunSms
-
-        return AliyunSms.from_settings(settings)
-    if settings.sms_provider == "tencent":
-        from services.intake.notify.tencent import TencentSms
-
-        return TencentSms.from_settings(settings)
-    return LocalFileProvider(settings.sms_local_path)
