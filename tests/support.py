@@ -289,6 +289,22 @@ def chrome(profile: Path, *, offline: bool = False):
 # --- events as a consumer receives them ----------------------------------------------------------------------------
 
 
+def page_replaced(old):
+    """A wait condition: the page that held the element ``old`` (its ``<html>``) has been replaced. Chromium reports
+    an element of a replaced document as stale, or — while the new one loads — as a node that "does not belong to the
+    document"; either means the old page is gone."""
+    from selenium.common.exceptions import WebDriverException
+
+    def gone(_driver) -> bool:
+        try:
+            old.is_enabled()
+        except WebDriverException:
+            return True
+        return False
+
+    return gone
+
+
 def records(envelopes: list[Any]) -> list[Any]:
     """``envelopes`` as the records one fetch would bring a consumer: each on its event type's topic, in order."""
     from shared.bus.base import Record

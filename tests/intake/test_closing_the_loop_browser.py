@@ -30,7 +30,7 @@ from shared.auth import verify_token
 from shared.calendar import SHANGHAI
 from tests.conftest import embedded_settings
 from tests.intake.helpers import bearer, staff_token
-from tests.support import AUTH_SECRET, Server, chrome
+from tests.support import AUTH_SECRET, Server, chrome, page_replaced
 
 NAME, MOBILE = "李秀英", "13812345678"
 TITLE = "一周停了四次电"
@@ -69,19 +69,9 @@ class _Pages:
 
     def press(self, css: str) -> None:
         """Press a button (or follow a link) and wait for the page it answers with."""
-        from selenium.common.exceptions import WebDriverException
-
         old = self.driver.find_element(self.By.TAG_NAME, "html")
         self.driver.find_element(self.By.CSS_SELECTOR, css).click()
-
-        def gone(_driver) -> bool:
-            try:
-                old.is_enabled()
-            except WebDriverException:  # stale, or (this Chromium) a node no longer in the document
-                return True
-            return False
-
-        self.wait.until(gone)
+        self.wait.until(page_replaced(old))
 
     def open(self, path: str) -> None:
         self.driver.get(self.url + path)

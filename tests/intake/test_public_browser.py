@@ -23,7 +23,7 @@ from services.intake.pages.public_common import PLAIN_STATUS
 from shared.auth import verify_token
 from tests.conftest import embedded_settings
 from tests.intake.helpers import bearer, staff_token
-from tests.support import AUTH_SECRET, ROOT, Server, chrome
+from tests.support import AUTH_SECRET, ROOT, Server, chrome, page_replaced
 
 DOCS = ROOT / "docs"
 PHONE = (430, 1500)
@@ -45,7 +45,6 @@ async def test_a_citizen_files_and_follows_on_a_phone(tmp_path):
 
 def _walk(driver, url: str) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.set_window_size(*PHONE)
@@ -55,7 +54,7 @@ def _walk(driver, url: str) -> None:
         """Press a form's button and wait for the page it answers with."""
         old = driver.find_element(By.TAG_NAME, "html")
         by_id(button).click()
-        WebDriverWait(driver, 20).until(EC.staleness_of(old))
+        WebDriverWait(driver, 20).until(page_replaced(old))
 
     driver.get(url + "/file")
     assert by_id("kind-individual").is_selected()

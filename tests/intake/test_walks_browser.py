@@ -26,7 +26,7 @@ from shared.auth import verify_token
 from tests.conftest import embedded_settings
 from tests.intake.files import jpeg
 from tests.intake.helpers import bearer, staff_token
-from tests.support import AUTH_SECRET, Server, chrome, credit_code
+from tests.support import AUTH_SECRET, Server, chrome, credit_code, page_replaced
 
 VAGUE_TITLE = "有个问题想反映"
 VAGUE_TEXT = "我们遇到一些困难，希望政府能帮忙协调解决一下，具体情况电话里说。"
@@ -75,7 +75,7 @@ class _Pages:
         """Press a button and wait for the page it answers with."""
         old = self.driver.find_element(self.By.TAG_NAME, "html")
         self.driver.find_element(self.By.CSS_SELECTOR, css).click()
-        self.wait.until(self.EC.staleness_of(old))
+        self.wait.until(page_replaced(old))
 
     def open(self, path: str) -> None:
         self.driver.get(self.url + path)
