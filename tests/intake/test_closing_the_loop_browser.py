@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-import time
 from datetime import datetime, timedelta
 from datetime import time as day_time
 from pathlib import Path
@@ -30,7 +29,8 @@ from shared.auth import verify_token
 from shared.calendar import SHANGHAI
 from tests.conftest import embedded_settings
 from tests.intake.helpers import bearer, staff_token
-from tests.support import AUTH_SECRET, Server, chrome, page_replaced
+from tests.intake.walking import Pages, poll
+from tests.support import AUTH_SECRET, Server, chrome
 
 NAME, MOBILE = "李秀英", "13812345678"
 TITLE = "一周停了四次电"
@@ -40,60 +40,6 @@ HANDLER = staff_token("handler", "张三", "power")
 DISPATCHER = staff_token("dispatcher", "钱七")
 CALLER = staff_token("followup", "赵回访")
 REJECTION = "停电属供电局职责，请继续办理"
-
-
-def _poll(read, check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    seen = None
-    while time.monotonic() < deadline:
-        seen = read()
-        if check(seen):
-            return seen
-        time.sleep(0.2)
-    raise AssertionError(f"not reached: {seen}")
-
-
-class _Pages:
-    """The browser, with the few moves the walk makes."""
-
-    def __init__(self, driver, url: str) -> None:
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions as EC
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        self.driver, self.url, self.By, self.EC = driver, url, By, EC
-        self.wait = WebDriverWait(driver, 30)
-
-    def by_id(self, name: str):
-        return self.wait.until(self.EC.presence_of_element_located((self.By.ID, name)))
-
-    def press(self, css: str) -> None:
-        """Press a button (or follow a link) and wait for the page it answers with."""
-        old = self.driver.find_element(self.By.TAG_NAME, "html")
-        self.driver.find_element(self.By.CSS_SELECTOR, css).click()
-        self.wait.until(page_replaced(old))
-
-    def open(self, path: str) -> None:
-        self.driver.get(self.url + path)
-
-    def login(self, token: str) -> None:
-        from selenium.common.exceptions import StaleElementReferenceException
-
-        self.open("/workbench")
-        for _ in range(3):  # the login form of a page the browser was still replacing goes stale: find it anew
-            try:
-                field = self.by_id("token")
-                field.clear()
-                field.send_keys(token)
-                break
-            except StaleElementReferenceException:
-                time.sleep(0.2)
-        self.press("#login")
-        self.by_id("who")
-
-    def logout(self) -> None:
-        self.press("#logout")
-        self.by_id("token")
 
 
 def _morning() -> datetime:
@@ -120,14 +66,14 @@ def test_a_complaint_returned_rejected_answered_followed_up_reopened_and_closed(
     try:
         driver = chrome(profile)
         with Server(settings) as server, httpx.Client(base_url=server.url, timeout=10) as api:
-            _walk(_Pages(driver, server.url), server, api, sms_file)
+            _walk(Pages(driver, server.url), server, api, sms_file)
     finally:
         if driver is not None:
             driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def _walk(p: _Pages, server: Server, api: httpx.Client, sms_file: Path) -> None:
+def _walk(p: Pages, server: Server, api: httpx.Client, sms_file: Path) -> None:
     staff = bearer(SUPERVISOR)
 
     def seen(cid: str) -> dict:
@@ -143,7 +89,7 @@ def _walk(p: _Pages, server: Server, api: httpx.Client, sms_file: Path) -> None:
     number, code = p.by_id("tracking-number").text, p.by_id("access-code").text
     assert number.startswith("TS") and code.isdigit(), (number, code)
     cid = verify_token(AUTH_SECRET, parse_qs(urlsplit(p.by_id("link-text").text).query)["t"][0]).complaint
-    assert _poll(lambda: seen(cid), lambda c: c["status"] == "routed")["department"] == "power"
+    assert poll(lambda: seen(cid), lambda c: c["status"] == "routed")["department"] == "power"
 
     # the handler claims it and returns it from the complaint's page
     p.login(HANDLER)
@@ -192,11 +138,11 @@ def _walk(p: _Pages, server: Server, api: httpx.Client, sms_file: Path) -> None:
 
     answer("经查系线路老化，已完成改造，恢复正常供电。")
     call("dissatisfied", "false", "改造后昨天又停了一次电")
-    reopened = _poll(lambda: seen(cid), lambda c: c["status"] == "reopened")
+    reopened = poll(lambda: seen(cid), lambda c: c["status"] == "reopened")
     assert (reopened["reopen_count"], reopened["department"]) == (1, "power")
     answer("已更换变压器，并安排每周巡线，近一周未再停电。")
     call("satisfied", "true")
-    closed = _poll(lambda: seen(cid), lambda c: c["status"] == "closed")
+    closed = poll(lambda: seen(cid), lambda c: c["status"] == "closed")
     assert closed["rating"] == "satisfied"
 
     # the history, staff's view: the steps in order, the contact read by the 回访员 before each call
@@ -214,7 +160,7 @@ def _walk(p: _Pages, server: Server, api: httpx.Client, sms_file: Path) -> None:
         assert secret not in str([h for h in history if h["action"] == "contact_viewed"])
 
     # the SMS file: out of the quiet hours the sender sends every message written, each once
-    lines = _poll(lambda: (_send_due(server, _morning()), _sms(sms_file))[1],
+    lines = poll(lambda: (_send_due(server, _morning()), _sms(sms_file))[1],
                   lambda got: len(got) >= 6, timeout=30)
     assert _send_due(server, _morning() + timedelta(hours=1)) == 0  # nothing more to send, nothing again
     lines = _sms(sms_file)
@@ -242,7 +188,7 @@ def _walk(p: _Pages, server: Server, api: httpx.Client, sms_file: Path) -> None:
         drill = api.get(f"/dashboard/api/complaints/{cid}", headers=staff)
         return [e["kind"] for e in drill.json()["timeline"]] if drill.status_code == 200 else []
 
-    _poll(timeline, lambda kinds: kinds.count("followed_up") == 2 and "closed" in kinds
+    poll(timeline, lambda kinds: kinds.count("followed_up") == 2 and "closed" in kinds
           and "return_rejected" in kinds)
     today = clock.now().astimezone(SHANGHAI).date()
     days = {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()}

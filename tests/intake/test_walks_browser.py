@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -26,7 +25,8 @@ from shared.auth import verify_token
 from tests.conftest import embedded_settings
 from tests.intake.files import jpeg
 from tests.intake.helpers import bearer, staff_token
-from tests.support import AUTH_SECRET, Server, chrome, credit_code, page_replaced
+from tests.intake.walking import Pages, poll
+from tests.support import AUTH_SECRET, Server, chrome, credit_code
 
 VAGUE_TITLE = "有个问题想反映"
 VAGUE_TEXT = "我们遇到一些困难，希望政府能帮忙协调解决一下，具体情况电话里说。"
@@ -46,60 +46,6 @@ def _browser(tmp_path: Path, walk) -> None:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def _poll(read, check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    seen = None
-    while time.monotonic() < deadline:
-        seen = read()
-        if check(seen):
-            return seen
-        time.sleep(0.2)
-    raise AssertionError(f"not reached: {seen}")
-
-
-class _Pages:
-    """The browser, with the few moves every walk makes."""
-
-    def __init__(self, driver, url: str) -> None:
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions as EC
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        self.driver, self.url, self.By, self.EC = driver, url, By, EC
-        self.wait = WebDriverWait(driver, 30)
-
-    def by_id(self, name: str):
-        return self.wait.until(self.EC.presence_of_element_located((self.By.ID, name)))
-
-    def press(self, css: str) -> None:
-        """Press a button and wait for the page it answers with."""
-        old = self.driver.find_element(self.By.TAG_NAME, "html")
-        self.driver.find_element(self.By.CSS_SELECTOR, css).click()
-        self.wait.until(page_replaced(old))
-
-    def open(self, path: str) -> None:
-        self.driver.get(self.url + path)
-
-    def login(self, token: str) -> None:
-        from selenium.common.exceptions import StaleElementReferenceException
-
-        self.open("/workbench")
-        for _ in range(3):  # the login form of a page the browser was still replacing goes stale: find it anew
-            try:
-                field = self.by_id("token")
-                field.clear()
-                field.send_keys(token)
-                break
-            except StaleElementReferenceException:
-                time.sleep(0.2)
-        self.press("#login")
-        self.by_id("who")
-
-    def logout(self) -> None:
-        self.press("#logout")
-        self.by_id("token")
-
-
 def test_a_citizen_s_complaint_walked_through_pages_from_filing_to_satisfied(tmp_path):
     _browser(tmp_path, _citizen_walk)
 
@@ -107,7 +53,7 @@ def test_a_citizen_s_complaint_walked_through_pages_from_filing_to_satisfied(tmp
 def _citizen_walk(driver, url: str, api: httpx.Client, _tmp: Path) -> None:
     from selenium.webdriver.support.ui import Select
 
-    p = _Pages(driver, url)
+    p = Pages(driver, url)
     staff_window = None
     p.open("/file")
     p.by_id("filer-name").send_keys("李秀英")
@@ -128,14 +74,14 @@ def _citizen_walk(driver, url: str, api: httpx.Client, _tmp: Path) -> None:
     citizen_window = driver.current_window_handle
 
     # the router cannot place it: it waits in triage, and the dispatcher places it from there
-    _poll(lambda: api.get(f"/v1/complaints/{cid}", headers=bearer(token)).json(), lambda c: c["status"] == "triage")
+    poll(lambda: api.get(f"/v1/complaints/{cid}", headers=bearer(token)).json(), lambda c: c["status"] == "triage")
     driver.switch_to.new_window("window")
     staff_window = driver.current_window_handle
     p.login(staff_token("dispatcher", "钱七"))
     Select(p.by_id(f"d-{cid}-department")).select_by_value("market")
     p.press(f'#queue-triage article[data-id="{cid}"] form.dispatch button[type=submit]')
     assert "人工分派：已完成" in p.by_id("notice").text
-    _poll(lambda: api.get(f"/v1/complaints/{cid}", headers=bearer(token)).json(),
+    poll(lambda: api.get(f"/v1/complaints/{cid}", headers=bearer(token)).json(),
           lambda c: c["status"] == "routed" and c["department"] == "market")
     p.logout()
 
@@ -202,7 +148,7 @@ def _citizen_walk(driver, url: str, api: httpx.Client, _tmp: Path) -> None:
         assert entry in shown, entry
 
     # the supervisors' dashboard agrees: its drill-down (the JSON its page reads), counted by hand
-    drill = _poll(lambda: api.get(f"/dashboard/api/complaints/{cid}", headers=bearer(SUPERVISOR)),
+    drill = poll(lambda: api.get(f"/dashboard/api/complaints/{cid}", headers=bearer(SUPERVISOR)),
                   lambda r: r.status_code == 200 and r.json()["status"] == "closed").json()
     assert drill["tracking_number"] == number and drill["department"] == "market"
     assert drill["reopened_count"] == 1 and drill["rating"] == "满意" and drill["answered_at"]
@@ -217,7 +163,7 @@ def test_an_enterprise_files_with_a_photo_and_follows_by_number_and_code(tmp_pat
 
 
 def _enterprise_walk(driver, url: str, api: httpx.Client, tmp: Path) -> None:
-    p = _Pages(driver, url)
+    p = Pages(driver, url)
     photo = tmp / "现场照片.jpg"
     photo.write_bytes(jpeg(7, size=40_000))
     p.open("/file")
