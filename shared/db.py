@@ -42,6 +42,12 @@ class Database:
         """Call ``listener`` after each commit that wrote outbox rows (wakes the relay)."""
         self._commit_listeners.append(listener)
 
+    def committed(self) -> None:
+        """Outbox rows were committed: call the ``on_commit`` listeners. A unit of work calls it; so does the one
+        write that commits on its own (intake's filings on PostgreSQL, ``services.intake.store.filings``)."""
+        for listener in self._commit_listeners:
+            listener()
+
     def unit_of_work(self) -> "UnitOfWork":
         return UnitOfWork(self)
 
@@ -136,7 +142,6 @@ class UnitOfWork:
                 await connection.execute(statement, rows)
         await self.session.commit()
         if envelopes:
-            for listener in self._db._commit_listeners:
-                listener()
+            self._db.committed()
         for step in after:
             step()

@@ -1,8 +1,9 @@
 """Filing on the hot path: concurrent filings share one transaction (group commit).
 
 A filing arrives validated; the writer takes every filing that is waiting (up to ``max_batch``), looks up duplicate
-candidates for all their enterprises at once, writes the complaints, contact rows, history entries and outbox events
-together in one transaction (one statement for the whole batch on PostgreSQL), and answers each caller. Nothing is
+candidates for all their filers at once, writes the complaints, contact rows, history entries, SMS rows and outbox
+events together, all or nothing (``store.filings``: one statement for the whole batch on PostgreSQL), and answers
+each caller. Nothing is
 acknowledged before its commit. When a
 batch hits a constraint (an Idempotency-Key raced by a concurrent retry, a tracking-number clash), each of its filings
 is written alone, so one bad filing never fails the others.
@@ -19,27 +20,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, select
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql import Select
 
 from services.intake.domain.duplicates import filer_key, find_original
 from services.intake.domain.lifecycle import Status
 from services.intake.models import Complaint
 from services.intake.notify.compose import filing_notice
 from services.intake.notify.compose import SMS
-from services.intake.store import COMPLAINT, write_filings
+from services.intake.store import COMPLAINT, CONTACT, HISTORY
+from services.intake.store.filings import FilingBatch, FilingStore
 from services.intake.schemas import ComplaintCreate, filer_contact
 from shared.calendar import SHANGHAI
-from shared.db import Database, UnitOfWork
+from shared.db import Database
 from shared.events import ComplaintDuplicateLinkedV1, ComplaintReceivedV1
 
 log = logging.getLogger("complaints.intake")
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-#: A repeat is linked only to a first complaint that has not been answered yet: it is then answered with it.
-LINKABLE = tuple(s.value for s in Status if s not in {Status.answered, Status.closed})
 
 
 def new_tracking_number(now: datetime) -> str:
@@ -135,7 +132,7 @@ class FilingWriter:
         self._duplicates = duplicates
         self._max_batch = max_batch
         self._queue: asyncio.Queue[NewFiling] = asyncio.Queue()
-        self._candidates_query = candidates_query(db.dialect == "postgresql")
+        self._store = FilingStore(db)
 
     async def file(self, body: ComplaintCreate, *, idempotency_digest: str | None, fingerprint: str | None,
                    now: datetime, filed_by: str | None, service_code: str | None = None,
@@ -175,8 +172,8 @@ class FilingWriter:
 
     async def _write(self, batch: list[NewFiling]) -> list[Accepted]:
         rows = [_complaint_row(f, self._duplicates.secret) for f in batch]
-        async with self._db.unit_of_work() as uow:
-            earlier = await self._candidates(uow, batch)
+        async with self._store.batch() as filings:
+            earlier = await self._candidates(filings, batch)
             contacts, history, notices = [], [], []
             for filing, row in zip(batch, rows):
                 key = row["filer_key"]
@@ -198,7 +195,7 @@ class FilingWriter:
                 history.append({"complaint_id": row["id"], "at": filing.now,
                                 "actor": filing.filed_by or f"filer:{row['channel']}", "action": "received",
                                 "detail": received})
-                uow.outbox.add(ComplaintReceivedV1(
+                filings.outbox.add(ComplaintReceivedV1(
                     complaint_id=row["id"], tracking_number=row["tracking_number"], title=row["title"],
                     text=row["text"], channel=row["channel"], enterprise_name=row["enterprise_name"] or None,
                     filer_kind=row["filer_kind"],
@@ -210,37 +207,20 @@ class FilingWriter:
                                     "action": "duplicate_linked", "detail": {"original_id": row["original_id"]}})
                     history.append({"complaint_id": row["original_id"], "at": filing.now, "actor": "intake",
                                     "action": "duplicate_linked", "detail": {"duplicate_id": row["id"]}})
-                    uow.outbox.add(ComplaintDuplicateLinkedV1(
+                    filings.outbox.add(ComplaintDuplicateLinkedV1(
                         complaint_id=row["id"], actor="intake", department=None, status=row["status"], version=1,
                         at=filing.now, original_id=row["original_id"],
                     ), time=filing.now)
-            write_filings(uow, rows, contacts, history, (SMS, notices))
-            await uow.commit()
+            await filings.write([(COMPLAINT, rows), (CONTACT, contacts), (HISTORY, history), (SMS, notices)])
         return [Accepted(r["id"], r["tracking_number"], r["status"], r["channel"], r["received_at"], r["original_id"])
                 for r in rows]
 
-    async def _candidates(self, uow: UnitOfWork, batch: list[NewFiling]) -> dict[str, list[tuple[str, str, str]]]:
+    async def _candidates(self, filings: FilingBatch, batch: list[NewFiling]) -> dict[str, list[tuple[str, str, str]]]:
         """The filers' first complaints still open within the window, oldest first, by filer key."""
         since = min(f.now for f in batch) - self._duplicates.window
         keys = sorted({filer_key(f.body.filer, self._duplicates.secret) for f in batch} - {None})
-        rows = await uow.read(self._candidates_query, {"codes": keys, "since": since}) if keys else []
+        rows = await filings.candidates(keys, since) if keys else []
         earlier: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
         for complaint_id, code, title, text in rows:
             earlier[code].append((complaint_id, title, text))
         return earlier
-
-
-def candidates_query(postgres: bool) -> Select:
-    """The first complaints (not linked to another) still open of the filers ``codes`` (filer keys) received since
-    ``since``, oldest first. On PostgreSQL the keys go as one array: one prepared statement whatever their number."""
-    if postgres:
-        codes = COMPLAINT.c.filer_key == any_(bindparam("codes", type_=postgresql.ARRAY(String)))
-        linkable = COMPLAINT.c.status == any_(bindparam("linkable", list(LINKABLE), type_=postgresql.ARRAY(String)))
-    else:
-        codes = COMPLAINT.c.filer_key.in_(bindparam("codes", expanding=True))
-        linkable = COMPLAINT.c.status.in_(LINKABLE)
-    return (
-        select(COMPLAINT.c.id, COMPLAINT.c.filer_key, COMPLAINT.c.title, COMPLAINT.c.text)
-        .where(codes, COMPLAINT.c.received_at >= bindparam("since"), COMPLAINT.c.original_id.is_(None), linkable)
-        .order_by(COMPLAINT.c.received_at, COMPLAINT.c.id)
-    )

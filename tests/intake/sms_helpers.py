@@ -62,8 +62,9 @@ class Events:
     """The notifier's consumer, and the records of events as the bus would hand them (again, if asked)."""
 
     def __init__(self, db: Database) -> None:
+        follower = Follower(TRACK_URL, 7)
         self.consumer = IdempotentConsumer(CONSUMER, None, db, (TOPIC_INTAKE, TOPIC_SLA),  # type: ignore[arg-type]
-                                           Follower(TRACK_URL, 7).handlers())
+                                           follower.handlers(), prefetch=follower.prefetch)
         self._offset = 0
 
     def record(self, data: EventData, at: datetime = DAY) -> Record:

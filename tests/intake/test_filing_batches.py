@@ -1,5 +1,6 @@
-"""Filings that arrive together are written together (one transaction per batch): each still gets its own answer,
-repeats inside one batch are linked to the first, and a filing that breaks a constraint does not fail the others."""
+"""Filings that arrive together are written together (all or nothing per batch): each still gets its own answer,
+repeats inside one batch are linked to the first, and a filing that breaks a constraint does not fail the others —
+on SQLite (a unit of work) and on PostgreSQL (one statement per batch, ``store.filings``)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,21 @@ from sqlalchemy import func, select
 
 from services.intake.models import OUTBOX, Complaint
 from tests.conftest import embedded_settings, running_app
-from tests.support import complaint_body, credit_code
+from tests.support import complaint_body, credit_code, fresh_postgres
 
 
-@pytest.fixture
-async def unlimited(tmp_path):
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def unlimited(request, tmp_path):
     """The product with the filing limit off: these tests flood filing on purpose."""
-    async with running_app(embedded_settings(tmp_path, filing_rate_per_minute=0)) as (app, client):
-        yield app, client
+    if request.param == "sqlite":
+        async with running_app(embedded_settings(tmp_path, filing_rate_per_minute=0)) as (app, client):
+            yield app, client
+        return
+    async with fresh_postgres() as url:
+        settings = embedded_settings(tmp_path, filing_rate_per_minute=0, database_url=url,
+                                     kafka_bootstrap_servers="")
+        async with running_app(settings) as (app, client):
+            yield app, client
 
 
 def body(n: int, **overrides):

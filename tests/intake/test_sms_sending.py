@@ -166,13 +166,15 @@ async def test_a_retry_due_in_the_night_waits_for_the_morning(kind, tmp_path):
         assert (await notices(db, filed.id))[0].next_attempt_at == morning
 
 
-async def test_filers_who_opted_out_or_cannot_receive_sms_get_nothing(kind, tmp_path):
+@pytest.mark.parametrize("together", [False, True], ids=["one_by_one", "as_a_batch"])
+async def test_filers_who_opted_out_or_cannot_receive_sms_get_nothing(kind, tmp_path, together):
     async with intake_database(kind, tmp_path) as (_url, db, writer):
         opted = await file(writer)
         landline = await file(writer, hotline=True, title="路灯坏了", filer={
             "enterprise_name": "青山县禾丰食品有限公司", "credit_code": "91330000600000000X"[:-1] + "8",
             "contact_name": "周女士", "mobile": "0571-88888888"})
         anonymous = await file(writer, title="夜市噪音扰民")
+        reachable = await file(writer, title="厂区门口道路坏了半年没人修")
         async with db.unit_of_work() as uow:  # opted out before the filing's message went out
             await uow.session.execute(insert(OPT_OUT), [{"complaint_id": opted.id, "at": DAY}])
             # a complaint without a contact to tell, as an anonymous one
@@ -180,12 +182,17 @@ async def test_filers_who_opted_out_or_cannot_receive_sms_get_nothing(kind, tmp_
                 FilerContact.__table__.c.complaint_id == anonymous.id))
             await uow.commit()
         events = Events(db)
-        for complaint in (opted, landline, anonymous):
-            await events.consumer.handle(events.record(_clock_opened(complaint.id)))
+        records = [events.record(_clock_opened(c.id)) for c in (opted, landline, anonymous, reachable)]
+        if together:  # one read of the four filers, one INSERT of the messages
+            await events.consumer.handle_together(records)
+        else:
+            for record in records:
+                await events.consumer.handle(record)
         provider = Provider()
         await sender(db, provider).send_due(DAY)
 
-        assert provider.sent == []
+        assert [(m.template, m.params["tracking_number"]) for m in provider.sent] == [
+            ("filed", reachable.tracking_number), ("placed", reachable.tracking_number)]
         assert await notices(db, landline.id) == []
         assert [(row.template, row.status) for row in await notices(db, opted.id)] == [("filed", "skipped")]
         assert [(row.template, row.status) for row in await notices(db, anonymous.id)] == [("filed", "skipped")]

@@ -31,7 +31,8 @@ def install(runtime: ServiceRuntime, settings: IntakeSettings) -> None:
     from services.intake.notify.sender import SendPolicy, SmsSender
 
     follower = Follower(settings.sms_track_url, settings.rating_window_days)
-    runtime.add_consumer((TOPIC_INTAKE, TOPIC_SLA), follower.handlers(), group=CONSUMER, off_routing_path=True)
+    runtime.add_consumer((TOPIC_INTAKE, TOPIC_SLA), follower.handlers(), group=CONSUMER, prefetch=follower.prefetch,
+                         off_routing_path=True)
     policy = SendPolicy(sign_name(settings), dict(settings.sms_template_codes), settings.sms_max_tries,
                         timedelta(seconds=settings.sms_retry_base_s))
     sender = SmsSender(runtime.db, make_provider(settings), policy)

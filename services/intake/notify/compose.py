@@ -9,10 +9,11 @@ Anonymous complaints, hotline callers who left a landline and filers who opted o
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from services.intake.models import Complaint, FilerContact
 from services.intake.notify.model import PENDING, SmsNotice, SmsOptOut
@@ -26,6 +27,7 @@ from shared.events import (
     ComplaintInfoRequestedV1,
     ComplaintReopenedV1,
     Envelope,
+    EventData,
     SlaClockOpenedV1,
 )
 from shared.outbox import insert_ignore
@@ -34,7 +36,6 @@ SMS = SmsNotice.__table__
 COMPLAINT = Complaint.__table__
 CONTACT = FilerContact.__table__
 OPT_OUT = SmsOptOut.__table__
-INSERT_SMS = insert(SMS)
 #: The event id of the filing's message (the filing has no event of its own before it commits).
 FILED = "filed"
 #: No message goes out from 22:00 to 08:00 Asia/Shanghai; one due then waits for the morning.
@@ -78,7 +79,10 @@ def deadline_day(due: datetime) -> str:
 
 
 class Follower:
-    """The notifier's consumer handlers: one message row per event the filer is told of."""
+    """The notifier's consumer handlers: one message row per event the filer is told of.
+
+    A batch reads its filers once (``prefetch``: number, opt-out and tracking number of every complaint it names, one
+    query), and its message rows go as one INSERT at the commit; a record applied on its own reads its filer then."""
 
     def __init__(self, track_url: str, rating_window_days: int) -> None:
         self._track_url = track_url
@@ -92,6 +96,11 @@ class Follower:
             ComplaintReopenedV1.TYPE: self._simple("reopened"),
             ComplaintClosedV1.TYPE: self._simple("closed"),
         }
+
+    @staticmethod
+    async def prefetch(uow: UnitOfWork, events: list[tuple[Envelope, EventData]]) -> None:
+        await _read_recipients(uow, {payload.complaint_id for _envelope, payload in events
+                                     if isinstance(payload, _TOLD)})
 
     async def on_clock_opened(self, event: SlaClockOpenedV1, envelope: Envelope, uow: UnitOfWork) -> None:
         catalog = load_catalog()
@@ -113,14 +122,38 @@ class Follower:
     @staticmethod
     async def _write(uow: UnitOfWork, complaint_id: str, envelope: Envelope, template: str,
                      params: dict[str, Any]) -> None:
-        found = (await uow.session.execute(
-            select(CONTACT.c.mobile, OPT_OUT.c.complaint_id.is_not(None), COMPLAINT.c.tracking_number)
-            .select_from(CONTACT.outerjoin(OPT_OUT, OPT_OUT.c.complaint_id == CONTACT.c.complaint_id)
-                         .join(COMPLAINT, COMPLAINT.c.id == CONTACT.c.complaint_id))
-            .where(CONTACT.c.complaint_id == complaint_id)
-        )).first()
-        if found is None or not is_cn_mobile(found[0]) or found[1]:
+        await _read_recipients(uow, [complaint_id])
+        tracking_number = uow.memo[_RECIPIENTS][complaint_id]
+        if tracking_number is None:
             return
-        row = notice_row(complaint_id, envelope.id, template, {"tracking_number": found[2], **params}, envelope.time)
-        await uow.session.execute(insert_ignore(SMS, uow.dialect), [row])
+        row = notice_row(complaint_id, envelope.id, template, {"tracking_number": tracking_number, **params},
+                         envelope.time)
+        uow.write(_INSERT_IGNORE[uow.dialect], row)
 
+
+#: The events that tell the filer something (each handler of ``Follower.handlers``).
+_TOLD = (SlaClockOpenedV1, ComplaintInfoRequestedV1, ComplaintAnsweredV1, ComplaintReopenedV1, ComplaintClosedV1)
+#: A unit of work's memo of the filers it read: complaint id → tracking number, or None when nobody is texted.
+_RECIPIENTS = "notify.recipients"
+#: One statement per dialect, so that a batch's rows are queued as one INSERT (a second copy of an event's message
+#: is ignored by the table's key).
+_INSERT_IGNORE = {dialect: insert_ignore(SMS, dialect) for dialect in ("postgresql", "sqlite")}
+
+
+async def _read_recipients(uow: UnitOfWork, complaint_ids: Collection[str]) -> None:
+    """Read, in one query, whom the complaints ``complaint_ids`` not read yet by this unit of work would text."""
+    known = uow.memo.setdefault(_RECIPIENTS, {})
+    todo = sorted(set(complaint_ids) - known.keys())
+    if not todo:
+        return
+    known.update(dict.fromkeys(todo))
+    rows = await uow.read(
+        select(CONTACT.c.complaint_id, CONTACT.c.mobile, OPT_OUT.c.complaint_id.is_not(None).label("opted_out"),
+               COMPLAINT.c.tracking_number)
+        .select_from(CONTACT.outerjoin(OPT_OUT, OPT_OUT.c.complaint_id == CONTACT.c.complaint_id)
+                     .join(COMPLAINT, COMPLAINT.c.id == CONTACT.c.complaint_id))
+        .where(CONTACT.c.complaint_id.in_(todo))
+    )
+    for row in rows:
+        if is_cn_mobile(row.mobile) and not row.opted_out:
+            known[row.complaint_id] = row.tracking_number

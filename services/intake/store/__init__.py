@@ -1,6 +1,6 @@
 """Intake's statements: reads and writes of its tables (the tables are in ``models.py``).
 
-``ComplaintRepository`` serves the commands people issue and the pages: it executes in the unit of work's
+A filing batch is written by ``store.filings``. ``ComplaintRepository`` serves the commands people issue and the pages: it executes in the unit of work's
 transaction, which commits. The following of routing and SLA events reads a batch's complaints once and writes what
 it made of them at commit (``read_followed``, ``followed``, ``set_cooperating``).
 """
@@ -34,52 +34,6 @@ DELETE_COOPERATION = delete(COOPERATION).where(COOPERATION.c.complaint_id == bin
                                                COOPERATION.c.department == bindparam("target_department"))
 
 
-
-def write_filings(uow: UnitOfWork, complaints: list[dict[str, Any]], contacts: list[dict[str, Any]],
-                  history: list[dict[str, Any]], *more: tuple[Table, list[dict[str, Any]]]) -> None:
-    """Queue a batch of filings' rows — complaints, their contacts and history lines, and ``more`` rows of other
-    tables that refer to the complaints (each kind with the same keys) — for the commit. On PostgreSQL they go as one
-    statement (``_filings``): filing is the path every complaint takes. A kind with no rows (an anonymous caller has
-    no contact) is left out."""
-    tables = tuple((table, rows) for table, rows in ((COMPLAINT, complaints), (CONTACT, contacts),
-                                                     (HISTORY, history), *more) if rows)
-    if uow.dialect != "postgresql":
-        for table, rows in tables:
-            uow.write(insert(table), rows)
-        return
-    shape = tuple((table, tuple(rows[0])) for table, rows in tables)
-    arrays = {}
-    for (table, keys), (_table, rows) in zip(shape, tables):
-        for key in keys:
-            column = [row[key] for row in rows]
-            if isinstance(table.c[key].type, JSON):
-                column = [None if value is None else json.dumps(value) for value in column]
-            arrays[f"{table.name}__{key}"] = column
-    uow.write(_filings(shape), arrays)
-
-
-_FILINGS: dict[tuple[Any, ...], Any] = {}
-
-
-def _filings(shape: tuple[tuple[Any, tuple[str, ...]], ...]) -> Any:
-    """Filings as one PostgreSQL statement, per set of columns: each table's rows as one array per column
-    (``unnest``), the contacts and history lines as data-modifying WITH clauses of the complaints' INSERT (PostgreSQL
-    checks the foreign keys at the statement's end). Its text does not depend on how many rows there are, and its
-    arrays go to the driver as they are (JSON already serialised)."""
-    statement = _FILINGS.get(shape)
-    if statement is None:
-        dialect = postgresql.dialect()
-        quote = dialect.identifier_preparer
-        inserts = []
-        for table, keys in shape:
-            arrays = ", ".join(f"CAST(:{table.name}__{key} AS {table.c[key].type.compile(dialect=dialect)}[])"
-                               for key in keys)
-            inserts.append(f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(k) for k in keys)}) "
-                           f"SELECT * FROM unnest({arrays})")
-        complaints, *others = inserts
-        statement = _FILINGS[shape] = text(
-            "WITH " + ", ".join(f"filed_{i} AS ({clause})" for i, clause in enumerate(others)) + " " + complaints)
-    return statement
 
 class ComplaintRepository:
     def __init__(self, session: AsyncSession) -> None:
