@@ -3,8 +3,10 @@
 The unit of work follows one rule: nothing persists without an explicit ``commit()``; leaving the block without it
 rolls back. It reads through its session; it writes one way: ``write`` queues rows for a Core INSERT, UPDATE or DELETE
 (many rows, one statement), and ``commit()`` runs every queued statement, in order, and then the outbox INSERT of the
-events ``outbox.add`` announced — one transaction. A handler that needs what it changed earlier in the same unit of
-work keeps it as plain values (``shared.rows``) instead of reading it back.
+events ``outbox.add`` announced — one transaction. Only a statement whose answer the command needs at once (an UPDATE
+guarded by the version it checks by row count, a ``SELECT … FOR UPDATE``, a ``RETURNING``) runs immediately on the
+session, in the same transaction. A handler that needs what it changed earlier in the same unit of work keeps it as
+plain values (``shared.rows``) instead of reading it back: queued rows are not there to read before the commit.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from shared.db import Database
 
 COMPLAINT = Complaint.__table__
 CODE_DIGITS = 6
+_REPLACE_CODE = update(COMPLAINT).where(COMPLAINT.c.id == bindparam("target_id"))
 
 
 def new_code() -> str:
@@ -56,8 +57,7 @@ def code_matches(secret: str, code: str, stored: str | None) -> bool:
 async def replace_code(db: Database, complaint_id: str, digest: str) -> None:
     """A new code for a complaint (a replayed filing answers with a new one: the first answer may never have come)."""
     async with db.unit_of_work() as uow:
-        await uow.session.execute(update(COMPLAINT).where(COMPLAINT.c.id == complaint_id)
-                                  .values(access_code_digest=digest))
+        uow.write(_REPLACE_CODE, {"target_id": complaint_id, "access_code_digest": digest})
         await uow.commit()
 
 

@@ -31,7 +31,8 @@ from sqlalchemy import insert, select
 from services.intake.domain.access import Relation, relation
 from services.intake.errors import Conflict, Forbidden, IntakeError, NotFound, Unprocessable
 from services.intake.domain.lifecycle import Status
-from services.intake.models import Attachment, Complaint, Cooperation, HistoryEntry
+from services.intake.models import Attachment, Complaint, Cooperation
+from services.intake.store import INSERT_HISTORY
 from shared.auth import Principal
 from shared.db import Database, UnitOfWork
 from shared.settings import IntakeSettings
@@ -39,7 +40,7 @@ from shared.storage import ObjectStore, StorageUnavailable
 from shared.vocabulary import ATTACHMENT_KINDS, size_text
 
 ATTACHMENT = Attachment.__table__
-HISTORY = HistoryEntry.__table__
+INSERT_ATTACHMENT = insert(ATTACHMENT)
 #: Relations that may add attachments (the others may only read them).
 ADDERS = frozenset({Relation.filer, Relation.operator, Relation.lead, Relation.cooperating})
 #: The form field an upload sends its file in.
@@ -203,11 +204,11 @@ async def attach(db: Database, desk: AttachmentDesk, caller: Principal, complain
         number = max((a.number for a in existing), default=0) + 1
         row = {"id": str(uuid.uuid4()), "complaint_id": complaint_id, "number": number, "kind": kind,
                "size": len(data), "sha256": digest, "added_at": now, "added_by": caller.actor}
-        await uow.session.execute(insert(ATTACHMENT), [row])
-        await uow.session.execute(insert(HISTORY), [{
+        uow.write(INSERT_ATTACHMENT, row)
+        uow.write(INSERT_HISTORY, {
             "complaint_id": complaint_id, "at": now, "actor": caller.actor, "action": "attached",
             "detail": {"number": number, "kind": kind, "size": len(data)},
-        }])
+        })
         await uow.commit()
     return Attached(Attachment(**row), True, rel)
 

@@ -81,7 +81,7 @@ async def close_unrated(db: Database, now: datetime, policy: WorkRules, limit: i
     a complaint rated or closed meanwhile is skipped by the version guard."""
     closed = 0
     async with db.unit_of_work() as uow:
-        repo = ComplaintRepository(uow.session)
+        repo = ComplaintRepository(uow)
         for complaint in await repo.unrated_answered(now - policy.rating_window, limit):
             new = transition(complaint.status, Action.close_unrated)
             if not await repo.update_if_version(complaint.id, complaint.version, now, status=new.value,

@@ -28,7 +28,7 @@ class LoadedComplaint:
 
 
 async def load(uow: UnitOfWork, principal: Principal, complaint_id: str, now: datetime) -> LoadedComplaint:
-    repo = ComplaintRepository(uow.session)
+    repo = ComplaintRepository(uow)
     complaint = await repo.get(complaint_id)
     if complaint is None:
         raise NotFound()

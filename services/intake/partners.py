@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from services.intake.models import MIGRATIONS, OUTBOX, SERVICE, PartnerKey
 from shared import clock
@@ -31,6 +31,7 @@ from shared.calendar import SHANGHAI
 from shared.db import Database
 
 KEY = PartnerKey.__table__
+INSERT_KEY = insert(KEY)
 #: What every key starts with, so that one found in a file or a log is known for what it is.
 KEY_PREFIX = "o311_"
 DEFAULT_RATE_PER_MINUTE = 60
@@ -61,8 +62,8 @@ async def create(db: Database, name: str, rate_per_minute: int, now: datetime) -
         raise ValueError("the rate must be 0 (no limit) or more filings a minute")
     key, key_id = KEY_PREFIX + secrets.token_urlsafe(32), secrets.token_hex(6)
     async with db.unit_of_work() as uow:
-        await uow.session.execute(KEY.insert().values(id=key_id, name=name, digest=digest(key),
-                                                      rate_per_minute=rate_per_minute, created_at=now))
+        uow.write(INSERT_KEY, {"id": key_id, "name": name, "digest": digest(key), "rate_per_minute": rate_per_minute,
+                               "created_at": now})
         await uow.commit()
     return key_id, key
 

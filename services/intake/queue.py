@@ -66,7 +66,7 @@ async def page(
     limit = max(1, min(limit, MAX_LIMIT))
     after = decode_cursor(cursor) if cursor else None
     async with db.unit_of_work() as uow:
-        rows = await ComplaintRepository(uow.session).page(
+        rows = await ComplaintRepository(uow).page(
             department=department, cooperating_department=cooperating_department, statuses=filters.statuses,
             overdue=filters.overdue, due_before=filters.due_before, township=township, now=now, order=order,
             after=after, limit=limit + 1,

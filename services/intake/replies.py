@@ -40,6 +40,7 @@ from shared.catalog import load_catalog
 from shared.db import Database
 
 TEMPLATE = ReplyTemplate.__table__
+INSERT_TEMPLATE = insert(TEMPLATE)
 
 
 class TemplateNotFound(NotFound):
@@ -85,15 +86,12 @@ async def _get(session: AsyncSession, principal: Principal, template_id: str) ->
 async def create(db: Database, p: Principal, department: str, body: TemplateCreate, now: datetime) -> TemplateView:
     _department_or_404(p, department)
     _manager(p)
-    template_id = str(uuid.uuid4())
+    row = {"id": str(uuid.uuid4()), "department": department, "name": body.name, "text": body.text,
+           "created_at": now, "created_by": p.actor, "updated_at": now, "updated_by": p.actor, "retired_at": None}
     async with db.unit_of_work() as uow:
-        await uow.session.execute(insert(TEMPLATE), [{
-            "id": template_id, "department": department, "name": body.name, "text": body.text, "created_at": now,
-            "created_by": p.actor, "updated_at": now, "updated_by": p.actor, "retired_at": None,
-        }])
-        row = await uow.session.get(ReplyTemplate, template_id)
+        uow.write(INSERT_TEMPLATE, row)
         await uow.commit()
-    return view(row)
+    return view(ReplyTemplate(**row))  # the template as written: nothing is read back
 
 
 async def listing(db: Database, p: Principal, department: str, *, retired: bool) -> list[TemplateView]:
@@ -115,7 +113,7 @@ async def change(db: Database, p: Principal, template_id: str, body: TemplateUpd
         if row.retired_at is not None:
             raise Conflict("A retired template is not changed; keep a new one", "已停用的模板不能修改，请新建模板",
                            template_id=template_id)
-        if values:
+        if values:  # immediate: the answer is the template read back after it
             await uow.session.execute(update(TEMPLATE).where(TEMPLATE.c.id == template_id)
                                       .values(updated_at=now, updated_by=p.actor, **values))
             row = await _get(uow.session, p, template_id)
@@ -128,7 +126,7 @@ async def retire(db: Database, p: Principal, template_id: str, now: datetime) ->
     async with db.unit_of_work() as uow:
         row = await _get(uow.session, p, template_id)
         _manager(p)
-        if row.retired_at is None:
+        if row.retired_at is None:  # immediate: the answer is the template read back after it
             await uow.session.execute(update(TEMPLATE).where(TEMPLATE.c.id == template_id)
                                       .values(retired_at=now, updated_at=now, updated_by=p.actor))
             row = await _get(uow.session, p, template_id)

@@ -104,7 +104,7 @@ async def read_contact(db: Database, p: Principal, task_id: str, now: datetime) 
         row = await _task(uow, p, task_id, CALLERS)
         if row["state"] != OPEN:
             raise Conflict("This follow-up is finished", "该回访已结束")
-        repo = ComplaintRepository(uow.session)
+        repo = ComplaintRepository(uow)
         contact = await repo.contact(row["complaint_id"])
         if contact is None:
             raise NotFound()
@@ -121,7 +121,7 @@ async def record(db: Database, p: Principal, task_id: str, result: Result, now: 
         row = await _task(uow, p, task_id, CALLERS)
         if row["state"] != OPEN:
             raise Conflict("This follow-up is finished", "该回访已结束", state=row["state"])
-        repo = ComplaintRepository(uow.session)
+        repo = ComplaintRepository(uow)
         complaint = await repo.get(row["complaint_id"])
         if complaint is None or complaint.status not in CALLABLE:
             raise Conflict("The complaint is being handled again; its next answer will be followed up",

@@ -167,7 +167,7 @@ async def complaint_shown(db: Database, caller: Principal, complaint_id: str, *,
                           ) -> ComplaintView:
     """The complaint as ``caller`` may see it (404 when the caller may not): the API's answer and the workbench's."""
     async with db.unit_of_work() as uow:
-        repo = ComplaintRepository(uow.session)
+        repo = ComplaintRepository(uow)
         complaint = await repo.get(complaint_id)
         if complaint is None:
             raise NotFound()
@@ -189,7 +189,7 @@ async def get_complaint(complaint_id: str, db: DatabaseDep, caller: CallerDep) -
 
 async def _visible(db: Database, caller: Principal, complaint_id: str) -> Relation:
     async with db.unit_of_work() as uow:
-        repo = ComplaintRepository(uow.session)
+        repo = ComplaintRepository(uow)
         complaint = await repo.get(complaint_id)
         rel = relation(caller, complaint, await repo.cooperating(complaint_id)) if complaint else None
     if rel is None:
@@ -202,7 +202,7 @@ async def get_history(complaint_id: str, db: DatabaseDep, caller: CallerDep) -> 
     """Who did what, when. Filers get it in plain language without internal entries."""
     rel = await _visible(db, caller, complaint_id)
     async with db.unit_of_work() as uow:
-        entries = await ComplaintRepository(uow.session).history(complaint_id)
+        entries = await ComplaintRepository(uow).history(complaint_id)
     return history_items(entries, for_filer=rel in _FILER_SIDE)
 
 
@@ -213,7 +213,7 @@ async def get_messages(complaint_id: str, db: DatabaseDep, caller: CallerDep) ->
     rel = await _visible(db, caller, complaint_id)
     for_filer = rel in _FILER_SIDE
     async with db.unit_of_work() as uow:
-        messages = await ComplaintRepository(uow.session).messages(complaint_id, to_filer_only=for_filer)
+        messages = await ComplaintRepository(uow).messages(complaint_id, to_filer_only=for_filer)
     return message_items(messages, for_filer=for_filer)
 
 

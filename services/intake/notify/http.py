@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from services.intake.http.deps import CallerDep, DatabaseDep
 from services.intake.errors import Forbidden, NotFound
@@ -18,6 +18,9 @@ from shared.outbox import insert_ignore
 from shared.problems import responses
 
 router = APIRouter(prefix="/v1", tags=["sms"], responses=responses(422, 503))
+
+_OPT_OUT = {dialect: insert_ignore(OPT_OUT, dialect) for dialect in ("postgresql", "sqlite")}
+_OPT_IN = delete(OPT_OUT).where(OPT_OUT.c.complaint_id == bindparam("target_id"))
 
 
 class SmsChoice(BaseModel):
@@ -41,13 +44,12 @@ async def choose_sms(complaint_id: str, body: SmsChoice, db: DatabaseDep, caller
             select(OPT_OUT.c.complaint_id).where(OPT_OUT.c.complaint_id == complaint_id))).first() is not None
         if opted_out == body.enabled:  # a change: write it and its history entry
             if body.enabled:
-                await uow.session.execute(delete(OPT_OUT).where(OPT_OUT.c.complaint_id == complaint_id))
+                uow.write(_OPT_IN, {"target_id": complaint_id})
             else:
-                await uow.session.execute(insert_ignore(OPT_OUT, uow.dialect), [{"complaint_id": complaint_id,
-                                                                                 "at": now}])
-            await uow.session.execute(INSERT_HISTORY, [{
+                uow.write(_OPT_OUT[uow.dialect], {"complaint_id": complaint_id, "at": now})
+            uow.write(INSERT_HISTORY, {
                 "complaint_id": complaint_id, "at": now, "actor": "filer",
                 "action": "sms_opt_in" if body.enabled else "sms_opt_out", "detail": {},
-            }])
+            })
             await uow.commit()
     return body

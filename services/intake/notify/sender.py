@@ -141,10 +141,10 @@ class SmsSender:
                                   SMS.c.attempts == message.attempts).values(**values))
             if result.rowcount != 1:
                 return
-            await uow.session.execute(INSERT_HISTORY, [{
+            uow.write(INSERT_HISTORY, {
                 "complaint_id": message.complaint_id, "at": now, "actor": "sms", "action": action,
                 "detail": {"template": message.template, "attempt": message.attempts, **detail},
-            }])
+            })
             await uow.commit()
         MESSAGES.labels(message.template, outcome).inc()
 

@@ -1,8 +1,10 @@
 """Intake's statements: reads and writes of its tables (the tables are in ``models.py``).
 
-A filing batch is written by ``store.filings``. ``ComplaintRepository`` serves the commands people issue and the pages: it executes in the unit of work's
-transaction, which commits. The following of routing and SLA events reads a batch's complaints once and writes what
-it made of them at commit (``read_followed``, ``followed``, ``set_cooperating``).
+A filing batch is written by ``store.filings``. ``ComplaintRepository`` serves the commands people issue and the pages:
+it reads in the unit of work's transaction and queues its writes for the commit (``UnitOfWork.write``); only a
+statement whose answer the command needs at once (``update_if_version``, ``annotate``) runs immediately. The following
+of routing and SLA events reads a batch's complaints once and writes what it made of them at commit
+(``read_followed``, ``followed``, ``set_cooperating``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Table, and_, bindparam, case, delete, insert, or_, text, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.dml import Update
 from sqlmodel import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.models import Complaint, Cooperation, FilerContact, HistoryEntry, Message
 from services.intake.visible import in_township
@@ -28,16 +30,30 @@ CONTACT = FilerContact.__table__
 HISTORY = HistoryEntry.__table__
 INSERT_COMPLAINT, INSERT_CONTACT, INSERT_HISTORY = insert(COMPLAINT), insert(CONTACT), insert(HISTORY)
 MESSAGE = Message.__table__
+INSERT_MESSAGE = insert(MESSAGE)
 COOPERATION = Cooperation.__table__
 INSERT_COOPERATION = insert(COOPERATION)
 DELETE_COOPERATION = delete(COOPERATION).where(COOPERATION.c.complaint_id == bindparam("target_id"),
                                                COOPERATION.c.department == bindparam("target_department"))
+#: Per set of columns: the transition setting them (and ``updated_at``) on the complaint ``target_id`` names.
+_TRANSITIONS: dict[tuple[str, ...], Update] = {}
 
+
+def _transition(columns: tuple[str, ...]) -> Update:
+    statement = _TRANSITIONS.get(columns)
+    if statement is None:
+        statement = _TRANSITIONS[columns] = (update(COMPLAINT).where(COMPLAINT.c.id == bindparam("target_id"))
+                                             .values(version=COMPLAINT.c.version + 1))
+    return statement
 
 
 class ComplaintRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    """A command's or a page's complaints, in its unit of work: reads through its session, writes queued for its
+    commit — what a command wrote is not read back before the commit."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
 
     async def get(self, complaint_id: str) -> Complaint | None:
         return await self.session.get(Complaint, complaint_id)
@@ -46,12 +62,9 @@ class ComplaintRepository:
         return await self.session.get(FilerContact, complaint_id)
 
     async def update(self, complaint_id: str, now: datetime, **values: Any) -> None:
-        """A transition: change the complaint and bump its version."""
-        await self.session.execute(
-            update(COMPLAINT)
-            .where(COMPLAINT.c.id == complaint_id)
-            .values(updated_at=now, version=COMPLAINT.c.version + 1, **values)
-        )
+        """A transition not guarded by a version (a duplicate answered with its original): change the complaint and
+        bump its version, at the commit — its caller does not read the complaint back before committing."""
+        self.uow.write(_transition(tuple(sorted(values))), {"target_id": complaint_id, "updated_at": now, **values})
 
     async def update_if_version(self, complaint_id: str, version: int, now: datetime, **values: Any) -> bool:
         """A transition guarded by the version the caller read (optimistic concurrency); False when it moved on."""
@@ -69,9 +82,9 @@ class ComplaintRepository:
         return result.rowcount == 1
 
     async def record(self, complaint_id: str, at: datetime, actor: str, action: str, detail: dict[str, Any]) -> None:
-        await self.session.execute(INSERT_HISTORY, [
-            {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action, "detail": detail}
-        ])
+        """A history entry, written at the commit."""
+        self.uow.write(INSERT_HISTORY, {"complaint_id": complaint_id, "at": at, "actor": actor, "action": action,
+                                        "detail": detail})
 
     async def history(self, complaint_id: str) -> list[HistoryEntry]:
         result = await self.session.scalars(
@@ -83,7 +96,8 @@ class ComplaintRepository:
 
     async def add_message(self, complaint_id: str, at: datetime, actor: str, department: str | None, kind: str,
                           text: str, *, to_filer: bool) -> None:
-        await self.session.execute(insert(MESSAGE), {
+        """A message of the correspondence, written at the commit."""
+        self.uow.write(INSERT_MESSAGE, {
             "complaint_id": complaint_id, "at": at, "actor": actor, "department": department, "kind": kind,
             "text": text, "to_filer": to_filer,
         })
@@ -102,17 +116,17 @@ class ComplaintRepository:
         return list(result.all())
 
     async def add_cooperation(self, complaint_id: str, department: str, at: datetime, by: str) -> bool:
+        """Add a cooperating department (written at the commit); False when it already cooperates."""
         if await self.session.get(Cooperation, (complaint_id, department)) is not None:
             return False
-        await self.session.execute(insert(COOPERATION), {
+        self.uow.write(INSERT_COOPERATION, {
             "complaint_id": complaint_id, "department": department, "added_at": at, "added_by": by,
         })
         return True
 
     async def remove_cooperation(self, complaint_id: str, department: str) -> None:
-        await self.session.execute(delete(COOPERATION).where(
-            COOPERATION.c.complaint_id == complaint_id, COOPERATION.c.department == department
-        ))
+        """Remove a cooperating department, at the commit."""
+        self.uow.write(DELETE_COOPERATION, {"target_id": complaint_id, "target_department": department})
 
     # --- duplicates ---------------------------------------------------------------------------------------------------
 
