@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from services.intake.notify.compose import CONTACT, OPT_OUT, SMS, out_of_quiet_hours
 from services.intake.notify.model import DEAD, PENDING, SENDING, SENT, SKIPPED
@@ -63,6 +63,11 @@ class SendPolicy:
         return min(self.retry_base * 2 ** (tries - 1), MAX_BACKOFF)
 
 
+#: A claim: the message is being sent until ``lease_until`` (its ``attempts``-th try).
+_CLAIM = update(SMS).where(SMS.c.id == bindparam("claimed_id")).values(
+    status=SENDING, attempts=bindparam("attempts"), next_attempt_at=bindparam("lease_until"))
+
+
 class SmsSender:
     def __init__(self, db: Database, provider: SmsProvider, policy: SendPolicy, *, batch: int = 20) -> None:
         self._db = db
@@ -95,9 +100,8 @@ class SmsSender:
             if not rows:
                 return []
             phones = await _phones(uow, [row.complaint_id for row in rows])
-            for row in rows:
-                await uow.session.execute(update(SMS).where(SMS.c.id == row.id).values(
-                    status=SENDING, attempts=row.attempts + 1, next_attempt_at=now + LEASE))
+            uow.write(_CLAIM, [{"claimed_id": row.id, "attempts": row.attempts + 1, "lease_until": now + LEASE}
+                               for row in rows])
             await uow.commit()
         return [Claimed(row.id, row.complaint_id, row.template, dict(row.params), row.attempts + 1,
                         phones.get(row.complaint_id)) for row in rows]

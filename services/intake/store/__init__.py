@@ -9,14 +9,12 @@ of routing and SLA events reads a batch's complaints once and writes what it mad
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, and_, bindparam, case, delete, insert, or_, text, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import and_, bindparam, case, delete, insert, or_, update
 from sqlalchemy.sql.dml import Update
 from sqlmodel import select
 
