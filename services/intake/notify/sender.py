@@ -5,12 +5,14 @@ A message goes out in three steps, none of them holding a transaction open acros
 1. **claim** — in a short transaction, take the due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: replicas take
    different rows; on SQLite one process writes at a time), mark them ``sending`` with a lease and count the try;
 2. **send** — through the provider, outside any transaction;
-3. **record** — the outcome, only if the claim is still this sender's: ``sent``; or back to ``pending`` after a
-   backoff (``SMS_RETRY_BASE_S`` × 2^(tries-1), at most an hour, never into the quiet hours); or ``dead`` after
-   ``SMS_MAX_TRIES`` — each with a history entry staff read, and counted in ``sms_messages_total``.
+3. **record** — the outcomes of the claimed batch (at most 20 messages) in one transaction, each only if its claim
+   is still this sender's: ``sent``; or back to ``pending`` after a backoff (``SMS_RETRY_BASE_S`` × 2^(tries-1), at
+   most an hour, never into the quiet hours); or ``dead`` after ``SMS_MAX_TRIES`` — each with a history entry staff
+   read, and counted in ``sms_messages_total``.
 
 A sender that dies between the claim and the record leaves its rows ``sending``; they are taken again when the lease
-lapses. Only a death after the provider took the message and before the record was written sends it twice.
+lapses. Only a death after the provider took a message and before its batch was recorded sends it twice (at most the
+messages of that batch).
 """
 
 from __future__ import annotations
@@ -81,12 +83,13 @@ class SmsSender:
                 await asyncio.sleep(poll_interval_s)
 
     async def send_due(self, now: datetime) -> int:
-        """Send the messages due at ``now`` (none in the quiet hours); how many were taken."""
+        """Send the messages due at ``now`` (none in the quiet hours); how many were taken. The outcomes of a claimed
+        batch are recorded together once its messages are sent: one transaction per batch, not per message."""
         if out_of_quiet_hours(now) != now:
             return 0
         claimed = await self._claim(now)
-        for message in claimed:
-            await self._send(message, now)
+        outcomes = [(message, await self._send(message, now)) for message in claimed]
+        await self._record(outcomes, now)
         return len(claimed)
 
     async def _claim(self, now: datetime) -> list[Claimed]:
@@ -106,51 +109,63 @@ class SmsSender:
         return [Claimed(row.id, row.complaint_id, row.template, dict(row.params), row.attempts + 1,
                         phones.get(row.complaint_id)) for row in rows]
 
-    async def _send(self, message: Claimed, now: datetime) -> None:
+    async def _send(self, message: Claimed, now: datetime) -> Outcome:
         if message.phone is None:
-            await self._record(message, now, {"status": SKIPPED}, "sms_skipped", {}, "skipped")
-            return
+            return Outcome({"status": SKIPPED}, "sms_skipped", {}, "skipped")
         outgoing = OutgoingSms(message.phone, message.template, {k: str(v) for k, v in message.params.items()},
                                self._policy.sign_name, self._policy.template_codes.get(message.template, ""))
         try:
             provider_id = await self._provider.send(outgoing, now)
         except SmsFailed as failure:
-            await self._failed(message, now, failure.code)
-            return
+            return self._failed(message, now, failure.code)
         except Exception as exc:  # noqa: BLE001 - any provider failure is retried, then dead-lettered
-            await self._failed(message, now, type(exc).__name__)
-            return
-        await self._record(message, now, {"status": SENT, "sent_at": now, "provider": self._provider.name,
-                                          "provider_message_id": provider_id[:80], "last_error": None},
-                           "sms_sent", {"provider": self._provider.name}, "sent")
+            return self._failed(message, now, type(exc).__name__)
+        return Outcome({"status": SENT, "sent_at": now, "provider": self._provider.name,
+                        "provider_message_id": provider_id[:80], "last_error": None},
+                       "sms_sent", {"provider": self._provider.name}, "sent")
 
-    async def _failed(self, message: Claimed, now: datetime, code: str) -> None:
+    def _failed(self, message: Claimed, now: datetime, code: str) -> Outcome:
         log.warning("sms %s (%s) failed on try %d: %s", message.id, message.template, message.attempts, code)
         detail = {"provider": self._provider.name, "error": code}
         if message.attempts >= self._policy.max_tries:
-            await self._record(message, now, {"status": DEAD, "last_error": code}, "sms_dead", detail, "dead")
-            return
+            return Outcome({"status": DEAD, "last_error": code}, "sms_dead", detail, "dead")
         retry_at = out_of_quiet_hours(now + self._policy.backoff(message.attempts))
-        await self._record(message, now, {"status": PENDING, "next_attempt_at": retry_at, "last_error": code},
-                           "sms_retry", {**detail, "retry_at": retry_at.isoformat()}, "retry")
+        return Outcome({"status": PENDING, "next_attempt_at": retry_at, "last_error": code},
+                       "sms_retry", {**detail, "retry_at": retry_at.isoformat()}, "retry")
 
-    async def _record(self, message: Claimed, now: datetime, values: dict[str, Any], action: str,
-                      detail: dict[str, Any], outcome: str) -> None:
-        """Write the outcome and its history entry, if the claim is still ours (its lease may have lapsed)."""
-        if values["status"] != PENDING:
-            values["params"] = {k: v for k, v in message.params.items() if k != "code"}
+    async def _record(self, outcomes: list[tuple[Claimed, Outcome]], now: datetime) -> None:
+        """Write each outcome and its history entry where the claim is still ours (its lease may have lapsed)."""
+        if not outcomes:
+            return
+        recorded = []
         async with self._db.unit_of_work() as uow:
-            result = await uow.session.execute(
-                update(SMS).where(SMS.c.id == message.id, SMS.c.status == SENDING,
-                                  SMS.c.attempts == message.attempts).values(**values))
-            if result.rowcount != 1:
-                return
-            uow.write(INSERT_HISTORY, {
-                "complaint_id": message.complaint_id, "at": now, "actor": "sms", "action": action,
-                "detail": {"template": message.template, "attempt": message.attempts, **detail},
-            })
+            for message, outcome in outcomes:
+                values = dict(outcome.values)
+                if values["status"] != PENDING:
+                    values["params"] = {k: v for k, v in message.params.items() if k != "code"}
+                result = await uow.session.execute(
+                    update(SMS).where(SMS.c.id == message.id, SMS.c.status == SENDING,
+                                      SMS.c.attempts == message.attempts).values(**values))
+                if result.rowcount != 1:
+                    continue
+                uow.write(INSERT_HISTORY, {
+                    "complaint_id": message.complaint_id, "at": now, "actor": "sms", "action": outcome.action,
+                    "detail": {"template": message.template, "attempt": message.attempts, **outcome.detail},
+                })
+                recorded.append((message.template, outcome.label))
             await uow.commit()
-        MESSAGES.labels(message.template, outcome).inc()
+        for template, label in recorded:
+            MESSAGES.labels(template, label).inc()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one try: the message row's new values, and the history entry and metric that say so."""
+
+    values: dict[str, Any]
+    action: str
+    detail: dict[str, Any]
+    label: str
 
 
 async def _phones(uow: UnitOfWork, complaint_ids: list[str]) -> dict[str, str]:
