@@ -1,12 +1,11 @@
-"""Filing on the hot path: concurrent filings share one transaction (group commit).
+"""Filing on the hot path: concurrent filings are written together (group commit).
 
 A filing arrives validated; the writer takes every filing that is waiting (up to ``max_batch``), looks up duplicate
 candidates for all their filers at once, writes the complaints, contact rows, history entries, SMS rows and outbox
 events together, all or nothing (``store.filings``: one statement for the whole batch on PostgreSQL), and answers
-each caller. Nothing is
-acknowledged before its commit. When a
-batch hits a constraint (an Idempotency-Key raced by a concurrent retry, a tracking-number clash), each of its filings
-is written alone, so one bad filing never fails the others.
+each caller. Nothing is acknowledged before its commit. When a batch hits a constraint (an Idempotency-Key raced by a
+concurrent retry, a tracking-number clash), each of its filings is written alone, so one bad filing never fails the
+others.
 """
 
 from __future__ import annotations
@@ -25,8 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from services.intake.domain.duplicates import filer_key, find_original
 from services.intake.domain.lifecycle import Status
 from services.intake.models import Complaint
-from services.intake.notify.compose import filing_notice
-from services.intake.notify.compose import SMS
+from services.intake.notify.compose import SMS, filing_notice
 from services.intake.store import COMPLAINT, CONTACT, HISTORY
 from services.intake.store.filings import FilingBatch, FilingStore
 from services.intake.schemas import ComplaintCreate, filer_contact
