@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -87,6 +88,17 @@ async def _admin(sql: str) -> None:
         await conn.execute(sql)
     finally:
         await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def database_url(kind: str, sqlite_file: Path):
+    """A database for one test, by ``kind``: SQLite in ``sqlite_file``, or a fresh PostgreSQL database (``fresh_postgres``,
+    dropped afterwards); yields its URL."""
+    if kind == "postgres":
+        async with fresh_postgres() as url:
+            yield url
+    else:
+        yield f"sqlite+aiosqlite:///{sqlite_file}"
 
 
 @contextlib.asynccontextmanager
@@ -284,6 +296,34 @@ def chrome(profile: Path, *, offline: bool = False):
         options.add_argument("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
         options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+
+
+@contextlib.contextmanager
+def chromium(*, offline: bool = False):
+    """``chrome`` with a profile of its own: quit, and its profile removed, when the block ends."""
+    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
+    driver = None
+    try:
+        driver = chrome(profile, offline=offline)
+        yield driver
+    finally:
+        if driver is not None:
+            driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def chromium_async(*, offline: bool = False):
+    """``chromium`` for an async test: the browser starts and quits in a thread, off the test's event loop."""
+    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
+    driver = None
+    try:
+        driver = await asyncio.to_thread(chrome, profile, offline=offline)
+        yield driver
+    finally:
+        if driver is not None:
+            await asyncio.to_thread(driver.quit)
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 # --- events as a consumer receives them ----------------------------------------------------------------------------

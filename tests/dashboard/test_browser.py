@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import time as _time
-import tempfile
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from shared.catalog import load_catalog
 from tests.conftest import embedded_settings
 from tests.dashboard.dataset import LONG, LONG_TITLE, Truth, generate
 from tests.dashboard.helpers import Feed, deliver, projection_db
-from tests.support import ROOT, Server, chrome
+from tests.support import ROOT, Server, chromium_async
 
 OUTPUT = ROOT / "test-output"
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -94,16 +92,11 @@ def pinned_now() -> datetime:
 
 
 async def test_dashboard_in_chromium(tmp_path):
-    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
-    driver = None
     try:
-        driver = await asyncio.to_thread(chrome, profile)
-        await _run(driver, tmp_path)
+        async with chromium_async() as driver:
+            await _run(driver, tmp_path)
     finally:
         clock.set_offset(timedelta(0))
-        if driver is not None:
-            await asyncio.to_thread(driver.quit)
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 async def _run(driver, tmp_path: Path) -> None:

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import tempfile
 from datetime import datetime, timezone
-from pathlib import Path
 
 from shared.auth import issue_token
 from tests.conftest import embedded_settings
-from tests.support import Server, chrome
+from tests.support import Server, chromium_async
 
 #: Schemes whose resources come from the page itself, not from a host.
 LOCAL_SCHEMES = ("data:", "about:")
@@ -70,18 +67,11 @@ def _own(url: str, origin: str) -> bool:
 
 
 async def test_docs_and_dashboard_load_nothing_from_another_host(tmp_path):
-    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
-    driver = None
-    try:
-        driver = await asyncio.to_thread(chrome, profile, offline=True)
+    async with chromium_async(offline=True) as driver:
         settings = embedded_settings(tmp_path)
         token = issue_token(settings.auth_secret, role="supervisor", name="王督办", now=datetime.now(timezone.utc))
         with Server(settings) as server:
             await asyncio.to_thread(_browse, driver, server.url, token)
-    finally:
-        if driver is not None:
-            await asyncio.to_thread(driver.quit)
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _browse(driver, origin: str, token: str) -> None:

@@ -15,8 +15,6 @@ the README's table names, once; the dashboard's JSON (what its page reads, as a 
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 from datetime import datetime, timedelta
 from datetime import time as day_time
 from pathlib import Path
@@ -30,7 +28,7 @@ from shared.calendar import SHANGHAI
 from tests.conftest import embedded_settings
 from tests.intake.helpers import bearer, staff_token
 from tests.intake.walking import Pages, poll
-from tests.support import AUTH_SECRET, Server, chrome
+from tests.support import AUTH_SECRET, Server, chromium
 
 NAME, MOBILE = "李秀英", "13812345678"
 TITLE = "一周停了四次电"
@@ -61,16 +59,8 @@ def _send_due(server: Server, at: datetime) -> int:
 def test_a_complaint_returned_rejected_answered_followed_up_reopened_and_closed(tmp_path):
     sms_file = tmp_path / "var" / "sms.txt"
     settings = embedded_settings(tmp_path, sms_local_path=str(sms_file), sms_poll_interval_s=3600)
-    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
-    driver = None
-    try:
-        driver = chrome(profile)
-        with Server(settings) as server, httpx.Client(base_url=server.url, timeout=10) as api:
-            _walk(Pages(driver, server.url), server, api, sms_file)
-    finally:
-        if driver is not None:
-            driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    with chromium() as driver, Server(settings) as server, httpx.Client(base_url=server.url, timeout=10) as api:
+        _walk(Pages(driver, server.url), server, api, sms_file)
 
 
 def _walk(p: Pages, server: Server, api: httpx.Client, sms_file: Path) -> None:

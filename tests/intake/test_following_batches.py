@@ -13,27 +13,18 @@ from services.intake.app import build_runtime
 from services.intake.models import Complaint, Cooperation, HistoryEntry
 from shared import events as ev
 from shared.settings import IntakeSettings
-from tests.support import fresh_postgres, records
+from tests.support import database_url, records
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def runtime(request, tmp_path):
-    async def ready(url):
+    async with database_url(request.param, tmp_path / "intake.db") as url:
         built = build_runtime(IntakeSettings(database_url=url), None)  # type: ignore[arg-type] - no bus needed
         await built.migrate()
-        return built
-
-    if request.param == "sqlite":
-        built = await ready(f"sqlite+aiosqlite:///{tmp_path}/intake.db")
         yield built
         await built.db.dispose()
-    else:
-        async with fresh_postgres() as url:
-            built = await ready(url)
-            yield built
-            await built.db.dispose()
 
 
 async def file(runtime, complaint_id: str) -> None:

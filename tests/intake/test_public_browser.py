@@ -11,10 +11,7 @@ test plays the handler through the JSON API.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -23,24 +20,17 @@ from services.intake.pages.public_common import PLAIN_STATUS
 from shared.auth import verify_token
 from tests.conftest import embedded_settings
 from tests.intake.helpers import bearer, staff_token
-from tests.support import AUTH_SECRET, ROOT, Server, chrome, page_replaced
+from tests.support import AUTH_SECRET, ROOT, Server, chromium_async, page_replaced
 
 DOCS = ROOT / "docs"
 PHONE = (430, 1500)
 
 
 async def test_a_citizen_files_and_follows_on_a_phone(tmp_path):
-    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
-    driver = None
-    try:
-        driver = await asyncio.to_thread(chrome, profile)
+    async with chromium_async() as driver:
         settings = embedded_settings(tmp_path)
         with Server(settings) as server:
             await asyncio.to_thread(_walk, driver, server.url)
-    finally:
-        if driver is not None:
-            await asyncio.to_thread(driver.quit)
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _walk(driver, url: str) -> None:

@@ -13,8 +13,6 @@ Selenium, as the dashboard's and the workbench's tests), the whole product servi
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -26,7 +24,7 @@ from tests.conftest import embedded_settings
 from tests.intake.files import jpeg
 from tests.intake.helpers import bearer, staff_token
 from tests.intake.walking import Pages, poll
-from tests.support import AUTH_SECRET, Server, chrome, credit_code
+from tests.support import AUTH_SECRET, Server, chromium, credit_code
 
 VAGUE_TITLE = "有个问题想反映"
 VAGUE_TEXT = "我们遇到一些困难，希望政府能帮忙协调解决一下，具体情况电话里说。"
@@ -34,16 +32,9 @@ SUPERVISOR = staff_token("supervisor", "王督办")
 
 
 def _browser(tmp_path: Path, walk) -> None:
-    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
-    driver = None
-    try:
-        driver = chrome(profile)
-        with Server(embedded_settings(tmp_path)) as server, httpx.Client(base_url=server.url, timeout=10) as api:
-            walk(driver, server.url, api, tmp_path)
-    finally:
-        if driver is not None:
-            driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    with chromium() as driver, Server(embedded_settings(tmp_path)) as server, \
+            httpx.Client(base_url=server.url, timeout=10) as api:
+        walk(driver, server.url, api, tmp_path)
 
 
 def test_a_citizen_s_complaint_walked_through_pages_from_filing_to_satisfied(tmp_path):

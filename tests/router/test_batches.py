@@ -12,28 +12,19 @@ from services.router.app import build_runtime, load_classifier
 from services.router.models import Correction, Decision, RoutedComplaint
 from shared.events import ComplaintDispatchedV1, ComplaintReceivedV1, ComplaintReturnedV1, utcnow
 from shared.settings import RouterSettings
-from tests.support import fresh_postgres, records
+from tests.support import database_url, records
 
 TITLE, TEXT = "工业园区经常停电", "我们厂在新兴镇工业园区，这个月已经停电四次，每次都没有提前通知，生产线损失很大，请供电公司尽快解决。"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def runtime(request, tmp_path):
-    async def ready(url):
+    async with database_url(request.param, tmp_path / "router.db") as url:
         settings = RouterSettings(database_url=url)
         built = build_runtime(settings, None, load_classifier(settings))  # type: ignore[arg-type] - no bus needed
         await built.migrate()
-        return built
-
-    if request.param == "sqlite":
-        built = await ready(f"sqlite+aiosqlite:///{tmp_path}/router.db")
         yield built
         await built.db.dispose()
-    else:
-        async with fresh_postgres() as url:
-            built = await ready(url)
-            yield built
-            await built.db.dispose()
 
 
 def story(cid: str) -> list:

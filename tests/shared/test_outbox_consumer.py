@@ -21,27 +21,18 @@ from shared.consumer import IdempotentConsumer, mark_processed
 from shared.db import Database
 from shared.events import ALL_TOPICS, TOPIC_DEAD_LETTER, TOPIC_SLA, SlaMetV1
 from shared.outbox import OutboxRelay
-from tests.support import eventually, fresh_postgres
+from tests.support import database_url, eventually
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db(request, tmp_path):
-    async def ready(url):
+    async with database_url(request.param, tmp_path / "svc.db") as url:
         database = Database(url, OUTBOX)
         await migrations.upgrade(database.engine, MIGRATIONS, "sla_alembic_version")
-        return database
-
-    if request.param == "sqlite":
-        database = await ready(f"sqlite+aiosqlite:///{tmp_path}/svc.db")
         yield database
         await database.dispose()
-    else:
-        async with fresh_postgres() as url:
-            database = await ready(url)
-            yield database
-            await database.dispose()
 
 
 @pytest.fixture

@@ -11,11 +11,8 @@ dispatched complaint and the SLA service opens its clock as in service.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import httpx
 
@@ -23,7 +20,7 @@ from shared import clock
 from tests.conftest import embedded_settings
 from tests.intake.helpers import bearer, staff_token
 from tests.intake.test_work_api import VAGUE
-from tests.support import ROOT, Server, chrome, complaint_body, credit_code
+from tests.support import ROOT, Server, chromium, complaint_body, credit_code
 
 DOCS = ROOT / "docs"
 
@@ -52,17 +49,12 @@ def _dispatched(client: httpx.Client, dispatcher: str, n: int, title: str, text:
 
 
 def test_the_workbench_in_chromium(tmp_path):
-    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
-    driver = None
     try:
-        driver = chrome(profile)
-        with Server(embedded_settings(tmp_path)) as server, httpx.Client(base_url=server.url) as client:
+        with chromium() as driver, Server(embedded_settings(tmp_path)) as server, \
+                httpx.Client(base_url=server.url) as client:
             _walk(driver, server.url, client)
     finally:
         clock.set_offset(timedelta(0))
-        if driver is not None:
-            driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _walk(driver, url: str, client: httpx.Client) -> None:

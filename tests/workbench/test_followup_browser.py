@@ -6,17 +6,14 @@ screen. A screenshot of the follow-up page is saved in ``docs/`` (the README sho
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 
 from shared import clock
 from tests.conftest import embedded_settings
 from tests.intake.helpers import bearer, staff_token
-from tests.support import ROOT, Server, chrome, complaint_body
+from tests.support import ROOT, Server, chromium, complaint_body
 from tests.workbench.test_browser import _wait_api
 
 DOCS = ROOT / "docs"
@@ -35,17 +32,12 @@ def _answered(client: httpx.Client, handler: str, supervisor: str) -> str:
 
 
 def test_the_follow_up_queue_and_form_in_chromium(tmp_path):
-    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
-    driver = None
     try:
-        driver = chrome(profile)
-        with Server(embedded_settings(tmp_path)) as server, httpx.Client(base_url=server.url) as client:
+        with chromium() as driver, Server(embedded_settings(tmp_path)) as server, \
+                httpx.Client(base_url=server.url) as client:
             _walk(driver, server.url, client)
     finally:
         clock.set_offset(timedelta(0))
-        if driver is not None:
-            driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _walk(driver, url: str, client: httpx.Client) -> None:
