@@ -18,11 +18,12 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.intake.filing import Accepted, FilingWriter
-from services.intake.domain.lifecycle import Action, IllegalTransition, transition
+from services.intake.domain.lifecycle import Action, IllegalTransition, Status, transition
 from services.intake.domain import reasons
 from services.intake.store import COMPLAINT, INSERT_HISTORY, cooperating, followed, read_followed, set_cooperating
 from services.intake.schemas import ComplaintCreate
 from shared.db import Database, UnitOfWork
+from shared.rows import Row
 from shared.settings import IntakeSettings
 from shared.events import (
     ComplaintRoutedV1,
@@ -153,22 +154,32 @@ def _record(uow: UnitOfWork, complaint_id: str, at: datetime, actor: str, action
                                "detail": detail})
 
 
+async def _moved(uow: UnitOfWork, complaint_id: str, action: Action, at: datetime) -> tuple[Row, Status] | None:
+    """The complaint moved on by ``action`` at ``at`` (status, version and time changed); None when there is no such
+    complaint or the action no longer applies to it (a handler already works it: a late decision changes nothing)."""
+    complaint = await followed(uow, complaint_id)
+    if complaint is None:
+        return None
+    try:
+        status = transition(complaint.status, action)
+    except IllegalTransition:
+        return None
+    complaint.updated_at, complaint.status, complaint.version = at, status.value, complaint.version + 1
+    return complaint, status
+
+
 async def on_routed(event: ComplaintRoutedV1, envelope, uow: UnitOfWork) -> None:
     """The router placed the complaint (first decision, re-routing after a return, or a dispatcher's choice)."""
-    complaint = await followed(uow, event.complaint_id)
-    if complaint is None:
+    moved = await _moved(uow, event.complaint_id, Action.route, envelope.time)
+    if moved is None:
         return
-    try:
-        status = transition(complaint.status, Action.route)
-    except IllegalTransition:
-        return  # a handler already works it; a late decision changes nothing
+    complaint, status = moved
     # The new lead no longer cooperates on it; the departments the router names with it do.
     departments = [d for d in await cooperating(uow, event.complaint_id) if d != event.department]
     for department in event.also:
         if department != event.department and department not in departments:
             departments.append(department)
     set_cooperating(uow, event.complaint_id, departments, envelope.time, "router")
-    complaint.updated_at, complaint.status, complaint.version = envelope.time, status.value, complaint.version + 1
     complaint.department, complaint.also, complaint.assigned_township = event.department, departments, event.township
     complaint.financial_service, complaint.sla_policy = event.financial_service, event.sla_policy
     complaint.claimed_by = complaint.lease_until = complaint.candidates = None
@@ -180,14 +191,10 @@ async def on_routed(event: ComplaintRoutedV1, envelope, uow: UnitOfWork) -> None
 
 
 async def on_triage_required(event: ComplaintTriageRequiredV1, envelope, uow: UnitOfWork) -> None:
-    complaint = await followed(uow, event.complaint_id)
-    if complaint is None:
+    moved = await _moved(uow, event.complaint_id, Action.triage, envelope.time)
+    if moved is None:
         return
-    try:
-        status = transition(complaint.status, Action.triage)
-    except IllegalTransition:
-        return
-    complaint.updated_at, complaint.status, complaint.version = envelope.time, status.value, complaint.version + 1
+    complaint, status = moved
     complaint.department, complaint.financial_service = None, event.financial_service
     complaint.sla_policy = event.sla_policy
     complaint.candidates = reasons.candidates(event.ranked, event.explanation)
