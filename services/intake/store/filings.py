@@ -34,7 +34,7 @@ from shared.outbox import Outbox
 LINKABLE = tuple(s.value for s in Status if s not in {Status.answered, Status.closed})
 
 #: The rows of one kind: a table and its rows, all with the same keys.
-Rows = tuple[Table, list[dict[str, Any]]]
+TableRows = tuple[Table, list[dict[str, Any]]]
 #: The candidates of a batch: (complaint id, filer key, title, text), oldest first.
 Candidate = tuple[str, str, str, str]
 
@@ -53,7 +53,7 @@ class FilingBatch(abc.ABC):
         ``since``, oldest first."""
 
     @abc.abstractmethod
-    async def write(self, kinds: Sequence[Rows]) -> None:
+    async def write(self, kinds: Sequence[TableRows]) -> None:
         """Write the rows of ``kinds`` (the complaints first; a kind with no rows is left out) and the events
         added to ``outbox``, all or nothing."""
 
@@ -90,7 +90,7 @@ class _InUnitOfWork(FilingBatch):
         return [tuple(row) for row in await self._uow.read(self._CANDIDATES, {"keys": list(filer_keys),
                                                                             "since": since})]
 
-    async def write(self, kinds: Sequence[Rows]) -> None:
+    async def write(self, kinds: Sequence[TableRows]) -> None:
         for table, rows in kinds:
             if rows:
                 self._uow.write(insert(table), rows)
@@ -115,7 +115,7 @@ class _OnPostgres(FilingBatch):
         result = await self._connection.exec_driver_sql(self._CANDIDATES, (list(filer_keys), since, list(LINKABLE)))
         return [tuple(row) for row in result.all()]
 
-    async def write(self, kinds: Sequence[Rows]) -> None:
+    async def write(self, kinds: Sequence[TableRows]) -> None:
         kinds = [(table, rows) for table, rows in (*kinds, (self._db.outbox.outbox, self.outbox.rows())) if rows]
         shape = tuple((table, tuple(rows[0])) for table, rows in kinds)
         arguments = []
