@@ -19,6 +19,7 @@ hotline caller can follow up on the complaint too.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from typing import Any
 
 import jwt
 from fastapi import HTTPException, Request
+from jwt.algorithms import HMACAlgorithm
 
 from shared import clock
 from shared.catalog import TOWNSHIP_ID, Township, load_catalog, load_gazetteer
@@ -35,6 +37,27 @@ from shared.text import code_points, unreadable
 
 ALGORITHM = "HS256"
 ISSUER = "complaintline"
+
+
+class _HS256CheckedOnce(HMACAlgorithm):
+    """PyJWT's HS256 with a secret's checks run once per secret instead of on every token.
+
+    Before it signs or verifies, PyJWT's HMAC ``prepare_key`` tries the secret as a PEM, SSH, DER and JWK key (and
+    refuses it if it is one). That was about half of the cost of the filer's token that every filing answers with,
+    and it is paid again by every staff request. Here a secret that passes is remembered (a process has one or two);
+    one that fails raises as before and is never remembered. Registered for HS256 in PyJWT's default registry, the
+    one ``jwt.encode`` and ``jwt.decode`` use, when this module is imported."""
+
+    def __init__(self) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+
+    @functools.lru_cache(maxsize=8)  # noqa: B019 - one instance for the whole process, never freed anyway
+    def prepare_key(self, key: str | bytes) -> bytes:
+        return super().prepare_key(key)
+
+
+jwt.unregister_algorithm(ALGORITHM)
+jwt.register_algorithm(ALGORITHM, _HS256CheckedOnce())
 
 
 class Role(str, Enum):

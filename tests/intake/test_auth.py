@@ -60,6 +60,25 @@ def test_tampered_expired_and_foreign_tokens_are_invalid():
         verify_token(SECRET, "not.a.token")
 
 
+def test_a_secret_is_checked_once_and_a_key_shaped_one_is_refused_every_time(monkeypatch):
+    """HS256 checks a secret (not a PEM, SSH, DER or JWK key) once per secret, not once per token; a secret that fails
+    the checks is never remembered."""
+    checked = []
+    real = jwt.algorithms.is_pem_format
+    monkeypatch.setattr(jwt.algorithms, "is_pem_format", lambda key: checked.append(key) or real(key))
+    secret = SECRET + "-checked-once"
+    tokens = [issue_token(secret, role="operator", name=f"话务员{n}") for n in range(3)]
+    assert [verify_token(secret, t).name for t in tokens] == ["话务员0", "话务员1", "话务员2"]
+    assert checked == [secret.encode()]
+    pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"
+    for _ in range(2):
+        with pytest.raises(jwt.InvalidKeyError):
+            issue_token(pem, role="operator", name="话务员")
+        with pytest.raises(InvalidToken):
+            verify_token(pem, tokens[0])
+    assert checked.count(pem.encode()) == 4
+
+
 async def test_dependency_answers_401_and_403():
     app = FastAPI()
     dashboard = auth.principal_dependency(SECRET, roles={Role.supervisor, Role.admin})
