@@ -24,6 +24,7 @@ from shared.calendar import SHANGHAI
 from shared.consumer import IdempotentConsumer
 from shared.db import Database
 from shared.events import TOPIC_INTAKE, TOPIC_SLA, EventData
+from shared.settings import IntakeSettings
 from tests.support import complaint_body, fresh_postgres
 
 #: A Monday morning and the night that follows, in Asia/Shanghai.
@@ -82,10 +83,17 @@ class Provider:
         self.delay = delay
         self.sent: list[OutgoingSms] = []
         self.tries = 0
+        #: Messages in the provider's hands at once: now, and at most so far.
+        self.in_flight = self.most_in_flight = 0
 
     async def send(self, message: OutgoingSms, now: datetime) -> str:
         self.tries += 1
-        await asyncio.sleep(self.delay)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
         if self.failing:
             self.failing -= 1
             raise SmsFailed("isv.OUTAGE")
@@ -94,7 +102,7 @@ class Provider:
 
 
 def sender(db: Database, provider: Provider, policy: SendPolicy = POLICY) -> SmsSender:
-    return SmsSender(db, provider, policy)
+    return SmsSender(db, provider, policy, batch=IntakeSettings.model_fields["sms_batch"].default)
 
 
 async def notices(db: Database, complaint_id: str | None = None) -> list[Any]:

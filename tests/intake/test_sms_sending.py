@@ -7,11 +7,11 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, text
 
 from services.intake.models import FilerContact, OUTBOX
 from services.intake.notify.compose import OPT_OUT
-from services.intake.notify.sender import LEASE, MESSAGES
+from services.intake.notify.sender import LEASE, MESSAGES, due_messages
 from shared.db import Database
 from shared.events import (
     ComplaintAnsweredV1,
@@ -108,6 +108,48 @@ async def test_a_restart_sends_what_was_pending_and_nothing_twice(kind, tmp_path
         assert sorted((m.template, m.params["tracking_number"]) for m in provider.sent) == sorted([
             ("filed", first.tracking_number), ("filed", second.tracking_number), ("placed", first.tracking_number)])
         assert [(row.status, row.attempts) for row in rows] == [("sent", 2), ("sent", 2), ("sent", 1)]
+
+
+async def test_a_batch_goes_to_the_provider_side_by_side(kind, tmp_path):
+    """A cloud provider answers after a round trip over the internet: a batch's messages wait for it together."""
+    async with intake_database(kind, tmp_path) as (_url, db, writer):
+        filed = [await file(writer, title=f"第{n}号诉求的标题") for n in range(3)]
+        provider = Provider(delay=0.05)
+        assert await sender(db, provider).send_due(DAY) == 3
+        assert provider.most_in_flight == 3
+        assert [(row.status, row.attempts) for row in await notices(db)] == [("sent", 1)] * 3
+        for complaint in filed:
+            assert [action for action, _ in await sms_history(db, complaint.id)] == ["sms_sent"]
+
+
+async def test_a_claim_that_lapsed_records_nothing(kind, tmp_path):
+    """A sender that stalls past its lease finds the message taken by another: its late outcome writes nothing."""
+    async with intake_database(kind, tmp_path) as (_url, db, writer):
+        filed = await file(writer)
+        stalled = sender(db, Provider())
+        claimed = await stalled._claim(DAY)
+        later = DAY + LEASE * 2
+        await sender(db, Provider()).send_due(later)  # the lease lapsed: another sender takes it (try 2)
+        await stalled._record([(message, await stalled._send(message, later)) for message in claimed], later)
+        assert [(row.status, row.attempts) for row in await notices(db, filed.id)] == [("sent", 2)]
+        assert [(action, detail["attempt"]) for action, detail in await sms_history(db, filed.id)] == [("sms_sent", 2)]
+
+
+async def test_the_sender_reads_its_queue_from_the_partial_index(kind, tmp_path):
+    """The due messages come in order from the index of the queue alone: the sender never sorts every row due, nor
+    reads past the messages sent before (the planner is told not to scan the table, so it says whether it could)."""
+    async with intake_database(kind, tmp_path) as (_url, db, writer):
+        await file(writer)
+        async with db.engine.connect() as conn:
+            due = due_messages(DAY, 20, conn.dialect.name).compile(dialect=conn.dialect,
+                                                                    compile_kwargs={"literal_binds": True})
+            if kind == "postgres":
+                await conn.execute(text("SET enable_seqscan = off"))
+                plan = (await conn.exec_driver_sql(f"EXPLAIN {due}")).all()
+            else:
+                plan = (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {due}")).all()
+        shown = "\n".join(str(row[-1]) for row in plan)
+        assert "ix_intake_sms_queue" in shown and "Sort" not in shown and "TEMP B-TREE" not in shown, shown
 
 
 async def test_an_outage_is_retried_with_backoff_until_the_message_goes_out_once(kind, tmp_path):

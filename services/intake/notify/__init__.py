@@ -35,6 +35,6 @@ def install(runtime: ServiceRuntime, settings: IntakeSettings) -> None:
                          off_routing_path=True)
     policy = SendPolicy(sign_name(settings), dict(settings.sms_template_codes), settings.sms_max_tries,
                         timedelta(seconds=settings.sms_retry_base_s))
-    sender = SmsSender(runtime.db, make_provider(settings), policy)
+    sender = SmsSender(runtime.db, make_provider(settings), policy, batch=settings.sms_batch)
     runtime.components["sms_sender"] = sender
     runtime.add_loop("sms-sender", lambda: sender.run(settings.sms_poll_interval_s))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from shared.sqltypes import aware_field
@@ -25,6 +25,9 @@ SENT = "sent"
 DEAD = "dead"
 #: Not sent: the filer opted out, or left no mobile.
 SKIPPED = "skipped"
+#: The rows the sender looks at: messages still to send, and claims whose lease may lapse. The sender's query names
+#: them exactly so (written out, not bound), so that PostgreSQL and SQLite read them from the partial index below.
+IN_QUEUE = text(f"status IN ('{PENDING}', '{SENDING}')")
 
 
 class SmsNotice(SQLModel, table=True):
@@ -54,8 +57,9 @@ class SmsNotice(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("complaint_id", "event_id", name="uq_intake_sms_event"),
-        #: The sender reads only due rows.
-        Index("ix_intake_sms_due", "status", "next_attempt_at"),
+        #: The sender takes the first due rows of the queue, in order: a partial index of the queue alone, whatever
+        #: the number of messages sent before, and whatever the backlog (no sort of every row due).
+        Index("ix_intake_sms_queue", "next_attempt_at", "id", postgresql_where=IN_QUEUE, sqlite_where=IN_QUEUE),
     )
 
 

@@ -9,7 +9,6 @@ a filer would receive.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -33,7 +32,8 @@ class OutgoingSms:
     sign_name: str
     #: The provider's code of the template (empty for the local provider).
     template_code: str = ""
-    #: An id of this message of ours (the provider echoes it in delivery reports).
+    #: An id of this message of ours, which the provider echoes in delivery reports: the sender's is
+    #: ``sms-<row id>-<try>``, so a report leads back to the row and the try.
     reference: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
@@ -67,13 +67,19 @@ class LocalFileProvider:
 
     async def send(self, message: OutgoingSms, now: datetime) -> str:
         at = now.astimezone(SHANGHAI).isoformat(timespec="seconds")
-        line = f"{at}\t{mask_mobile(message.phone)}\t{message.text}\n"
-        await asyncio.to_thread(self._append, line)
+        self._append(f"{at}\t{mask_mobile(message.phone)}\t{message.text}\n")
         return message.reference
 
     def _append(self, line: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as out:
+        """One short line appended to a local file, on the event loop as a log line is: handing it to a thread would
+        cost more than the write. The folder is made when it is missing (at the first message, or after a user
+        cleared it)."""
+        try:
+            out = self.path.open("a", encoding="utf-8")
+        except FileNotFoundError:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            out = self.path.open("a", encoding="utf-8")
+        with out:
             out.write(line)
 
 

@@ -2,13 +2,15 @@
 
 A message goes out in three steps, none of them holding a transaction open across the provider's answer:
 
-1. **claim** — in a short transaction, take the due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL: replicas take
-   different rows; on SQLite one process writes at a time), mark them ``sending`` with a lease and count the try;
-2. **send** — through the provider, outside any transaction;
-3. **record** — the outcomes of the claimed batch (at most 20 messages) in one transaction, each only if its claim
-   is still this sender's: ``sent``; or back to ``pending`` after a backoff (``SMS_RETRY_BASE_S`` × 2^(tries-1), at
-   most an hour, never into the quiet hours); or ``dead`` after ``SMS_MAX_TRIES`` — each with a history entry staff
-   read, and counted in ``sms_messages_total``.
+1. **claim** — one statement takes the first due rows of the queue (at most ``SMS_BATCH``; ``FOR UPDATE SKIP LOCKED``
+   on PostgreSQL: replicas take different rows; on SQLite one process writes at a time), marks them ``sending`` with a
+   lease, counts the try and answers them;
+2. **send** — through the provider, outside any transaction, the batch's messages side by side (a cloud provider's
+   answer takes a round trip over the internet; one after another, they would cap a replica at a few a second);
+3. **record** — the batch's outcomes in one transaction, each only if its claim is still this sender's (one
+   ``SELECT … FOR UPDATE`` finds which, then one UPDATE per kind of outcome): ``sent``; or back to ``pending`` after a
+   backoff (``SMS_RETRY_BASE_S`` × 2^(tries-1), at most an hour, never into the quiet hours); or ``dead`` after
+   ``SMS_MAX_TRIES`` — each with a history entry staff read, and counted in ``sms_messages_total``.
 
 A sender that dies between the claim and the record leaves its rows ``sending``; they are taken again when the lease
 lapses. Only a death after the provider took a message and before its batch was recorded sends it twice (at most the
@@ -18,16 +20,18 @@ messages of that batch).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, Update, bindparam, select, update
 
 from services.intake.notify.compose import CONTACT, OPT_OUT, SMS, out_of_quiet_hours
-from services.intake.notify.model import DEAD, PENDING, SENDING, SENT, SKIPPED
+from services.intake.notify.model import DEAD, IN_QUEUE, PENDING, SENDING, SENT, SKIPPED
 from services.intake.notify.providers import OutgoingSms, SmsFailed, SmsProvider
 from services.intake.store import INSERT_HISTORY
 from services.intake.schemas import is_cn_mobile
@@ -65,13 +69,18 @@ class SendPolicy:
         return min(self.retry_base * 2 ** (tries - 1), MAX_BACKOFF)
 
 
-#: A claim: the message is being sent until ``lease_until`` (its ``attempts``-th try).
-_CLAIM = update(SMS).where(SMS.c.id == bindparam("claimed_id")).values(
-    status=SENDING, attempts=bindparam("attempts"), next_attempt_at=bindparam("lease_until"))
+
+
+@functools.cache
+def _record_statement(columns: tuple[str, ...]) -> Update:
+    """The UPDATE that records one kind of outcome (``columns``, the row values it sets) of the message ``target_id``,
+    whose claim was checked in the same transaction. One statement per kind, so a batch's rows of a kind are written
+    together (a unit of work queues rows by statement)."""
+    return update(SMS).where(SMS.c.id == bindparam("target_id"))
 
 
 class SmsSender:
-    def __init__(self, db: Database, provider: SmsProvider, policy: SendPolicy, *, batch: int = 20) -> None:
+    def __init__(self, db: Database, provider: SmsProvider, policy: SendPolicy, *, batch: int) -> None:
         self._db = db
         self._provider = provider
         self._policy = policy
@@ -88,32 +97,29 @@ class SmsSender:
         if out_of_quiet_hours(now) != now:
             return 0
         claimed = await self._claim(now)
-        outcomes = [(message, await self._send(message, now)) for message in claimed]
-        await self._record(outcomes, now)
+        sent = await asyncio.gather(*(self._send(message, now) for message in claimed))
+        await self._record(list(zip(claimed, sent)), now)
         return len(claimed)
 
     async def _claim(self, now: datetime) -> list[Claimed]:
-        due = (select(SMS.c.id, SMS.c.complaint_id, SMS.c.template, SMS.c.params, SMS.c.attempts)
-               .where(SMS.c.status.in_((PENDING, SENDING)), SMS.c.next_attempt_at <= now)
-               .order_by(SMS.c.next_attempt_at, SMS.c.id).limit(self._batch))
         async with self._db.unit_of_work() as uow:
-            if uow.dialect == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            rows = (await uow.session.execute(due)).all()
+            # One statement takes the batch and answers it (RETURNING): it runs at once, in the claim's transaction.
+            connection = await uow.session.connection()
+            rows = sorted((await connection.execute(claim_due(now, self._batch, uow.dialect))).all(),
+                          key=lambda row: row.id)
             if not rows:
                 return []
             phones = await _phones(uow, [row.complaint_id for row in rows])
-            uow.write(_CLAIM, [{"claimed_id": row.id, "attempts": row.attempts + 1, "lease_until": now + LEASE}
-                               for row in rows])
             await uow.commit()
-        return [Claimed(row.id, row.complaint_id, row.template, dict(row.params), row.attempts + 1,
+        return [Claimed(row.id, row.complaint_id, row.template, dict(row.params), row.attempts,
                         phones.get(row.complaint_id)) for row in rows]
 
     async def _send(self, message: Claimed, now: datetime) -> Outcome:
         if message.phone is None:
             return Outcome({"status": SKIPPED}, "sms_skipped", {}, "skipped")
         outgoing = OutgoingSms(message.phone, message.template, {k: str(v) for k, v in message.params.items()},
-                               self._policy.sign_name, self._policy.template_codes.get(message.template, ""))
+                               self._policy.sign_name, self._policy.template_codes.get(message.template, ""),
+                               reference=f"sms-{message.id}-{message.attempts}")
         try:
             provider_id = await self._provider.send(outgoing, now)
         except SmsFailed as failure:
@@ -134,28 +140,47 @@ class SmsSender:
                        "sms_retry", {**detail, "retry_at": retry_at.isoformat()}, "retry")
 
     async def _record(self, outcomes: list[tuple[Claimed, Outcome]], now: datetime) -> None:
-        """Write each outcome and its history entry where the claim is still ours (its lease may have lapsed)."""
+        """Write each outcome and its history entry where the claim is still ours (its lease may have lapsed and
+        another sender taken the message since)."""
         if not outcomes:
             return
-        recorded = []
         async with self._db.unit_of_work() as uow:
-            for message, outcome in outcomes:
+            ours = await _still_claimed(uow, [message for message, _ in outcomes])
+            recorded = [(message, outcome) for message, outcome in outcomes if (message.id, message.attempts) in ours]
+            by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+            for message, outcome in recorded:
                 values = dict(outcome.values)
                 if values["status"] != PENDING:
                     values["params"] = {k: v for k, v in message.params.items() if k != "code"}
-                result = await uow.session.execute(
-                    update(SMS).where(SMS.c.id == message.id, SMS.c.status == SENDING,
-                                      SMS.c.attempts == message.attempts).values(**values))
-                if result.rowcount != 1:
-                    continue
-                uow.write(INSERT_HISTORY, {
+                by_columns[tuple(values)].append({"target_id": message.id, **values})
+            for columns, rows in by_columns.items():
+                uow.write(_record_statement(columns), rows)
+            if recorded:
+                uow.write(INSERT_HISTORY, [{
                     "complaint_id": message.complaint_id, "at": now, "actor": "sms", "action": outcome.action,
                     "detail": {"template": message.template, "attempt": message.attempts, **outcome.detail},
-                })
-                recorded.append((message.template, outcome.label))
+                } for message, outcome in recorded])
             await uow.commit()
-        for template, label in recorded:
-            MESSAGES.labels(template, label).inc()
+        for message, outcome in recorded:
+            MESSAGES.labels(message.template, outcome.label).inc()
+
+
+def due_messages(now: datetime, most: int, dialect: str) -> Select:
+    """The first ``most`` messages of the queue due at ``now``, in order (read from the queue's partial index); on
+    PostgreSQL locked, skipping those another replica is claiming."""
+    due = (select(SMS.c.id, SMS.c.complaint_id, SMS.c.template, SMS.c.params, SMS.c.attempts)
+           .where(IN_QUEUE, SMS.c.next_attempt_at <= now)
+           .order_by(SMS.c.next_attempt_at, SMS.c.id).limit(most))
+    return due.with_for_update(skip_locked=True) if dialect == "postgresql" else due
+
+
+def claim_due(now: datetime, most: int, dialect: str) -> Update:
+    """The claim of the messages ``due_messages`` picks: each is being sent until its lease ends, as its next try;
+    answers them (id, complaint, template, values and the try it is)."""
+    due = due_messages(now, most, dialect).with_only_columns(SMS.c.id)
+    return (update(SMS).where(SMS.c.id.in_(due.scalar_subquery()))
+            .values(status=SENDING, attempts=SMS.c.attempts + 1, next_attempt_at=now + LEASE)
+            .returning(SMS.c.id, SMS.c.complaint_id, SMS.c.template, SMS.c.params, SMS.c.attempts))
 
 
 @dataclass(frozen=True)
@@ -170,9 +195,18 @@ class Outcome:
 
 async def _phones(uow: UnitOfWork, complaint_ids: list[str]) -> dict[str, str]:
     """The numbers to text, by complaint: the filer's mobile unless they opted out."""
-    rows = await uow.session.execute(
+    rows = await uow.read(
         select(CONTACT.c.complaint_id, CONTACT.c.mobile)
         .select_from(CONTACT.outerjoin(OPT_OUT, OPT_OUT.c.complaint_id == CONTACT.c.complaint_id))
         .where(CONTACT.c.complaint_id.in_(sorted(set(complaint_ids))), OPT_OUT.c.complaint_id.is_(None))
     )
-    return {complaint_id: mobile for complaint_id, mobile in rows.all() if is_cn_mobile(mobile)}
+    return {complaint_id: mobile for complaint_id, mobile in rows if is_cn_mobile(mobile)}
+
+
+async def _still_claimed(uow: UnitOfWork, messages: list[Claimed]) -> set[tuple[int, int]]:
+    """Which of ``messages`` (id, try) are still claimed by their try, locked until the unit of work ends (on SQLite
+    its transaction holds the database's write lock from the start)."""
+    claims = select(SMS.c.id, SMS.c.attempts).where(SMS.c.id.in_([m.id for m in messages]), SMS.c.status == SENDING)
+    if uow.dialect == "postgresql":
+        claims = claims.with_for_update()
+    return {(row.id, row.attempts) for row in await uow.read(claims)}
