@@ -201,6 +201,9 @@ class IdempotentConsumer:
         decoded = [(record, self._decode(record)) for record in records]
         handled = [item for _record, item in decoded if item is not None and not isinstance(item, Exception)]
         outcomes: list[tuple[str, str]] = []
+        if not handled:  # none of them is this consumer's: nothing to record, no transaction
+            await self._dead_letter_undecodable(decoded)
+            return
         async with self._db.unit_of_work() as uow:
             fresh = await mark_processed(uow, self._db.outbox.processed, self.name,
                                          list(dict.fromkeys(e.id for e, _h, _p in handled)))
@@ -216,11 +219,14 @@ class IdempotentConsumer:
             for envelope, handler, payload in todo:
                 await handler(payload, envelope, uow)
             await uow.commit()
+        await self._dead_letter_undecodable(decoded)
+        for event_type, outcome in outcomes:
+            metrics.EVENTS_CONSUMED.labels(self.name, event_type, outcome).inc()
+
+    async def _dead_letter_undecodable(self, decoded: list[tuple[Record, object]]) -> None:
         for record, item in decoded:
             if isinstance(item, Exception):
                 await self._dead_letter(record, f"undecodable: {item}")
-        for event_type, outcome in outcomes:
-            metrics.EVENTS_CONSUMED.labels(self.name, event_type, outcome).inc()
 
     async def _dead_letter(self, record: Record, reason: str) -> None:
         log.error("consumer %s: sending %s@%s to the dead-letter topic: %s", self.name, record.topic, record.offset,

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from services.sla.app import MIGRATIONS
 from services.sla.models import OUTBOX, AuditEntry
 from shared import migrations
-from shared.bus.base import OutgoingRecord
+from shared.bus.base import OutgoingRecord, Record
 from shared.bus.embedded import EmbeddedBus
 from shared.consumer import IdempotentConsumer, mark_processed
 from shared.db import Database
@@ -166,6 +166,23 @@ async def test_an_undecodable_record_goes_to_the_dead_letter_topic_and_the_rest_
     dead = bus.consumer("dlq-reader", (TOPIC_DEAD_LETTER,))
     await dead.start()
     assert [r.value for r in await dead.fetch(0.2, 10)] == [b"{not json"]
+
+
+async def test_a_batch_of_events_the_consumer_does_not_handle_costs_no_transaction(db, bus, monkeypatch):
+    """A consumer reads whole topics; a batch with none of its events (a notifier among the filings' events) opens no
+    unit of work — and an undecodable record among them still goes to the dead-letter topic."""
+    opened = []
+    open_unit_of_work = db.unit_of_work
+    monkeypatch.setattr(db, "unit_of_work", lambda: opened.append(1) or open_unit_of_work())
+    consumer = IdempotentConsumer("bystander", bus, db, (TOPIC_SLA,), {"gov.county.complaints.other.v1": effect_handler})
+    values = [met(f"c-{n}").envelope().to_bytes() for n in range(3)] + [b"{not json"]
+    await consumer.handle_together([Record(TOPIC_SLA, 0, n, "k", value) for n, value in enumerate(values)])
+    assert opened == []
+    dead = bus.consumer("dlq-reader", (TOPIC_DEAD_LETTER,))
+    await dead.start()
+    assert [r.value for r in await dead.fetch(0.2, 10)] == [b"{not json"]
+    await consumer.handle_together([Record(TOPIC_SLA, 0, 9, "k", met("c-9").envelope().to_bytes())] * 2)
+    assert opened == []
 
 
 async def test_the_embedded_bus_keeps_records_and_offsets_across_a_restart(tmp_path):

@@ -69,8 +69,6 @@ class SendPolicy:
         return min(self.retry_base * 2 ** (tries - 1), MAX_BACKOFF)
 
 
-
-
 @functools.cache
 def _record_statement(columns: tuple[str, ...]) -> Update:
     """The UPDATE that records one kind of outcome (``columns``, the row values it sets) of the message ``target_id``,
