@@ -76,3 +76,25 @@ async def test_a_raced_idempotency_key_is_isolated_and_replayed(unlimited):
     assert len(keyed_ids) == 1
     assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses[:4]) == 3
     assert await rows(app) == (11, 11)
+
+
+async def test_a_tracking_number_drawn_twice_is_drawn_again(unlimited, monkeypatch):
+    """Two filings of a day may draw the same 30 random bits: a lone filing whose number is taken is filed with
+    another, not refused."""
+    from services.intake import filing
+
+    app, client = unlimited
+    first = await client.post("/v1/complaints", json=body(1))
+    taken = first.json()["tracking_number"]
+    draw = filing.new_tracking_number
+    draws: list[str] = []
+
+    def drawn(now):
+        draws.append(taken if len(draws) < 2 else draw(now))  # the first two draws hit the taken number
+        return draws[-1]
+
+    monkeypatch.setattr(filing, "new_tracking_number", drawn)
+    second = await client.post("/v1/complaints", json=body(2))
+    assert second.status_code == 201, second.text
+    assert second.json()["tracking_number"] not in (taken, None) and draws[:2] == [taken, taken]
+    assert await rows(app) == (2, 2)
