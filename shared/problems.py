@@ -4,17 +4,21 @@ Every error answer is a top-level JSON object: ``error`` (a stable code), ``mess
 errors, ``errors`` — one entry per offending field with a dotted ``field`` path, a stable ``code`` and a message in
 both languages. ``install`` registers the handlers that put FastAPI's own errors (``HTTPException``, request
 validation, 404/405 of the router) into this shape.
+
+Pages are read by people, not programs: under the addresses an app declares as pages (``page_area``), an unknown
+address asked for by a browser (GET or HEAD) is answered with that area's "not found" page instead.
 """
 
 from __future__ import annotations
 
 import re
 from http import HTTPStatus
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -146,9 +150,14 @@ async def validation_exception_handler(_request: Request, exc: RequestValidation
     return JSONResponse(status_code=422, content=error_body(describe(list(exc.errors()))))
 
 
-async def http_exception_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def http_exception_handler(request: Request, exc: StarletteHTTPException) -> Response:
     """An ``HTTPException`` (raised by a service, or by the framework for an unknown path or method) in the one shape:
-    a dict detail's keys go to the top level, a string detail becomes the message."""
+    a dict detail's keys go to the top level, a string detail becomes the message. A 404 a browser meets in a page
+    area is that area's page."""
+    if exc.status_code == 404 and request.method in ("GET", "HEAD"):
+        for prefixes, not_found in getattr(request.app.state, "page_areas", ()):
+            if any(request.url.path == p or request.url.path.startswith(p + "/") for p in prefixes):
+                return not_found(request)
     code, en, zh = _STATUS_TEXT.get(exc.status_code, ("error", "The request was refused", "请求被拒绝"))
     body: dict[str, Any] = {"error": code, "message": en, "message_zh": zh}
     detail = exc.detail
@@ -176,6 +185,15 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def page_area(app: FastAPI, prefixes: tuple[str, ...], not_found: Callable[[Request], Response]) -> None:
+    """Declare the addresses under ``prefixes`` (``/workbench``: itself and what lies below it) pages of ``app``: an
+    unknown one there is answered with ``not_found``'s page (a 404) — a person following an old link or a mistyped
+    one reads where to go, not a JSON error."""
+    if not hasattr(app.state, "page_areas"):
+        app.state.page_areas = []
+    app.state.page_areas.append((prefixes, not_found))
 
 
 def install(app: FastAPI) -> None:

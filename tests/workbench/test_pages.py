@@ -203,3 +203,17 @@ async def test_a_dispatcher_sees_triage_and_any_department_s_queue_but_no_handle
     assert set(re.findall(r'id="form-([a-z-]+)"', page.text)) == {"dispatch"}
     assert "显示联系方式" not in page.text
     assert (await qian.act(cid, "claim")).status_code == 403
+
+
+async def test_an_unknown_address_among_the_pages_is_a_page_and_stays_json_for_programs(embedded):
+    """A person who follows an old link or mistypes one reads where to go, in Chinese, on a page with the pages'
+    headers; a program asking the API, or posting, still gets the JSON error."""
+    _app, client = embedded
+    for path, shown in (("/workbench/queues/nowhere", "回到工作台"), ("/file/nowhere", "查询已提交投诉的进度")):
+        answer = await client.get(path)
+        assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html"), path
+        assert "页面不存在" in answer.text or "没有这个页面" in answer.text
+        assert shown in answer.text and answer.headers["x-frame-options"] == "DENY"
+    for method, path in (("GET", "/v1/nowhere"), ("GET", "/workbenchx"), ("POST", "/workbench/nowhere")):
+        answer = await client.request(method, path)
+        assert answer.status_code in (404, 405) and answer.json()["message_zh"], (method, path)

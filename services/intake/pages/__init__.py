@@ -26,8 +26,9 @@ from services.intake.pages import (
     session,
     workbench,
 )
-from services.intake.pages.public_common import PUBLIC_PATHS
+from services.intake.pages.public_common import PUBLIC_PAGES, PUBLIC_PATHS, page as public_page
 from services.intake.pages.session import LOGIN, FormRefused, ToLogin
+from shared import problems
 from shared.pages import PageHeaders
 
 #: The attachments' and search's routes before the actions' (``/complaints/{id}/{action}``).
@@ -44,6 +45,15 @@ async def _form_refused(request: Request, _exc: Exception) -> Response:
                           message="此表单已失效或不属于您当前的登录，未作任何更改。请回到页面刷新后重新提交。")
 
 
+def _staff_page_not_found(request: Request) -> Response:
+    return workbench.page(request, "error.html", None, 404, title="未找到",
+                          message="没有这个页面：链接可能有误或已失效。请从工作台进入。")
+
+
+def _public_page_not_found(request: Request) -> Response:
+    return public_page(request, "not_found.html", {}, status_code=404)
+
+
 def configure(app: FastAPI) -> None:
     """The security headers on every page (not on the API documentation, whose Swagger UI starts with an inline
     script), and the answers to a request without a session or a form without its
@@ -51,3 +61,5 @@ def configure(app: FastAPI) -> None:
     app.add_middleware(PageHeaders, paths=(session.PATH, *PUBLIC_PATHS))
     app.add_exception_handler(ToLogin, _to_login)
     app.add_exception_handler(FormRefused, _form_refused)
+    problems.page_area(app, (session.PATH,), _staff_page_not_found)
+    problems.page_area(app, PUBLIC_PAGES, _public_page_not_found)

@@ -27,6 +27,8 @@ STATIC = {"public.css": "text/css; charset=utf-8"}
 STATIC_PREFIX = "/public/static"
 #: Where the public pages are: each gets the pages' security headers (``shared.pages.PageHeaders``).
 PUBLIC_PATHS = ("/file", "/track", STATIC_PREFIX)
+#: The public pages a person opens (an unknown address under them is the public "not found" page).
+PUBLIC_PAGES = ("/file", "/track")
 
 #: The form of ``/file``: a session of its own, for its CSRF token only.
 FILE_COOKIE = "file_form"
