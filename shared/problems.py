@@ -12,8 +12,8 @@ address asked for by a browser (GET or HEAD) is answered with that area's "not f
 from __future__ import annotations
 
 import re
-from http import HTTPStatus
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
