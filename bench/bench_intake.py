@@ -290,7 +290,7 @@ def main() -> None:
     print(f"the services' clocks read {args.hour:02d}:00 Asia/Shanghai "
           f"({'SMS sent as filed' if clock.sends_sms else 'SMS held for the morning'})")
 
-    results: dict = {}
+    results: dict = {"services_hour": args.hour}
     if not args.latency_only:
         results["rates"] = measure_rates(args.seconds, args.connections, args.rounds, clock)
         report_rates(results["rates"], args.rounds)
