@@ -261,7 +261,7 @@ class IntakeSettings(CommonSettings):
     sms_poll_interval_s: float = Field(2.0, gt=0)
     #: Messages a sender claims, sends side by side and records together. Larger batches cost less per message; a
     #: sender that dies after the provider took a batch and before recording it sends that batch again.
-    sms_batch: int = Field(50, ge=1, le=500)
+    sms_batch: int = Field(50, ge=1, le=100)
     #: Where attachments (附件) are kept: ``local`` (a folder, ``attachment_dir``) or ``s3`` (an S3-compatible object
     #: store, needed when intake replicas run on several machines; credentials from the environment, see
     #: ``shared/storage.py``).

@@ -42,8 +42,11 @@ log = logging.getLogger("complaints.intake.sms")
 
 MESSAGES = Counter("sms_messages_total", "SMS to filers, by template and outcome (sent, retry, dead, skipped)",
                    ["template", "outcome"])
-#: How long a claim lasts: well beyond the provider's timeouts.
-LEASE = timedelta(minutes=2)
+#: How long a claim lasts: well beyond the time a whole batch may take when the provider hangs. A batch goes out side
+#: by side through the default thread pool (a handful of threads on a small machine); each call waits at most the
+#: provider's timeouts (10 s to connect, 10 s for the answer), so 100 messages on 6 threads take at most about 6
+#: minutes.
+LEASE = timedelta(minutes=10)
 MAX_BACKOFF = timedelta(hours=1)
 
 
