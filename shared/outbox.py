@@ -11,6 +11,7 @@ complaint's events in order.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import zlib
 from dataclasses import dataclass
@@ -46,8 +47,10 @@ log = logging.getLogger("complaints.outbox")
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+@functools.cache
 def insert_ignore(table: Table, dialect: str) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING for the two supported databases."""
+    """INSERT … ON CONFLICT DO NOTHING for the two supported databases: one statement per table and dialect, so the
+    rows a unit of work queues for it (``UnitOfWork.write``, by statement) go as one INSERT."""
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table).on_conflict_do_nothing()
 

@@ -128,32 +128,32 @@ class Follower:
             return
         row = notice_row(complaint_id, envelope.id, template, {"tracking_number": tracking_number, **params},
                          envelope.time)
-        uow.write(_INSERT_IGNORE[uow.dialect], row)
+        uow.write(insert_ignore(SMS, uow.dialect), row)  # a second copy of an event's message is ignored
 
 
 #: The events that tell the filer something (each handler of ``Follower.handlers``).
 _TOLD = (SlaClockOpenedV1, ComplaintInfoRequestedV1, ComplaintAnsweredV1, ComplaintReopenedV1, ComplaintClosedV1)
 #: A unit of work's memo of the filers it read: complaint id → tracking number, or None when nobody is texted.
 _RECIPIENTS = "notify.recipients"
-#: One statement per dialect, so that a batch's rows are queued as one INSERT (a second copy of an event's message
-#: is ignored by the table's key).
-_INSERT_IGNORE = {dialect: insert_ignore(SMS, dialect) for dialect in ("postgresql", "sqlite")}
 
 
 async def _read_recipients(uow: UnitOfWork, complaint_ids: Collection[str]) -> None:
     """Read, in one query, whom the complaints ``complaint_ids`` not read yet by this unit of work would text."""
     known = uow.memo.setdefault(_RECIPIENTS, {})
-    todo = sorted(set(complaint_ids) - known.keys())
+    todo = set(complaint_ids) - known.keys()
     if not todo:
         return
     known.update(dict.fromkeys(todo))
+    known.update({complaint_id: number for complaint_id, (_mobile, number) in (await reachable(uow, todo)).items()})
+
+
+async def reachable(uow: UnitOfWork, complaint_ids: Collection[str]) -> dict[str, tuple[str, str]]:
+    """Whom the complaints ``complaint_ids`` text, in one query: complaint id → the filer's mobile and the tracking
+    number, for the complaints whose filer left a mobile and did not opt out."""
     rows = await uow.read(
-        select(CONTACT.c.complaint_id, CONTACT.c.mobile, OPT_OUT.c.complaint_id.is_not(None).label("opted_out"),
-               COMPLAINT.c.tracking_number)
+        select(CONTACT.c.complaint_id, CONTACT.c.mobile, COMPLAINT.c.tracking_number)
         .select_from(CONTACT.outerjoin(OPT_OUT, OPT_OUT.c.complaint_id == CONTACT.c.complaint_id)
                      .join(COMPLAINT, COMPLAINT.c.id == CONTACT.c.complaint_id))
-        .where(CONTACT.c.complaint_id.in_(todo))
+        .where(CONTACT.c.complaint_id.in_(sorted(set(complaint_ids))), OPT_OUT.c.complaint_id.is_(None))
     )
-    for row in rows:
-        if is_cn_mobile(row.mobile) and not row.opted_out:
-            known[row.complaint_id] = row.tracking_number
+    return {row.complaint_id: (row.mobile, row.tracking_number) for row in rows if is_cn_mobile(row.mobile)}

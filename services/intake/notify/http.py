@@ -19,7 +19,6 @@ from shared.problems import responses
 
 router = APIRouter(prefix="/v1", tags=["sms"], responses=responses(422, 503))
 
-_OPT_OUT = {dialect: insert_ignore(OPT_OUT, dialect) for dialect in ("postgresql", "sqlite")}
 _OPT_IN = delete(OPT_OUT).where(OPT_OUT.c.complaint_id == bindparam("target_id"))
 
 
@@ -46,7 +45,7 @@ async def choose_sms(complaint_id: str, body: SmsChoice, db: DatabaseDep, caller
             if body.enabled:
                 uow.write(_OPT_IN, {"target_id": complaint_id})
             else:
-                uow.write(_OPT_OUT[uow.dialect], {"complaint_id": complaint_id, "at": now})
+                uow.write(insert_ignore(OPT_OUT, uow.dialect), {"complaint_id": complaint_id, "at": now})
             uow.write(INSERT_HISTORY, {
                 "complaint_id": complaint_id, "at": now, "actor": "filer",
                 "action": "sms_opt_in" if body.enabled else "sms_opt_out", "detail": {},

@@ -30,11 +30,10 @@ from typing import Any
 from prometheus_client import Counter
 from sqlalchemy import Select, Update, bindparam, select, update
 
-from services.intake.notify.compose import CONTACT, OPT_OUT, SMS, out_of_quiet_hours
+from services.intake.notify.compose import SMS, out_of_quiet_hours, reachable
 from services.intake.notify.model import DEAD, IN_QUEUE, PENDING, SENDING, SENT, SKIPPED
 from services.intake.notify.providers import OutgoingSms, SmsFailed, SmsProvider
 from services.intake.store import INSERT_HISTORY
-from services.intake.schemas import is_cn_mobile
 from shared import clock
 from shared.db import Database, UnitOfWork
 
@@ -110,7 +109,8 @@ class SmsSender:
                           key=lambda row: row.id)
             if not rows:
                 return []
-            phones = await _phones(uow, [row.complaint_id for row in rows])
+            phones = {complaint_id: mobile for complaint_id, (mobile, _number)
+                      in (await reachable(uow, [row.complaint_id for row in rows])).items()}
             await uow.commit()
         return [Claimed(row.id, row.complaint_id, row.template, dict(row.params), row.attempts,
                         phones.get(row.complaint_id)) for row in rows]
@@ -192,16 +192,6 @@ class Outcome:
     action: str
     detail: dict[str, Any]
     label: str
-
-
-async def _phones(uow: UnitOfWork, complaint_ids: list[str]) -> dict[str, str]:
-    """The numbers to text, by complaint: the filer's mobile unless they opted out."""
-    rows = await uow.read(
-        select(CONTACT.c.complaint_id, CONTACT.c.mobile)
-        .select_from(CONTACT.outerjoin(OPT_OUT, OPT_OUT.c.complaint_id == CONTACT.c.complaint_id))
-        .where(CONTACT.c.complaint_id.in_(sorted(set(complaint_ids))), OPT_OUT.c.complaint_id.is_(None))
-    )
-    return {complaint_id: mobile for complaint_id, mobile in rows if is_cn_mobile(mobile)}
 
 
 async def _still_claimed(uow: UnitOfWork, messages: list[Claimed]) -> set[tuple[int, int]]:
