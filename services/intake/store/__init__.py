@@ -9,6 +9,7 @@ of routing and SLA events reads a batch's complaints once and writes what it mad
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,16 +34,11 @@ COOPERATION = Cooperation.__table__
 INSERT_COOPERATION = insert(COOPERATION)
 DELETE_COOPERATION = delete(COOPERATION).where(COOPERATION.c.complaint_id == bindparam("target_id"),
                                                COOPERATION.c.department == bindparam("target_department"))
-#: Per set of columns: the transition setting them (and ``updated_at``) on the complaint ``target_id`` names.
-_TRANSITIONS: dict[tuple[str, ...], Update] = {}
-
-
+@functools.cache
 def _transition(columns: tuple[str, ...]) -> Update:
-    statement = _TRANSITIONS.get(columns)
-    if statement is None:
-        statement = _TRANSITIONS[columns] = (update(COMPLAINT).where(COMPLAINT.c.id == bindparam("target_id"))
-                                             .values(version=COMPLAINT.c.version + 1))
-    return statement
+    """Per set of columns, the transition setting them (and ``updated_at``) on the complaint ``target_id`` names: one
+    statement per set, so a unit of work queues the rows of a set together."""
+    return update(COMPLAINT).where(COMPLAINT.c.id == bindparam("target_id")).values(version=COMPLAINT.c.version + 1)
 
 
 class ComplaintRepository:
