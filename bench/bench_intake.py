@@ -12,6 +12,9 @@ Targets: intake on PostgreSQL ≥ 0.30 × the bare rate; filing → routed p99 �
 
 The services' clocks read 10:00 Asia/Shanghai whatever the hour of the run (``CLOCK_OFFSET_SECONDS``): each filing's
 SMS goes out during the run, as it does by day; ``--hour 23`` measures the night, when it waits for the morning.
+Intake's notifier (the filers' SMS) runs as its own process, as docker-compose deploys it (``intake-notify``), at the
+SLA service's niceness: it is off the routing path too, and catches up in the cores' idle moments; the run reports how
+many of the messages written it sent. ``--notifier inline`` runs it inside intake instead (``NOTIFIER_IN_INTAKE``).
 """
 
 from __future__ import annotations
@@ -92,7 +95,38 @@ def analyze(database: str) -> None:
     asyncio.run(_admin("ANALYZE", database))
 
 
-def measure_rates(seconds: int, connections: int, rounds: int, clock: ServicesClock) -> dict[str, dict[str, float]]:
+#: A process the bench started, and its port.
+Running = tuple[subprocess.Popen, int]
+#: Whether intake's notifier runs as its own process ("apart", as deployed) or inside intake ("inline").
+NOTIFIER_PLACES = ("apart", "inline")
+
+
+@contextmanager
+def notifier_beside(place: str, env: dict[str, str]) -> Iterator[tuple[dict[str, str], dict[str, Running]]]:
+    """Intake's environment for the notifier's ``place``, and the notifier's own process and port by name when it
+    runs apart (at ``SLA_NICENESS``; ``env`` names the database, the broker and the clock)."""
+    if place == "inline":
+        yield env, {}
+        return
+    port = free_port()
+    with server(["-m", "services.intake.notify"], {**env, "NOTIFIER_PORT": str(port),
+                                                  "PROCESS_NICENESS": str(SLA_NICENESS)}, port, "notifier") as notifier:
+        yield {**env, "NOTIFIER_IN_INTAKE": "false"}, {"notifier": (notifier, port)}
+
+
+async def sms_counts(database: str) -> dict[str, int]:
+    """The filers' messages by status (pending, sent, …)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(_dsn(database))
+    try:
+        return dict(await conn.fetch("SELECT status, count(*) FROM intake_sms GROUP BY status"))
+    finally:
+        await conn.close()
+
+
+def measure_rates(seconds: int, connections: int, rounds: int, clock: ServicesClock,
+                  notifier: str = "apart") -> dict[str, dict[str, float]]:
     """Each endpoint's rate; the bare endpoint and intake on PostgreSQL alternate for ``rounds`` rounds (both servers
     up, one loaded at a time), so a machine whose speed drifts during the run moves both sides of each ratio alike.
     Their figures are the medians over the rounds, and ``ratio`` the median of the rounds' ratios."""
@@ -122,7 +156,8 @@ def measure_rates(seconds: int, connections: int, rounds: int, clock: ServicesCl
                "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "KAFKA_ENABLE_IDEMPOTENCE": "false"}
         with server(["-m", "uvicorn", "bench.bare_app:app", "--port", str(bare_port), "--workers", "1",
                      "--no-access-log", "--log-level", "warning"], {}, bare_port, "bare"), \
-                server(["-m", "services.intake"], env, intake_port, "intake-postgres"):
+                notifier_beside(notifier, env) as (intake_env, _), \
+                server(["-m", "services.intake"], intake_env, intake_port, "intake-postgres"):
             warm(bare_port)
             warm(intake_port)
             analyze(database)
@@ -130,6 +165,7 @@ def measure_rates(seconds: int, connections: int, rounds: int, clock: ServicesCl
             for _ in range(rounds):
                 bare.append(load(bare_port))
                 postgres.append(load(intake_port))
+            results["sms"] = asyncio.run(sms_counts(database))
     finally:
         broker.stop()
         drop_database(database)
@@ -211,6 +247,7 @@ class Pipeline:
 
     database: str
     broker: Broker
+    #: The services' processes and ports (intake, router, sla, and intake's notifier when it runs apart).
     ports: dict[str, int]
     processes: dict[str, subprocess.Popen]
 
@@ -221,7 +258,7 @@ SLA_NICENESS = 19
 
 
 @contextmanager
-def pipeline(clock: ServicesClock | None = None) -> Iterator[Pipeline]:
+def pipeline(clock: ServicesClock | None = None, notifier: str = "apart") -> Iterator[Pipeline]:
     database = fresh_database()
     broker = Broker()
     ports = {name: free_port() for name in ("intake", "router", "sla")}
@@ -233,15 +270,19 @@ def pipeline(clock: ServicesClock | None = None) -> Iterator[Pipeline]:
         with server(["-m", "services.router"], env, ports["router"], "router") as router, \
                 server(["-m", "services.sla"], {**env, "PROCESS_NICENESS": str(SLA_NICENESS)}, ports["sla"],
                        "sla") as sla, \
-                server(["-m", "services.intake"], env, ports["intake"], "intake") as intake:
-            yield Pipeline(database, broker, ports, {"intake": intake, "router": router, "sla": sla})
+                notifier_beside(notifier, env) as (intake_env, apart), \
+                server(["-m", "services.intake"], intake_env, ports["intake"], "intake") as intake:
+            processes = {"intake": intake, "router": router, "sla": sla}
+            for name, (process, port) in apart.items():
+                processes[name], ports[name] = process, port
+            yield Pipeline(database, broker, ports, processes)
     finally:
         broker.stop()
         drop_database(database)
 
 
-def measure_routed_latency(rate: int, seconds: int, clock: ServicesClock) -> dict[str, float]:
-    with pipeline(clock) as running:
+def measure_routed_latency(rate: int, seconds: int, clock: ServicesClock, notifier: str = "apart") -> dict[str, float]:
+    with pipeline(clock, notifier) as running:
         latencies, achieved = asyncio.run(_routed_latency(running.ports["intake"], running.broker.bootstrap,
                                                             running.database, rate, seconds, clock))
         clocked, routed = asyncio.run(_clocks_kept_up(running.database))
@@ -265,6 +306,9 @@ def report_rates(rates: dict, rounds_run: int) -> None:
     rounds = ", ".join(f"{r:.2f}" for r in rates["postgres"]["round_ratios"])
     print(f"target: intake on PostgreSQL ≥ {RATE_TARGET:.2f} × bare — measured {ratio:.2f}, the median of "
           f"{rounds_run} alternating rounds ({rounds}) ({'met' if ratio >= RATE_TARGET else 'MISSED'})")
+    sms = rates["sms"]
+    print(f"the filers' SMS at the end of the rounds: {sms.get('sent', 0)} sent, {sms.get('pending', 0)} waiting "
+          f"(of {sum(sms.values())} written)")
 
 
 def report_latency(latency: dict) -> None:
@@ -285,16 +329,19 @@ def main() -> None:
     parser.add_argument("--hour", type=int, default=WORKING_HOUR, choices=range(24), metavar="H",
                         help="the hour (Asia/Shanghai) the services' clocks read (SMS wait out the quiet hours, "
                              f"{QUIET_FROM:%H:%M}–{QUIET_UNTIL:%H:%M})")
+    parser.add_argument("--notifier", choices=NOTIFIER_PLACES, default="apart",
+                        help="intake's notifier as its own process (as deployed) or inside intake")
     args = parser.parse_args()
     clock = ServicesClock.at(args.hour)
     print(f"the services' clocks read {args.hour:02d}:00 Asia/Shanghai "
-          f"({'SMS sent as filed' if clock.sends_sms else 'SMS held for the morning'})")
+          f"({'SMS sent as filed' if clock.sends_sms else 'SMS held for the morning'}); intake's notifier "
+          f"{'in its own process' if args.notifier == 'apart' else 'inside intake'}")
 
-    results: dict = {"services_hour": args.hour}
+    results: dict = {"services_hour": args.hour, "notifier": args.notifier}
     if not args.latency_only:
-        results["rates"] = measure_rates(args.seconds, args.connections, args.rounds, clock)
+        results["rates"] = measure_rates(args.seconds, args.connections, args.rounds, clock, args.notifier)
         report_rates(results["rates"], args.rounds)
-    results["routed_latency"] = measure_routed_latency(args.rate, args.seconds, clock)
+    results["routed_latency"] = measure_routed_latency(args.rate, args.seconds, clock, args.notifier)
     report_latency(results["routed_latency"])
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "intake.json").write_text(json.dumps(results, indent=2))

@@ -1,12 +1,12 @@
 """What one complaint costs in CPU across the pipeline, with the biggest batches.
 
-The three services run as separate processes on PostgreSQL and the broker. After a warm-up, ``wrk`` files as fast as
-intake takes them for a few seconds; the run then waits until every consumer has caught up (the consumed-event
-counters on ``/metrics`` stop moving). CPU time is read from ``/proc`` (Linux) for each service, every PostgreSQL
-process and the broker over that whole window, and divided by the filings. Batches are as big as the backlog makes
-them, so this is the floor of what a complaint costs; during a steady run at a lower rate batches shrink and each
-carries the fixed cost of a transaction, so CPU read there is higher. The idle processes' own cost over the window
-(measured before the load) is printed too.
+The three services and intake's notifier run as separate processes on PostgreSQL and the broker. After a warm-up,
+``wrk`` files as fast as intake takes them for a few seconds; the run then waits until every consumer and the SMS
+sender have caught up (the consumed-event and sent-message counters on ``/metrics`` stop moving). CPU time is read
+from ``/proc`` (Linux) for each process, every PostgreSQL process and the broker over that whole window, and divided
+by the filings. Batches are as big as the backlog makes them, so this is the floor of what a complaint costs; during a
+steady run at a lower rate batches shrink and each carries the fixed cost of a transaction, so CPU read there is
+higher. The idle processes' own cost over the window (measured before the load) is printed too.
 """
 
 from __future__ import annotations
@@ -42,10 +42,13 @@ def postgres_seconds() -> float:
     return total
 
 
-def consumed(port: int) -> float:
+#: What a process counts as work done: events consumed, the filers' messages sent (or retried, dead, skipped).
+WORK_COUNTERS = ("complaints_events_consumed_total{", "sms_messages_total{")
+
+
+def work_done(port: int) -> float:
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("complaints_events_consumed_total{"))
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(WORK_COUNTERS))
 
 
 def measure(seconds: int, connections: int) -> dict[str, float]:
@@ -79,16 +82,16 @@ def measure(seconds: int, connections: int) -> dict[str, float]:
 
 
 def _settle(ports: dict[str, int], quiet_s: float = 1.0, timeout_s: float = 120.0) -> None:
-    """Wait until no service has consumed anything for ``quiet_s``."""
+    """Wait until no process has consumed an event or sent a message for ``quiet_s``."""
     deadline = time.monotonic() + timeout_s
     last = None
     while time.monotonic() < deadline:
-        counts = tuple(consumed(port) for port in ports.values())
+        counts = tuple(work_done(port) for port in ports.values())
         if counts == last:
             return
         last = counts
         time.sleep(quiet_s)
-    raise TimeoutError("the consumers did not catch up")
+    raise TimeoutError("the consumers and the SMS sender did not catch up")
 
 
 def main() -> None:
@@ -100,7 +103,9 @@ def main() -> None:
     print(f"filed {result['filings']:.0f} at {result['rate']:.0f}/s; every consumer caught up "
           f"{result['window_s']:.1f} s after the load began")
     print(f"{'process':<12}{'CPU ms per complaint':>22}")
-    for name in ("intake", "router", "sla", "postgres", "broker", "total"):
+    for name in ("intake", "notifier", "router", "sla", "postgres", "broker", "total"):
+        if name not in result:
+            continue
         print(f"{name:<12}{result[name]:>22.2f}")
     print(f"(of the total, {result['idle_share']:.2f} ms is what the idle processes spend over the same window)")
     OUT.mkdir(parents=True, exist_ok=True)

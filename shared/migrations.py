@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.sqltypes import UtcDateTime
@@ -32,6 +33,11 @@ async def upgrade(engine: AsyncEngine, script_location: Path, version_table: str
         command.upgrade(config, "head")
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Processes of one service that start together (its replicas; intake and its notifier) migrate one at a
+            # time: the others wait here, then find the tables at head. The lock goes with the transaction.
+            lock = zlib.crc32(f"migrate:{version_table}".encode())
+            await connection.execute(select(func.pg_advisory_xact_lock(lock)))
         await connection.run_sync(run)
 
 

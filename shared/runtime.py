@@ -23,8 +23,12 @@ log = logging.getLogger("complaints.runtime")
 
 class ServiceRuntime:
     def __init__(
-        self, name: str, db: Database, bus: Bus, settings: CommonSettings, migrations_dir: Path
+        self, name: str, db: Database, bus: Bus, settings: CommonSettings, migrations_dir: Path, *,
+        relays: bool = True,
     ) -> None:
+        """``relays``: the process publishes the service's outbox (one relay per service is active at a time,
+        whichever process holds the lock); off in a process of the service that writes no events (intake's
+        notifier), so the relay stays with the processes whose transactions fill the outbox."""
         self.name = name
         self.db = db
         self.bus = bus
@@ -33,12 +37,14 @@ class ServiceRuntime:
         #: The objects the composition root builds for the service's HTTP layer, by name (its settings, command
         #: handlers, the filing writer …).
         self.components: dict[str, object] = {"settings": settings}
-        self.relay = OutboxRelay(
-            db, bus, batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s,
-            linger_s=settings.outbox_linger_s,
-        )
         self.consumers: list[IdempotentConsumer] = []
-        self._loops: list[tuple[str, Callable[[], Awaitable[None]]]] = [("outbox-relay", self.relay.run)]
+        self._loops: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        if relays:
+            relay = OutboxRelay(
+                db, bus, batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s,
+                linger_s=settings.outbox_linger_s,
+            )
+            self._loops.append(("outbox-relay", relay.run))
         self._tasks: list[asyncio.Task[None]] = []
         self._startup: list[Callable[[], Awaitable[object]]] = []
 

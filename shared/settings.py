@@ -262,6 +262,14 @@ class IntakeSettings(CommonSettings):
     #: Messages a sender claims, sends side by side and records together. Larger batches cost less per message; a
     #: sender that dies after the provider took a batch and before recording it sends that batch again.
     sms_batch: int = Field(50, ge=1, le=100)
+    #: Whether intake alone (``python -m services.intake``) also runs the notifier: the consumer writing the filers'
+    #: messages and the sender. On by default. A deployment that runs the notifier as its own process
+    #: (``python -m services.intake.notify``) turns it off on the replicas taking filings, so that sending never
+    #: shares their cores and each side scales on its own. The whole product in one process always runs it.
+    notifier_in_intake: bool = True
+    #: The notifier's own process: where it serves ``/healthz``, ``/readyz`` and ``/metrics``.
+    notifier_host: str = "127.0.0.1"
+    notifier_port: int = 8004
     #: Where attachments (附件) are kept: ``local`` (a folder, ``attachment_dir``) or ``s3`` (an S3-compatible object
     #: store, needed when intake replicas run on several machines; credentials from the environment, see
     #: ``shared/storage.py``).

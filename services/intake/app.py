@@ -45,7 +45,9 @@ from shared.storage import build_store
 
 
 
-def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
+def build_runtime(settings: IntakeSettings, bus: Bus, *, with_notifier: bool = True) -> ServiceRuntime:
+    """``with_notifier``: the process also follows the events that tell filers by SMS and sends the messages (the
+    whole product in one process always does; intake alone unless its notifier runs as a process of its own)."""
     db = Database(settings.database_url_for(SERVICE), OUTBOX)
     runtime = ServiceRuntime(SERVICE, db, bus, settings, MIGRATIONS)
     runtime.add_consumer(
@@ -73,7 +75,8 @@ def build_runtime(settings: IntakeSettings, bus: Bus) -> ServiceRuntime:
                 await asyncio.sleep(settings.autoclose_interval_s)
 
     runtime.add_loop("close-unrated", close_unrated)
-    notify.install(runtime, settings)
+    if with_notifier:
+        notify.install(runtime, settings)
     store = build_store(settings)
     runtime.components["attachments"] = AttachmentDesk(store, AttachmentRules.from_settings(settings))
     runtime.add_startup(store.ready)  # an unreachable bucket is logged at start (uploads answer 503 meanwhile)
@@ -114,6 +117,7 @@ def configure(app: FastAPI, settings: IntakeSettings) -> None:
 def build_app(settings: IntakeSettings) -> FastAPI:
     """Intake alone, as each of its replicas runs it (scale-out)."""
     bus = make_bus(settings, client_id="intake")
-    app = create_app("投诉受理 Complaint intake", bus, [build_runtime(settings, bus)], ROUTERS)
+    runtime = build_runtime(settings, bus, with_notifier=settings.notifier_in_intake)
+    app = create_app("投诉受理 Complaint intake", bus, [runtime], ROUTERS)
     configure(app, settings)
     return app

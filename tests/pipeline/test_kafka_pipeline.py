@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from datetime import datetime
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from services.router.models import Decision
 from shared.bus.kafka import KafkaBus
+from shared.calendar import SHANGHAI
 from shared.settings import AllInOneSettings, CommonSettings
 from tests.conftest import running_app
 from tests.intake.helpers import FilerClient
@@ -123,3 +126,61 @@ async def test_complaints_filed_during_a_broker_outage_are_routed_exactly_once(b
         for complaint_id in ids:
             assert len(events[complaint_id]["routed"]) + len(events[complaint_id]["triage_required"]) == 1
             assert len(events[complaint_id]["received"]) == 1
+
+
+def _shift_to_working_hours() -> str:
+    """``CLOCK_OFFSET_SECONDS`` that moves every process's clock to 10:00 Asia/Shanghai today, when messages go out
+    as they are written (at any hour the suite runs)."""
+    local = datetime.now(SHANGHAI)
+    return f"{(local.replace(hour=10, minute=0, second=0, microsecond=0) - local).total_seconds():.3f}"
+
+
+def _sms_counts(exposition: str) -> dict[tuple[str, str], float]:
+    return {(s.labels["template"], s.labels["outcome"]): s.value
+            for family in text_string_to_metric_families(exposition) if family.name == "sms_messages"
+            for s in family.samples if s.name == "sms_messages_total"}
+
+
+async def test_the_notifier_as_a_process_of_its_own_sends_what_intake_writes(broker, postgres_url, tmp_path):
+    """Intake's replicas with ``NOTIFIER_IN_INTAKE=false`` and ``python -m services.intake.notify`` beside them, all
+    started together on a fresh database. While the notifier is down nothing is sent — intake sends nothing itself —
+    and nothing is lost: once it is back, the filing's message (written by intake's transaction) and the placement's
+    (written by the notifier's consumer) go out once each, sent by the notifier."""
+    sms_log = tmp_path / "sms.txt"
+    env = {**kafka_env(broker.bootstrap, postgres_url), "CLOCK_OFFSET_SECONDS": _shift_to_working_hours(),
+           "SMS_LOCAL_PATH": str(sms_log), "SMS_POLL_INTERVAL_S": "0.2", "CONSUMER_LINGER_S": "0.1"}
+    notifier_env = {**env, "NOTIFIER_PORT": str(free_port())}
+    notifier_url = f"http://127.0.0.1:{notifier_env['NOTIFIER_PORT']}"
+
+    def sent_lines() -> list[str]:
+        return sms_log.read_text(encoding="utf-8").splitlines() if sms_log.exists() else []
+
+    notifier = spawn_service("intake.notify", notifier_env, tmp_path / "notify.log")
+    try:
+        with service_processes(env, tmp_path, {"intake": {"NOTIFIER_IN_INTAKE": "false"}}) as (ports, _):
+            async with httpx.AsyncClient(timeout=30) as http, \
+                    httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['intake']}", timeout=30) as intake:
+                for url in (*(f"http://127.0.0.1:{p}" for p in ports.values()), notifier_url):
+                    await wait_ready(http, f"{url}/readyz")
+                stop_process(notifier)
+                client = FilerClient(intake)
+                filed = (await client.post("/v1/complaints", json=BODIES[0])).json()
+                await wait_routed(client, filed["id"], timeout=60)
+                await asyncio.sleep(3.0)  # many of the sender's polls and the consumer's batches
+                sent_while_down = sent_lines()
+
+                notifier = spawn_service("intake.notify", notifier_env, tmp_path / "notify.log")
+                await wait_ready(http, f"{notifier_url}/readyz")
+                lines = await eventually(lambda: sent_lines() if len(sent_lines()) >= 2 else None, timeout=30,
+                                         interval=0.3)
+                await asyncio.sleep(1.0)  # nothing more comes
+                lines = sent_lines()
+                sent_by_notifier = _sms_counts((await http.get(f"{notifier_url}/metrics")).text)
+                sent_by_intake = _sms_counts((await intake.get("/metrics")).text)
+    finally:
+        stop_process(notifier)
+    assert sent_while_down == []
+    assert len(lines) == 2 and all(filed["tracking_number"] in line for line in lines)
+    assert "已登记" in lines[0] and "已分派给青山县供电局" in lines[1]
+    assert sent_by_notifier == {("filed_with_code", "sent"): 1.0, ("placed", "sent"): 1.0}
+    assert sent_by_intake == {}

@@ -3,6 +3,7 @@ included), on SQLite and PostgreSQL; and intake's latest revisions downgrade and
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,21 @@ async def test_intake_reply_templates_and_access_codes_revision_downgrades_and_u
     await migrations.upgrade(engine, INTAKE, "intake_alembic_version")
     async with engine.connect() as conn:
         assert await conn.run_sync(_differences, "intake") == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("service", sorted(SERVICES))
+async def test_processes_starting_together_migrate_one_at_a_time(service):
+    """A service's processes that start together (replicas; intake and its notifier) each migrate at start: on a
+    fresh PostgreSQL database each must end at head, not fail on the tables the other is creating."""
+    async with fresh_postgres() as url:
+        engines = [create_engine(url) for _ in range(3)]
+        try:
+            # Without taking turns they wait on each other's uncommitted tables: bounded, so that fails, not hangs.
+            await asyncio.wait_for(asyncio.gather(
+                *(migrations.upgrade(e, SERVICES[service], f"{service}_alembic_version") for e in engines)), 30)
+            async with engines[0].connect() as conn:
+                assert await conn.run_sync(_differences, service) == []
+        finally:
+            for e in engines:
+                await e.dispose()

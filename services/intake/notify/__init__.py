@@ -5,10 +5,11 @@ answered, reopened and closed.
 - ``compose``: which message each event brings, written once per (complaint, event), deferred out of 22:00–08:00;
 - ``sender``: claims the due messages, sends each once through the provider, retries, dead-letters;
 - ``providers``, ``aliyun``, ``tencent``: the provider interface, the local file, and the two clouds' SDKs;
-- ``http``: the filer's opt-out.
+- ``http``: the filer's opt-out;
+- ``app``, ``__main__``: the notifier as a process of its own (``python -m services.intake.notify``).
 
 Only intake holds the filer's number, so the notifier lives here; it follows the events through its own consumer
-group (``intake-notify``).
+group (``intake-notify``), inside intake's process or in its own beside intake's replicas (``NOTIFIER_IN_INTAKE``).
 """
 
 from __future__ import annotations
