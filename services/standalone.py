@@ -37,4 +37,5 @@ def build_app(settings: AllInOneSettings | None = None) -> FastAPI:
     )
     intake.configure(app, settings)
     router.configure(app, classifier)
+    sla.configure(app)
     return app

@@ -155,8 +155,8 @@ async def http_exception_handler(request: Request, exc: StarletteHTTPException) 
     a dict detail's keys go to the top level, a string detail becomes the message. A 404 a browser meets in a page
     area is that area's page."""
     if exc.status_code == 404 and request.method in ("GET", "HEAD"):
-        for prefixes, not_found in getattr(request.app.state, "page_areas", ()):
-            if any(request.url.path == p or request.url.path.startswith(p + "/") for p in prefixes):
+        for prefixes, apart, not_found in getattr(request.app.state, "page_areas", ()):
+            if _under(request.url.path, prefixes) and not _under(request.url.path, apart):
                 return not_found(request)
     code, en, zh = _STATUS_TEXT.get(exc.status_code, ("error", "The request was refused", "请求被拒绝"))
     body: dict[str, Any] = {"error": code, "message": en, "message_zh": zh}
@@ -187,13 +187,19 @@ def _allowed_methods(request: Request) -> list[str]:
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
-def page_area(app: FastAPI, prefixes: tuple[str, ...], not_found: Callable[[Request], Response]) -> None:
-    """Declare the addresses under ``prefixes`` (``/workbench``: itself and what lies below it) pages of ``app``: an
-    unknown one there is answered with ``not_found``'s page (a 404) — a person following an old link or a mistyped
-    one reads where to go, not a JSON error."""
+def page_area(app: FastAPI, prefixes: tuple[str, ...], not_found: Callable[[Request], Response], *,
+              apart: tuple[str, ...] = ()) -> None:
+    """Declare the addresses under ``prefixes`` (``/workbench``: itself and what lies below it), except those under
+    ``apart`` (an API inside the area, whose 404s are its answers), pages of ``app``: an unknown one there is answered
+    with ``not_found``'s page (a 404) — a person following an old link or a mistyped one reads where to go, not a
+    JSON error."""
     if not hasattr(app.state, "page_areas"):
         app.state.page_areas = []
-    app.state.page_areas.append((prefixes, not_found))
+    app.state.page_areas.append((prefixes, apart, not_found))
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
 def install(app: FastAPI) -> None:

@@ -2,7 +2,7 @@
 
 import uvicorn
 
-from services.sla.app import ROUTERS, build_runtime
+from services.sla.app import ROUTERS, build_runtime, configure
 from shared.bus import make_bus
 from shared.http import create_app
 from shared.logs import prepare_process
@@ -14,6 +14,7 @@ def main() -> None:
     prepare_process(settings)
     bus = make_bus(settings, client_id="sla")
     app = create_app("时限督办 SLA service", bus, [build_runtime(settings, bus)], ROUTERS)
+    configure(app)
     uvicorn.run(app, host=settings.sla_host, port=settings.sla_port, log_level=settings.log_level.lower())
 
 

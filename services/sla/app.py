@@ -8,6 +8,8 @@ import asyncio
 import logging
 from pathlib import Path
 
+from fastapi import FastAPI
+
 from services.sla import dashboard
 from services.sla import http
 from services.sla.handlers import DeadlineRules, SlaHandlers, sweep
@@ -31,6 +33,12 @@ from shared.settings import SlaSettings
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 ROUTERS = (http.router, *dashboard.ROUTERS)
 log = logging.getLogger("complaints.sla")
+
+
+def configure(app: FastAPI) -> None:
+    """What the SLA service adds to whichever app hosts it: the dashboard's security headers and its page for an
+    unknown address."""
+    dashboard.configure(app)
 
 
 def build_runtime(settings: SlaSettings, bus: Bus) -> ServiceRuntime:

@@ -138,3 +138,24 @@ def test_the_page_keeps_its_rules():
     for name in ("dashboard.html", "login.html"):
         scripts = re.findall(r"<script([^>]*)>(.*?)</script>", texts[name], re.S)
         assert all('type="application/json"' in attrs or not body.strip() for attrs, body in scripts), name
+
+
+async def test_the_pages_carry_the_security_headers_and_an_unknown_address_is_a_page(tmp_path):
+    """The login form and the dashboard may not be framed and run only their own script; a supervisor following an
+    old link reads where to go back to, while the JSON API under ``/dashboard/api`` keeps answering programs in JSON."""
+    settings = embedded_settings(tmp_path)
+    supervisor = {"Authorization": "Bearer " + issue_token(settings.auth_secret, role="supervisor", name="王督办")}
+    async with running_app(settings) as (_app, client):
+        for path in ("/dashboard/login", f"/dashboard?{PERIOD}"):
+            page = await client.get(path, headers=supervisor)
+            assert page.status_code == 200 and page.headers["x-frame-options"] == "DENY", path
+            assert "script-src 'self'" in page.headers["content-security-policy"], path
+        lost = await client.get("/dashboard/reports/2026", headers=supervisor)
+        assert lost.status_code == 404 and lost.headers["content-type"].startswith("text/html")
+        assert "没有这个页面" in lost.text and 'href="/dashboard"' in lost.text
+        assert lost.headers["x-frame-options"] == "DENY"
+        for path in ("/dashboard/api/nowhere", "/dashboard/api/complaints/nobody"):
+            answer = await client.get(path, headers=supervisor)
+            assert answer.status_code == 404 and answer.json()["message_zh"], path
+        assert (await client.get("/dashboard/static/nothing.css")).status_code == 404
+        assert (await client.get("/dashboard/static/nothing.css")).headers["content-type"] == "application/json"

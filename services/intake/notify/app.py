@@ -1,6 +1,6 @@
 """The notifier as a process of its own (``python -m services.intake.notify``): intake's database, the notifier's
-consumer group and the SMS sender, and ``/healthz``, ``/readyz``, ``/metrics`` — no API and no outbox relay (it
-writes no events). Intake's replicas taking filings then run with ``NOTIFIER_IN_INTAKE=false``."""
+consumer group and the SMS sender, with ``/healthz``, ``/readyz`` and ``/metrics`` but no API of its own, and no
+outbox relay (it writes no events). Intake's replicas taking filings then run with ``NOTIFIER_IN_INTAKE=false``."""
 
 from __future__ import annotations
 

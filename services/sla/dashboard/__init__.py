@@ -10,17 +10,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 
-from services.sla.dashboard import export, gauges
+from services.sla.dashboard import export, gauges, pages
 from services.sla.dashboard import http
 from services.sla.dashboard.deps import DashboardDeps, register
 from services.sla.dashboard.handlers import GROUP, TOPICS, DashboardHandlers
 from services.sla.domain.policies import PolicyStore, load_policies
+from shared import problems
 from shared.calendar import WorkingCalendar
+from shared.pages import PageHeaders
 from shared.runtime import ServiceRuntime
 
 ROUTERS: tuple[APIRouter, ...] = (http.router, export.router)
+
+
+def configure(app: FastAPI) -> None:
+    """The pages' security headers on the dashboard's pages (the login form may not be framed, the page runs only
+    its own script); and a browser's unknown address under ``/dashboard`` gets the dashboard's not-found page, while
+    its JSON API and its static files keep their own 404s."""
+    area = http.router.prefix
+    app.add_middleware(PageHeaders, paths=(area,))
+    problems.page_area(app, (area,), pages.not_found_page, apart=(f"{area}/api", f"{area}/static"))
 
 
 def install(

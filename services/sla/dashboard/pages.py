@@ -1,5 +1,5 @@
-"""The dashboard's two pages, rendered from the Jinja2 templates in ``templates/`` (every value escaped as it is put
-in): the login page and the dashboard page with its filters, the column headings and their definitions
+"""The dashboard's pages, rendered from the Jinja2 templates in ``templates/`` (every value escaped as it is put
+in): the login page, the not-found page and the dashboard page with its filters, the column headings and their definitions
 (``views.GROUPS``), and the first snapshot as JSON for ``static/dashboard.js``."""
 
 from __future__ import annotations
@@ -34,6 +34,11 @@ def render(name: str, **values: object) -> str:
 
 def login_page(message: str = "", status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(render("login.html", message=message), status_code=status_code, headers=NO_STORE)
+
+
+def not_found_page(_request: object = None) -> HTMLResponse:
+    """What a browser meets at an unknown address under ``/dashboard``: where to go back to."""
+    return HTMLResponse(render("not_found.html"), status_code=404, headers=NO_STORE)
 
 
 def dashboard_page(deps: DashboardDeps, principal: Principal, period: Period, policy: str | None,
