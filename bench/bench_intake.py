@@ -37,6 +37,9 @@ from shared.calendar import SHANGHAI
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
+#: Where the runs' SMS go (the local provider): the bench's output folder, not the working copy's ``var/``.
+SMS_ENV = {"SMS_LOCAL_PATH": str(OUT / "sms.txt")}
+
 
 #: The hour (Asia/Shanghai) the services' clocks read during a run: by day each filing's SMS goes out as it is filed;
 #: at night (``--hour 23``) it waits for the morning, and the run measures filing without sending.
@@ -131,7 +134,7 @@ def measure_rates(seconds: int, connections: int, rounds: int, clock: ServicesCl
     up, one loaded at a time), so a machine whose speed drifts during the run moves both sides of each ratio alike.
     Their figures are the medians over the rounds, and ``ratio`` the median of the rounds' ratios."""
     results: dict[str, dict[str, float]] = {}
-    quiet = {"LOG_LEVEL": "WARNING", "FILING_RATE_PER_MINUTE": "0", **clock.env}
+    quiet = {"LOG_LEVEL": "WARNING", "FILING_RATE_PER_MINUTE": "0", **clock.env, **SMS_ENV}
 
     def load(port: int) -> dict[str, float]:
         return run_wrk(f"http://127.0.0.1:{port}/v1/complaints", seconds=seconds, connections=connections)
@@ -262,7 +265,7 @@ def pipeline(clock: ServicesClock | None = None, notifier: str = "apart") -> Ite
     database = fresh_database()
     broker = Broker()
     ports = {name: free_port() for name in ("intake", "router", "sla")}
-    env = {"LOG_LEVEL": "WARNING", "FILING_RATE_PER_MINUTE": "0", **(clock or ServicesClock.at()).env,
+    env = {"LOG_LEVEL": "WARNING", "FILING_RATE_PER_MINUTE": "0", **(clock or ServicesClock.at()).env, **SMS_ENV,
            "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1/{database}",
            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "KAFKA_ENABLE_IDEMPOTENCE": "false",
            **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
