@@ -1,12 +1,13 @@
 """The dashboard's pages, rendered from the Jinja2 templates in ``templates/`` (every value escaped as it is put
-in): the login page, the not-found page and the dashboard page with its filters, the column headings and their definitions
-(``views.GROUPS``), and the first snapshot as JSON for ``static/dashboard.js``."""
+in): the login page, the not-found page and the dashboard page with its filters, the column headings and their
+definitions (``views.GROUPS``), and the first snapshot as JSON for ``static/dashboard.js``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import StrictUndefined
 
@@ -36,7 +37,7 @@ def login_page(message: str = "", status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(render("login.html", message=message), status_code=status_code, headers=NO_STORE)
 
 
-def not_found_page(_request: object = None) -> HTMLResponse:
+def not_found_page(_request: Request) -> HTMLResponse:
     """What a browser meets at an unknown address under ``/dashboard``: where to go back to."""
     return HTMLResponse(render("not_found.html"), status_code=404, headers=NO_STORE)
 
