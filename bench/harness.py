@@ -130,9 +130,27 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def cpu_times() -> tuple[int, int, int]:
+    """The machine's busy, low-priority (niced) and total CPU time since boot, in clock ticks (``/proc/stat``: idle,
+    iowait and time stolen by the host are not busy; niced time is, and is counted apart as well; guest time is
+    already in user and nice time)."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
+    busy = user + nice + system + irq + softirq
+    return busy, nice, busy + idle + iowait + steal
+
+
+def busy_share(before: tuple[int, int, int], after: tuple[int, int, int]) -> tuple[float, float]:
+    """How busy the cores were between two ``cpu_times`` readings, and how much of it was niced work (which yields a
+    core to the others), each 0–1. Near 1 without the niced share, every process waited for a core, and latency says
+    more about the machine than about the code."""
+    total = max(after[2] - before[2], 1)
+    return (after[0] - before[0]) / total, (after[1] - before[1]) / total
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-__all__ = ["Broker", "FILING", "filing", "free_port", "percentile", "run_wrk", "server"]
+__all__ = ["Broker", "FILING", "busy_share", "cpu_times", "filing", "free_port", "percentile", "run_wrk", "server"]
