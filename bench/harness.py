@@ -142,8 +142,8 @@ def cpu_times() -> tuple[int, int, int]:
 
 def busy_share(before: tuple[int, int, int], after: tuple[int, int, int]) -> tuple[float, float]:
     """How busy the cores were between two ``cpu_times`` readings, and how much of it was niced work (which yields a
-    core to the others), each 0–1. Near 1 without the niced share, every process waited for a core, and latency says
-    more about the machine than about the code."""
+    core to the others when asked), each 0–1. Near 1, no core is ever idle: every burst waits for one, and latency
+    says more about the machine than about the code."""
     total = max(after[2] - before[2], 1)
     return (after[0] - before[0]) / total, (after[1] - before[1]) / total
 
