@@ -1,6 +1,7 @@
 """The FastAPI application shell every process uses: lifespan for the bus and the hosted service runtimes,
 liveness (``/healthz``), readiness (``/readyz``: database and broker reachable), ``/metrics``, and the API
-documentation (``/docs``, ``/redoc``) served with its own scripts, so it works on a network without internet access.
+documentation (``/docs``, ``/redoc``) served with its own scripts, so it works on a network without internet access;
+and ``serve``, what every entry point (``python -m services…``) does.
 """
 
 from __future__ import annotations
@@ -8,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import fastapi_standalone_docs
+import uvicorn
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -26,6 +28,8 @@ from shared.engine import without_values
 from shared.events import ALL_TOPICS
 from shared import problems
 from shared.problems import problem
+from shared.logs import prepare_process
+from shared.settings import CommonSettings
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger("complaints.http")
@@ -155,3 +159,10 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def serve(settings: CommonSettings, build: Callable[[], FastAPI], host: str, port: int) -> None:
+    """Run one process of the product: prepare it (logging, the clock's offset, niceness) before ``build`` makes
+    the app, then serve the app on ``host``:``port``."""
+    prepare_process(settings)
+    uvicorn.run(build(), host=host, port=port, log_level=settings.log_level.lower())
