@@ -9,7 +9,8 @@ from its receipt by intake to the moment its complaint.routed event reaches a co
 off the routing path, runs at a lower CPU priority (``PROCESS_NICENESS``), as it would with cores of its own; the run
 also checks it kept up (every routed complaint has its clock shortly after the last filing), and reports how busy the
 machine's cores were while it filed (and how much of it was niced work): on two shared cores the pipeline can fill
-them, and the tail then measures the machine more than the code.
+them, and the tail then measures the machine more than the code. It also reports where the filings' time went, hop
+by hop, and each process's share of a core while it filed (``bench.hops``).
 Targets: intake on PostgreSQL ≥ 0.30 × the bare rate; filing → routed p99 ≤ 100 ms.
 
 The services' clocks read 10:00 Asia/Shanghai whatever the hour of the run (``CLOCK_OFFSET_SECONDS``): each filing's
@@ -25,109 +26,29 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from bench.harness import OUT, Broker, busy_share, cpu_times, free_port, percentile, run_wrk, server
+from bench.hops import CoreShares, describe_hops_ms, describe_shares, hop_times
+from bench.pipeline import (
+    NOTIFIER_PLACES,
+    SLA_NICENESS,
+    SMS_ENV,
+    WORKING_HOUR,
+    Pipeline,
+    ServicesClock,
+    analyze,
+    drop_database,
+    dsn,
+    fresh_database,
+    notifier_beside,
+    pipeline,
+    run_sql,
+    sms_counts,
+)
 from services.intake.notify.compose import QUIET_FROM, QUIET_UNTIL
-from shared.calendar import SHANGHAI
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-#: Where the runs' SMS go (the local provider): the bench's output folder, not the working copy's ``var/``.
-SMS_ENV = {"SMS_LOCAL_PATH": str(OUT / "sms.txt")}
-
-
-#: The hour (Asia/Shanghai) the services' clocks read during a run: by day each filing's SMS goes out as it is filed;
-#: at night (``--hour 23``) it waits for the morning, and the run measures filing without sending.
-WORKING_HOUR = 10
-
-
-@dataclass(frozen=True)
-class ServicesClock:
-    """The services' clocks during a run: moved to ``hour``:00 Asia/Shanghai today by ``ahead`` (the same shift for
-    every service of the run; the bench reads their timestamps back with it)."""
-
-    hour: int
-    ahead: timedelta
-
-    @classmethod
-    def at(cls, hour: int = WORKING_HOUR) -> "ServicesClock":
-        local = datetime.now(SHANGHAI)
-        return cls(hour, local.replace(hour=hour, minute=0, second=0, microsecond=0) - local)
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {"CLOCK_OFFSET_SECONDS": f"{self.ahead.total_seconds():.3f}"}
-
-    @property
-    def sends_sms(self) -> bool:
-        return QUIET_UNTIL.hour <= self.hour < QUIET_FROM.hour
-
-
-def _dsn(database: str) -> str:
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + database
-
-
-async def _admin(sql: str, database: str = "postgres") -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(_dsn(database))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def fresh_database() -> str:
-    name = f"complaints_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    return name
-
-
-def drop_database(name: str) -> None:
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def analyze(database: str) -> None:
-    """Give the planner the statistics of the tables the warm-up filled. A running PostgreSQL's autovacuum does this
-    as tables grow; the reference machine's runs with autovacuum off, and a fresh database has none."""
-    asyncio.run(_admin("ANALYZE", database))
-
-
-#: A process the bench started, and its port.
-Running = tuple[subprocess.Popen, int]
-#: Whether intake's notifier runs as its own process ("apart", as deployed) or inside intake ("inline").
-NOTIFIER_PLACES = ("apart", "inline")
-
-
-@contextmanager
-def notifier_beside(place: str, env: dict[str, str]) -> Iterator[tuple[dict[str, str], dict[str, Running]]]:
-    """Intake's environment for the notifier's ``place``, and the notifier's own process and port by name when it
-    runs apart (at ``SLA_NICENESS``; ``env`` names the database, the broker and the clock)."""
-    if place == "inline":
-        yield env, {}
-        return
-    port = free_port()
-    with server(["-m", "services.intake.notify"], {**env, "NOTIFIER_PORT": str(port),
-                                                  "PROCESS_NICENESS": str(SLA_NICENESS)}, port, "notifier") as notifier:
-        yield {**env, "NOTIFIER_IN_INTAKE": "false"}, {"notifier": (notifier, port)}
-
-
-async def sms_counts(database: str) -> dict[str, int]:
-    """The filers' messages by status (pending, sent, …)."""
-    import asyncpg
-
-    conn = await asyncpg.connect(_dsn(database))
-    try:
-        return dict(await conn.fetch("SELECT status, count(*) FROM intake_sms GROUP BY status"))
-    finally:
-        await conn.close()
 
 
 def measure_rates(seconds: int, connections: int, rounds: int, clock: ServicesClock,
@@ -187,18 +108,20 @@ def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
-async def _routed_latency(intake_port: int, bootstrap: str, database: str, rate: int, seconds: int,
-                          clock: ServicesClock) -> tuple[list[float], float, tuple[float, float]]:
+async def _routed_latency(running: Pipeline, rate: int, seconds: int, clock: ServicesClock) -> dict:
     """Drive filings at a steady rate with wrk and time each one from its receipt by intake (``received_at``) to the
-    moment its ``complaint.routed`` event reaches a consumer of the broker; returns the latencies, wrk's rate and how
-    busy the machine's cores were while it filed (``busy_share``)."""
+    moment its ``complaint.routed`` event reaches a consumer of the broker; returns the latencies, wrk's rate, how
+    busy the machine's cores were while it filed (``busy_share``), each process's share of a core meanwhile and the
+    hops' times (``bench.hops``)."""
     from aiokafka import AIOKafkaConsumer
 
     from shared.events import TOPIC_ROUTER, ComplaintRoutedV1
     from shared.settings import CommonSettings
 
     latencies: list[float] = []
-    consumer = AIOKafkaConsumer(TOPIC_ROUTER, bootstrap_servers=bootstrap, group_id=f"bench-{uuid.uuid4().hex[:6]}",
+    arrivals: dict[str, datetime] = {}
+    consumer = AIOKafkaConsumer(TOPIC_ROUTER, bootstrap_servers=running.broker.bootstrap,
+                                group_id=f"bench-{uuid.uuid4().hex[:6]}",
                                 auto_offset_reset="latest",
                                 fetch_max_wait_ms=CommonSettings().kafka_fetch_max_wait_ms)  # as the services wait
     await consumer.start()
@@ -215,31 +138,36 @@ async def _routed_latency(intake_port: int, bootstrap: str, database: str, rate:
                         received = datetime.fromisoformat(envelope["data"]["received_at"]) - clock.ahead
                         if received >= started:
                             latencies.append((now - received).total_seconds() * 1000)
+                            arrivals[envelope["data"]["complaint_id"]] = now
 
     watcher = asyncio.create_task(watch())
     await asyncio.sleep(2.0)  # let the group settle
     # A warm-up at the same rate, then the statistics autovacuum would have gathered by now (see ``analyze``).
-    await asyncio.to_thread(run_wrk, f"http://127.0.0.1:{intake_port}/v1/complaints", seconds=3, connections=64,
-                            rate=rate)
+    url = f"http://127.0.0.1:{running.ports['intake']}/v1/complaints"
+    await asyncio.to_thread(run_wrk, url, seconds=3, connections=64, rate=rate)
     await asyncio.sleep(3.0)
-    await _admin("ANALYZE", database)
+    await run_sql("ANALYZE", running.database)
     started = datetime.now(timezone.utc)
     latencies.clear()  # the warm-up's filings are not measured
+    arrivals.clear()
     cpu_before = cpu_times()
-    load = await asyncio.to_thread(run_wrk, f"http://127.0.0.1:{intake_port}/v1/complaints", seconds=seconds,
-                                   connections=64, rate=rate)
+    shares = CoreShares({name: process.pid for name, process in running.processes.items()}
+                        | {"broker": running.broker.process.pid})
+    with shares.window():
+        load = await asyncio.to_thread(run_wrk, url, seconds=seconds, connections=64, rate=rate)
     busy = busy_share(cpu_before, cpu_times())
     await asyncio.sleep(5.0)  # the last filings get routed
     watcher.cancel()
     await consumer.stop()
-    return latencies, load["rate"], busy
+    hops = await hop_times(dsn(running.database), clock.ahead, started, arrivals)
+    return {"latencies": latencies, "rate": load["rate"], "busy": busy, "shares": shares.shares, "hops": hops}
 
 
 async def _clocks_kept_up(database: str) -> tuple[int, int]:
     """How many routed complaints have their SLA clock, of how many were routed."""
     import asyncpg
 
-    conn = await asyncpg.connect(_dsn(database))
+    conn = await asyncpg.connect(dsn(database))
     try:
         routed = await conn.fetchval("SELECT count(DISTINCT complaint_id) FROM router_decision")
         clocked = await conn.fetchval("SELECT count(DISTINCT complaint_id) FROM sla_clock")
@@ -248,55 +176,16 @@ async def _clocks_kept_up(database: str) -> tuple[int, int]:
     return clocked, routed
 
 
-@dataclass(frozen=True)
-class Pipeline:
-    """The three services running as separate processes on a fresh PostgreSQL database and a broker; the SLA service
-    (off the routing path) at ``SLA_NICENESS``."""
-
-    database: str
-    broker: Broker
-    #: The services' processes and ports (intake, router, sla, and intake's notifier when it runs apart).
-    ports: dict[str, int]
-    processes: dict[str, subprocess.Popen]
-
-
-#: The SLA service's niceness in the pipeline: on two shared cores it yields them to the routing path and catches up
-#: in their idle moments.
-SLA_NICENESS = 19
-
-
-@contextmanager
-def pipeline(clock: ServicesClock | None = None, notifier: str = "apart") -> Iterator[Pipeline]:
-    database = fresh_database()
-    broker = Broker()
-    ports = {name: free_port() for name in ("intake", "router", "sla")}
-    env = {"LOG_LEVEL": "WARNING", "FILING_RATE_PER_MINUTE": "0", **(clock or ServicesClock.at()).env, **SMS_ENV,
-           "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1/{database}",
-           "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "KAFKA_ENABLE_IDEMPOTENCE": "false",
-           **{f"{n.upper()}_PORT": str(p) for n, p in ports.items()}}
-    try:
-        with server(["-m", "services.router"], env, ports["router"], "router") as router, \
-                server(["-m", "services.sla"], {**env, "PROCESS_NICENESS": str(SLA_NICENESS)}, ports["sla"],
-                       "sla") as sla, \
-                notifier_beside(notifier, env) as (intake_env, apart), \
-                server(["-m", "services.intake"], intake_env, ports["intake"], "intake") as intake:
-            processes = {"intake": intake, "router": router, "sla": sla}
-            for name, (process, port) in apart.items():
-                processes[name], ports[name] = process, port
-            yield Pipeline(database, broker, ports, processes)
-    finally:
-        broker.stop()
-        drop_database(database)
-
-
 def measure_routed_latency(rate: int, seconds: int, clock: ServicesClock, notifier: str = "apart") -> dict[str, float]:
     with pipeline(clock, notifier) as running:
-        latencies, achieved, busy = asyncio.run(_routed_latency(running.ports["intake"], running.broker.bootstrap,
-                                                                  running.database, rate, seconds, clock))
+        run = asyncio.run(_routed_latency(running, rate, seconds, clock))
         clocked, routed = asyncio.run(_clocks_kept_up(running.database))
-    return {"count": len(latencies), "rate": achieved, "p50_ms": percentile(latencies, 50),
-            "p99_ms": percentile(latencies, 99), "clocked": clocked, "routed": routed, "busy": busy[0],
-            "niced": busy[1]}
+    latencies = run["latencies"]
+    return {"count": len(latencies), "rate": run["rate"], "p50_ms": percentile(latencies, 50),
+            "p99_ms": percentile(latencies, 99), "clocked": clocked, "routed": routed, "busy": run["busy"][0],
+            "niced": run["busy"][1], "core_shares": run["shares"],
+            "hops_ms": {hop: {"p50": percentile(times, 50), "p99": percentile(times, 99)}
+                        for hop, times in run["hops"].items() if times}}
 
 
 #: Intake alone on PostgreSQL, as a share of the bare endpoint's rate.
@@ -333,6 +222,8 @@ def report_latency(latency: dict) -> None:
     print(f"the machine's cores were {latency['busy']:.0%} busy while it filed, {latency['niced']:.0%} of it niced "
           f"work off the routing path (the load generator and the measuring consumer count as busy)"
           f"{BUSY_NOTE if latency['busy'] >= SATURATED else ''}")
+    print(f"where the time went, p50 / p99 ms (bench.hops): {describe_hops_ms(latency['hops_ms'])}")
+    print(f"each process's share of a core while it filed: {describe_shares(latency['core_shares'])}")
     print(f"the SLA service (niceness {SLA_NICENESS}) kept up: clocks for {latency['clocked']} of "
           f"{latency['routed']} routed complaints 5 s after the last filing")
 

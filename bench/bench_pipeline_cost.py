@@ -13,34 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 import urllib.request
-from pathlib import Path
 
-from bench.bench_intake import analyze, pipeline
-from bench.harness import OUT, run_wrk
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def postgres_seconds() -> float:
-    """CPU time of every PostgreSQL process on the machine (the benchmark's database is the only one in use)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
-                total += cpu_seconds(int(entry.name))
-        except OSError:
-            continue  # the process ended meanwhile
-    return total
-
+from bench.pipeline import analyze, pipeline
+from bench.harness import OUT, cpu_seconds, postgres_seconds, run_wrk
 
 #: What a process counts as work done: events consumed, the filers' messages sent (or retried, dead, skipped).
 WORK_COUNTERS = ("complaints_events_consumed_total{", "sms_messages_total{")

@@ -148,9 +148,31 @@ def busy_share(before: tuple[int, int, int], after: tuple[int, int, int]) -> tup
     return (after[0] - before[0]) / total, (after[1] - before[1]) / total
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def postgres_seconds() -> float:
+    """CPU time of every PostgreSQL process on the machine (the benchmark's database is the only one in use)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                total += cpu_seconds(int(entry.name))
+        except OSError:
+            continue  # the process ended meanwhile
+    return total
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-__all__ = ["Broker", "FILING", "busy_share", "cpu_times", "filing", "free_port", "percentile", "run_wrk", "server"]
+__all__ = ["Broker", "FILING", "busy_share", "cpu_seconds", "cpu_times", "filing", "free_port", "percentile",
+           "postgres_seconds", "run_wrk", "server"]
