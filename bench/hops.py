@@ -28,6 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bench.harness import cpu_seconds, postgres_seconds
+from services.intake.models import OUTBOX as INTAKE_OUTBOX
+from services.intake.models import Complaint
+from services.router.models import OUTBOX as ROUTER_OUTBOX
+from services.router.models import Decision
 from shared.events import TOPIC_INTAKE, ComplaintReceivedV1, ComplaintRoutedV1
 
 HOPS = ("intake's writer", "intake's commit and relay", "broker and router", "router's commit and relay",
@@ -37,18 +41,18 @@ HOPS = ("intake's writer", "intake's commit and relay", "broker and router", "ro
 #: row (the first of each, by type). $1 is how far the services' clocks run ahead.
 _TIMESTAMPS = f"""
 WITH received AS (
-    SELECT DISTINCT ON (key) key, created_at, published_at FROM intake_outbox
+    SELECT DISTINCT ON (key) key, created_at, published_at FROM {INTAKE_OUTBOX.outbox.name}
     WHERE topic = '{TOPIC_INTAKE}' AND convert_from(payload, 'UTF8')::jsonb ->> 'type' = '{ComplaintReceivedV1.TYPE}'
     ORDER BY key, seq),
 routed AS (
-    SELECT DISTINCT ON (key) key, published_at FROM router_outbox
+    SELECT DISTINCT ON (key) key, published_at FROM {ROUTER_OUTBOX.outbox.name}
     WHERE convert_from(payload, 'UTF8')::jsonb ->> 'type' = '{ComplaintRoutedV1.TYPE}'
     ORDER BY key, seq),
 decided AS (
-    SELECT DISTINCT ON (complaint_id) complaint_id, decided_at FROM router_decision ORDER BY complaint_id, attempt)
+    SELECT DISTINCT ON (complaint_id) complaint_id, decided_at FROM {Decision.__tablename__} ORDER BY complaint_id, attempt)
 SELECT c.id, c.received_at - $1::interval AS received_at, received.created_at AS added,
        received.published_at AS relayed, decided.decided_at - $1::interval AS decided, routed.published_at AS announced
-FROM intake_complaint c
+FROM {Complaint.__tablename__} c
 JOIN received ON received.key = c.id
 JOIN decided ON decided.complaint_id = c.id
 JOIN routed ON routed.key = c.id
