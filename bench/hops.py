@@ -42,14 +42,16 @@ HOPS = ("intake's writer", "intake's commit and relay", "broker and router", "ro
 _TIMESTAMPS = f"""
 WITH received AS (
     SELECT DISTINCT ON (key) key, created_at, published_at FROM {INTAKE_OUTBOX.outbox.name}
-    WHERE topic = '{TOPIC_INTAKE}' AND convert_from(payload, 'UTF8')::jsonb ->> 'type' = '{ComplaintReceivedV1.TYPE}'
+    WHERE topic = '{TOPIC_INTAKE}'
+      AND convert_from(payload, 'UTF8')::jsonb ->> 'type' = '{ComplaintReceivedV1.TYPE}'
     ORDER BY key, seq),
 routed AS (
     SELECT DISTINCT ON (key) key, published_at FROM {ROUTER_OUTBOX.outbox.name}
     WHERE convert_from(payload, 'UTF8')::jsonb ->> 'type' = '{ComplaintRoutedV1.TYPE}'
     ORDER BY key, seq),
 decided AS (
-    SELECT DISTINCT ON (complaint_id) complaint_id, decided_at FROM {Decision.__tablename__} ORDER BY complaint_id, attempt)
+    SELECT DISTINCT ON (complaint_id) complaint_id, decided_at FROM {Decision.__tablename__}
+    ORDER BY complaint_id, attempt)
 SELECT c.id, c.received_at - $1::interval AS received_at, received.created_at AS added,
        received.published_at AS relayed, decided.decided_at - $1::interval AS decided, routed.published_at AS announced
 FROM {Complaint.__tablename__} c
@@ -92,6 +94,10 @@ def describe_shares(shares: dict[str, float]) -> str:
     return ", ".join(f"{name} {share:.0%}" for name, share in sorted(shares.items(), key=lambda kv: -kv[1]))
 
 
+#: The bench's own process in the shares: its measuring consumer, and the script it writes for ``wrk`` at the start.
+BENCH_ITSELF = "the bench (its consumer, wrk's script)"
+
+
 @dataclass
 class CoreShares:
     """Each process's CPU over a window, as a share of one core: the services (by pid), every PostgreSQL process,
@@ -105,7 +111,7 @@ class CoreShares:
         own = resource.getrusage(resource.RUSAGE_SELF)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return ({name: cpu_seconds(pid) for name, pid in self.pids.items()}
-                | {"PostgreSQL": postgres_seconds(), "the bench (its consumer, wrk's script)": own.ru_utime + own.ru_stime,
+                | {"PostgreSQL": postgres_seconds(), BENCH_ITSELF: own.ru_utime + own.ru_stime,
                    "wrk": children.ru_utime + children.ru_stime})
 
     @contextmanager
