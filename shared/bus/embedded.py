@@ -2,7 +2,10 @@
 
 Each topic is one ordered partition; consumer groups keep their committed offsets in the same file, so a restart
 resumes where the last commit left off and nothing acknowledged is lost. Consumers in the process are woken as soon as
-a record is appended. It serves one process; scale-out uses Kafka.
+a record is appended: each append sets the bus's current ``asyncio.Event`` and puts a fresh one in its place, and a
+consumer takes the current event before it reads, so an append after its read still wakes it. Waiting on an event
+holds no lock, so a consumer cancelled while it waits (as at shutdown, however often) leaves nothing behind. It
+serves one process; scale-out uses Kafka.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ class EmbeddedBus(Bus):
         self._path = Path(path)
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
-        self._appended = asyncio.Condition()
+        self._appended = asyncio.Event()
         self._next_offset: dict[str, int] = {}
 
     async def start(self, topics: tuple[str, ...]) -> None:
@@ -70,8 +73,12 @@ class EmbeddedBus(Bus):
             self._next_offset = next_offset
 
         await self._run(write)
-        async with self._appended:
-            self._appended.notify_all()
+        appended, self._appended = self._appended, asyncio.Event()
+        appended.set()
+
+    def next_append(self) -> asyncio.Event:
+        """The event the next append sets (take it before reading: an append after the read sets it too)."""
+        return self._appended
 
     def consumer(self, group_id: str, topics: tuple[str, ...], *, off_routing_path: bool = False) -> BusConsumer:
         return EmbeddedConsumer(self, group_id, topics)  # woken on append: no idle fetches to save
@@ -116,12 +123,12 @@ class EmbeddedConsumer(BusConsumer):
         return records
 
     async def fetch(self, timeout_s: float, max_records: int) -> list[Record]:
+        appended = self._bus.next_append()
         records = await self._read(max_records)
         if records:
             return records
         try:
-            async with self._bus._appended:
-                await asyncio.wait_for(self._bus._appended.wait(), timeout_s)
+            await asyncio.wait_for(appended.wait(), timeout_s)
         except asyncio.TimeoutError:
             return []
         return await self._read(max_records)

@@ -1,0 +1,105 @@
+"""The embedded bus's waiting consumers: woken as soon as a record is appended, an append during a read is not missed,
+and a consumer cancelled while it waits — however often — leaves nothing behind that would block the others (the
+whole product stops its consumers that way at shutdown)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from shared.bus.base import OutgoingRecord
+from shared.bus.embedded import EmbeddedBus
+
+TOPIC = "complaintline.test"
+
+
+@pytest.fixture
+async def bus(tmp_path):
+    b = EmbeddedBus(tmp_path / "bus.db")
+    await b.start((TOPIC,))
+    yield b
+    await b.stop()
+
+
+async def started(bus: EmbeddedBus, group: str):
+    consumer = bus.consumer(group, (TOPIC,))
+    await consumer.start()
+    return consumer
+
+
+async def test_a_waiting_consumer_is_woken_by_an_append(bus):
+    consumer = await started(bus, "a")
+    waiting = asyncio.create_task(consumer.fetch(30, 10))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    await bus.publish([OutgoingRecord(TOPIC, "k", b"one")])
+    records = await asyncio.wait_for(waiting, 5)  # woken, not timed out after 30 s
+    assert [r.value for r in records] == [b"one"]
+
+
+async def test_an_append_during_the_consumers_read_is_not_missed(bus, monkeypatch):
+    consumer = await started(bus, "a")
+    read = consumer._read
+    calls = 0
+
+    async def read_then_append(max_records: int):
+        nonlocal calls
+        calls += 1
+        records = await read(max_records)
+        if calls == 1:  # the record arrives after the read found nothing, before the consumer waits
+            await bus.publish([OutgoingRecord(TOPIC, "k", b"late")])
+        return records
+
+    monkeypatch.setattr(consumer, "_read", read_then_append)
+    records = await asyncio.wait_for(consumer.fetch(30, 10), 5)
+    assert [r.value for r in records] == [b"late"]
+
+
+@pytest.mark.parametrize("cancellations", [1, 2, 3])
+async def test_a_consumer_cancelled_while_it_waits_leaves_the_bus_working(bus, cancellations):
+    gone = await started(bus, "gone")
+    waiting = asyncio.create_task(gone.fetch(30, 10))
+    await asyncio.sleep(0.05)
+    for _ in range(cancellations):  # as a shutdown does: the consumer's task, then whatever still runs
+        waiting.cancel()
+        await asyncio.sleep(0)
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+    other = await started(bus, "other")
+    listening = asyncio.create_task(other.fetch(30, 10))
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(bus.publish([OutgoingRecord(TOPIC, "k", b"after")]), 5)
+    assert [r.value for r in await asyncio.wait_for(listening, 5)] == [b"after"]
+    leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()
+                and "Condition.wait" in repr(t)]
+    assert leftover == []
+
+
+async def test_consumers_cancelled_around_appends_leave_the_bus_working(bus):
+    """Many consumers, each cancelled once or twice at a different moment around appends (waiting, being woken,
+    reading): afterwards an append still completes and wakes a new consumer, and no waiter is left behind."""
+    for round_ in range(30):
+        consumers = [await started(bus, f"g{round_}-{n}") for n in range(3)]
+        tasks = [asyncio.create_task(c.fetch(30, 10)) for c in consumers]
+        for step, task in enumerate(tasks):
+            for _ in range(step % 3):
+                await asyncio.sleep(0)
+            if step == 1:
+                publishing = asyncio.create_task(bus.publish([OutgoingRecord(TOPIC, "k", b"x")]))
+            task.cancel()
+            if (round_ + step) % 2:
+                await asyncio.sleep(0)
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.wait_for(publishing, 5)
+
+    fresh = await started(bus, "fresh")
+    await fresh.fetch(0, 1000)  # past everything appended so far
+    listening = asyncio.create_task(fresh.fetch(30, 10))
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(bus.publish([OutgoingRecord(TOPIC, "k", b"after")]), 5)
+    assert [r.value for r in await asyncio.wait_for(listening, 5)] == [b"after"]
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()
+                and ("Condition.wait" in repr(t) or "Event.wait" in repr(t))]
