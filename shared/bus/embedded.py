@@ -53,10 +53,21 @@ class EmbeddedBus(Bus):
                 self._conn = None
 
     async def _run(self, fn):
+        """Run ``fn`` with the connection in a worker thread, one call at a time. A caller cancelled meanwhile does not
+        stop the thread: the lock is kept until the thread is done, so the next call never overlaps it."""
         async with self._lock:
             if self._conn is None:
                 raise ConnectionError("embedded bus is stopped")
-            return await asyncio.to_thread(fn, self._conn)
+            work = asyncio.ensure_future(asyncio.to_thread(fn, self._conn))
+            try:
+                return await asyncio.shield(work)
+            except asyncio.CancelledError:
+                while not work.done():  # milliseconds of SQLite work; a second cancellation waits for it too
+                    try:
+                        await asyncio.wait([work])
+                    except asyncio.CancelledError:
+                        continue
+                raise
 
     async def publish(self, records: list[OutgoingRecord]) -> None:
         def write(conn: sqlite3.Connection) -> None:

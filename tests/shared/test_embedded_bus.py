@@ -1,10 +1,12 @@
-"""The embedded bus's waiting consumers: woken as soon as a record is appended, an append during a read is not missed,
-and a consumer cancelled while it waits — however often — leaves nothing behind that would block the others (the
-whole product stops its consumers that way at shutdown)."""
+"""The embedded bus under cancellation and concurrency: a waiting consumer is woken as soon as a record is appended,
+an append during a read is not missed, a consumer cancelled while it waits — however often — leaves nothing behind
+that would block the others (the whole product stops its consumers that way at shutdown), and a call cancelled while
+its thread works on the SQLite connection keeps the next call waiting until the thread is done."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -103,3 +105,28 @@ async def test_consumers_cancelled_around_appends_leave_the_bus_working(bus):
     assert [r.value for r in await asyncio.wait_for(listening, 5)] == [b"after"]
     assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()
                 and ("Condition.wait" in repr(t) or "Event.wait" in repr(t))]
+
+
+async def test_a_call_cancelled_while_its_thread_works_keeps_the_next_call_waiting(bus):
+    """The bus's SQLite work runs in a thread; cancelling the caller does not stop the thread, so the next call must
+    not start on the connection until it is done."""
+    running: list[str] = []
+    overlaps: list[list[str]] = []
+
+    def slow(_conn):
+        running.append("slow")
+        time.sleep(0.3)
+        running.remove("slow")
+
+    def quick(_conn):
+        overlaps.append(list(running))
+
+    first = asyncio.create_task(bus._run(slow))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    await asyncio.sleep(0)
+    first.cancel()  # cancelled twice, as at shutdown
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    await asyncio.wait_for(bus._run(quick), 5)
+    assert overlaps == [[]]
