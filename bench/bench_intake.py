@@ -151,8 +151,7 @@ async def _routed_latency(running: Pipeline, rate: int, seconds: int, clock: Ser
     latencies.clear()  # the warm-up's filings are not measured
     arrivals.clear()
     cpu_before = cpu_times()
-    shares = CoreShares({name: process.pid for name, process in running.processes.items()}
-                        | {"broker": running.broker.process.pid})
+    shares = CoreShares(running.pids)
     with shares.window():
         load = await asyncio.to_thread(run_wrk, url, seconds=seconds, connections=64, rate=rate)
     busy = busy_share(cpu_before, cpu_times())

@@ -16,8 +16,8 @@ import json
 import time
 import urllib.request
 
-from bench.pipeline import analyze, pipeline
 from bench.harness import OUT, cpu_seconds, postgres_seconds, run_wrk
+from bench.pipeline import analyze, pipeline
 
 #: What a process counts as work done: events consumed, the filers' messages sent (or retried, dead, skipped).
 WORK_COUNTERS = ("complaints_events_consumed_total{", "sms_messages_total{")
@@ -30,8 +30,7 @@ def work_done(port: int) -> float:
 
 def measure(seconds: int, connections: int) -> dict[str, float]:
     with pipeline() as running:
-        pids = {name: process.pid for name, process in running.processes.items()}
-        pids["broker"] = running.broker.process.pid
+        pids = running.pids
 
         def sample() -> dict[str, float]:
             return {name: cpu_seconds(pid) for name, pid in pids.items()} | {"postgres": postgres_seconds()}

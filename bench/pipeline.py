@@ -120,6 +120,11 @@ class Pipeline:
     ports: dict[str, int]
     processes: dict[str, subprocess.Popen]
 
+    @property
+    def pids(self) -> dict[str, int]:
+        """The process id of each service and of the broker, by name."""
+        return {name: process.pid for name, process in self.processes.items()} | {"broker": self.broker.process.pid}
+
 
 #: The SLA service's niceness in the pipeline: on two shared cores it yields them to the routing path and catches up
 #: in their idle moments.
