@@ -30,6 +30,18 @@ async def started(bus: EmbeddedBus, group: str):
     return consumer
 
 
+def tasks_waiting_on(events: list[asyncio.Event]) -> list[asyncio.Task]:
+    """Unfinished tasks waiting on one of these events. The tests share one event loop with the rest of the session,
+    whose own consumers may be waiting on their buses' events meanwhile: only this bus's events are looked at."""
+    waiting = []
+    for task in asyncio.all_tasks():
+        frame = task.get_coro().cr_frame
+        if not task.done() and frame is not None and frame.f_code.co_name == "wait" \
+                and any(frame.f_locals.get("self") is event for event in events):
+            waiting.append(task)
+    return waiting
+
+
 async def test_a_waiting_consumer_is_woken_by_an_append(bus):
     consumer = await started(bus, "a")
     waiting = asyncio.create_task(consumer.fetch(30, 10))
@@ -61,6 +73,7 @@ async def test_an_append_during_the_consumers_read_is_not_missed(bus, monkeypatc
 @pytest.mark.parametrize("cancellations", [1, 2, 3])
 async def test_a_consumer_cancelled_while_it_waits_leaves_the_bus_working(bus, cancellations):
     gone = await started(bus, "gone")
+    events = [bus.next_append()]
     waiting = asyncio.create_task(gone.fetch(30, 10))
     await asyncio.sleep(0.05)
     for _ in range(cancellations):  # as a shutdown does: the consumer's task, then whatever still runs
@@ -74,15 +87,17 @@ async def test_a_consumer_cancelled_while_it_waits_leaves_the_bus_working(bus, c
     await asyncio.sleep(0.05)
     await asyncio.wait_for(bus.publish([OutgoingRecord(TOPIC, "k", b"after")]), 5)
     assert [r.value for r in await asyncio.wait_for(listening, 5)] == [b"after"]
-    leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()
-                and "Condition.wait" in repr(t)]
-    assert leftover == []
+    events.append(bus.next_append())
+    await asyncio.sleep(0)
+    assert tasks_waiting_on(events) == []
 
 
 async def test_consumers_cancelled_around_appends_leave_the_bus_working(bus):
     """Many consumers, each cancelled once or twice at a different moment around appends (waiting, being woken,
     reading): afterwards an append still completes and wakes a new consumer, and no waiter is left behind."""
+    events = []  # every event a consumer of this test can have taken: the bus replaces its event only on an append
     for round_ in range(30):
+        events.append(bus.next_append())
         consumers = [await started(bus, f"g{round_}-{n}") for n in range(3)]
         tasks = [asyncio.create_task(c.fetch(30, 10)) for c in consumers]
         for step, task in enumerate(tasks):
@@ -96,6 +111,7 @@ async def test_consumers_cancelled_around_appends_leave_the_bus_working(bus):
                 task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.wait_for(publishing, 5)
+        events.append(bus.next_append())
 
     fresh = await started(bus, "fresh")
     await fresh.fetch(0, 1000)  # past everything appended so far
@@ -103,8 +119,9 @@ async def test_consumers_cancelled_around_appends_leave_the_bus_working(bus):
     await asyncio.sleep(0.05)
     await asyncio.wait_for(bus.publish([OutgoingRecord(TOPIC, "k", b"after")]), 5)
     assert [r.value for r in await asyncio.wait_for(listening, 5)] == [b"after"]
-    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()
-                and ("Condition.wait" in repr(t) or "Event.wait" in repr(t))]
+    events.append(bus.next_append())
+    await asyncio.sleep(0)
+    assert tasks_waiting_on(events) == []
 
 
 async def test_a_call_cancelled_while_its_thread_works_keeps_the_next_call_waiting(bus):
