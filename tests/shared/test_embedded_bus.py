@@ -42,6 +42,18 @@ def tasks_waiting_on(events: list[asyncio.Event]) -> list[asyncio.Task]:
     return waiting
 
 
+async def assert_still_working(bus: EmbeddedBus, consumer, events: list[asyncio.Event]) -> None:
+    """After the cancellations: an append still completes and wakes ``consumer`` (waiting past everything appended so
+    far), and no task is left waiting on any of ``events`` nor on the event of the next append."""
+    listening = asyncio.create_task(consumer.fetch(30, 10))
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(bus.publish([OutgoingRecord(TOPIC, "k", b"after")]), 5)
+    assert [r.value for r in await asyncio.wait_for(listening, 5)] == [b"after"]
+    events.append(bus.next_append())
+    await asyncio.sleep(0)
+    assert tasks_waiting_on(events) == []
+
+
 async def test_a_waiting_consumer_is_woken_by_an_append(bus):
     consumer = await started(bus, "a")
     waiting = asyncio.create_task(consumer.fetch(30, 10))
@@ -82,14 +94,7 @@ async def test_a_consumer_cancelled_while_it_waits_leaves_the_bus_working(bus, c
     with pytest.raises(asyncio.CancelledError):
         await waiting
 
-    other = await started(bus, "other")
-    listening = asyncio.create_task(other.fetch(30, 10))
-    await asyncio.sleep(0.05)
-    await asyncio.wait_for(bus.publish([OutgoingRecord(TOPIC, "k", b"after")]), 5)
-    assert [r.value for r in await asyncio.wait_for(listening, 5)] == [b"after"]
-    events.append(bus.next_append())
-    await asyncio.sleep(0)
-    assert tasks_waiting_on(events) == []
+    await assert_still_working(bus, await started(bus, "other"), events)
 
 
 async def test_consumers_cancelled_around_appends_leave_the_bus_working(bus):
@@ -115,13 +120,7 @@ async def test_consumers_cancelled_around_appends_leave_the_bus_working(bus):
 
     fresh = await started(bus, "fresh")
     await fresh.fetch(0, 1000)  # past everything appended so far
-    listening = asyncio.create_task(fresh.fetch(30, 10))
-    await asyncio.sleep(0.05)
-    await asyncio.wait_for(bus.publish([OutgoingRecord(TOPIC, "k", b"after")]), 5)
-    assert [r.value for r in await asyncio.wait_for(listening, 5)] == [b"after"]
-    events.append(bus.next_append())
-    await asyncio.sleep(0)
-    assert tasks_waiting_on(events) == []
+    await assert_still_working(bus, fresh, events)
 
 
 async def test_a_call_cancelled_while_its_thread_works_keeps_the_next_call_waiting(bus):
