@@ -6,6 +6,10 @@ events together, all or nothing (``store.filings``: one statement for the whole 
 each caller. Nothing is acknowledged before its commit. When a batch hits a constraint (an Idempotency-Key raced by a
 concurrent retry, a tracking-number clash), each of its filings is written alone, so one bad filing never fails the
 others.
+
+The look-up of a batch runs while the batch before it is being written: under load, a batch's time is its write
+alone. That look-up may not see the batch being written, so the writer adds the first complaints of the batches it
+wrote since the look-up began (it keeps them in memory) to what the look-up read.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import asyncio
 import logging
 import secrets
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +30,7 @@ from services.intake.domain.lifecycle import Status
 from services.intake.models import Complaint
 from services.intake.notify.compose import SMS, filing_notice
 from services.intake.store import COMPLAINT, CONTACT, HISTORY
-from services.intake.store.filings import FilingBatch, FilingStore
+from services.intake.store.filings import Candidate, FilingStore
 from services.intake.schemas import ComplaintCreate, filer_contact
 from shared.calendar import SHANGHAI
 from shared.db import Database
@@ -81,6 +85,8 @@ class Accepted:
 @dataclass
 class NewFiling:
     body: ComplaintCreate
+    #: Whose complaints it may repeat (``duplicates.filer_key``).
+    filer_key: str | None
     idempotency_digest: str | None
     fingerprint: str | None
     now: datetime
@@ -108,14 +114,28 @@ def _complaint_defaults() -> dict[str, Any]:
 _DEFAULTS = _complaint_defaults()
 
 
-def _complaint_row(filing: NewFiling, secret: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Found:
+    """What a batch's look-up read (``FilingStore.candidates``), and how many batches the writer had written when it
+    began: those written later may be missing from it."""
+
+    candidates: list[Candidate]
+    written_before: int
+
+
+#: How many written batches the writer remembers the first complaints of (more than can be written between a
+#: look-up and its batch's write; were it fewer, the batch would be looked up again).
+REMEMBERED_BATCHES = 64
+
+
+def _complaint_row(filing: NewFiling) -> dict[str, Any]:
     body, now = filing.body, filing.now
     row = {k: (v() if callable(v) else v) for k, v in _DEFAULTS.items()}
     row.update(
         id=str(uuid.uuid4()), tracking_number=new_tracking_number(now), idempotency_digest=filing.idempotency_digest,
         request_hash=filing.fingerprint, title=body.title, text=body.text, channel=body.channel.value,
         filer_kind=body.filer.kind, enterprise_name=getattr(body.filer, "enterprise_name", ""),
-        credit_code=getattr(body.filer, "credit_code", ""), filer_key=filer_key(body.filer, secret),
+        credit_code=getattr(body.filer, "credit_code", ""), filer_key=filing.filer_key,
         township=body.township,
         address=body.address, status=Status.received.value, received_at=now, updated_at=now, version=1,
         filed_by=filing.filed_by, service_code=filing.service_code, original_id=None,
@@ -131,29 +151,61 @@ class FilingWriter:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[NewFiling] = asyncio.Queue()
         self._store = FilingStore(db)
+        #: How many batches were written, and the first complaints of the latest ones (each with that count then).
+        self._written = 0
+        self._recent: deque[tuple[int, list[Candidate]]] = deque(maxlen=REMEMBERED_BATCHES)
 
     async def file(self, body: ComplaintCreate, *, idempotency_digest: str | None, fingerprint: str | None,
                    now: datetime, filed_by: str | None, service_code: str | None = None,
                    access_code: str | None = None, access_code_digest: str | None = None) -> Accepted:
         """Queue a validated filing and wait until it is committed (or has failed)."""
         answer = asyncio.get_running_loop().create_future()
-        await self._queue.put(NewFiling(body, idempotency_digest, fingerprint, now, filed_by, answer, service_code,
-                                        access_code, access_code_digest))
+        await self._queue.put(NewFiling(body, filer_key(body.filer, self._duplicates.secret), idempotency_digest,
+                                        fingerprint, now, filed_by, answer, service_code, access_code,
+                                        access_code_digest))
         return await answer
 
     async def run(self) -> None:
-        while True:
-            await self._write_batch(await next_batch(self._queue, self._max_batch))
-
-    async def _write_batch(self, batch: list[NewFiling]) -> None:
+        """Write batch after batch; each batch is formed, and looked up, while the one before it is being written."""
+        looked_up: asyncio.Queue[tuple[list[NewFiling], Found]] = asyncio.Queue(maxsize=1)
+        ahead = asyncio.create_task(self._look_ahead(looked_up))
         try:
-            accepted = await self._write(batch)
+            while True:
+                batch, found = await looked_up.get()
+                looked_up.task_done()
+                await self._write_batch(batch, found)
+        finally:
+            ahead.cancel()
+            await asyncio.gather(ahead, return_exceptions=True)  # its look-up ends before the database is closed
+
+    async def _look_ahead(self, looked_up: asyncio.Queue[tuple[list[NewFiling], Found]]) -> None:
+        while True:
+            batch = await next_batch(self._queue, self._max_batch)
+            try:
+                found = await self.look_up(batch)
+            except Exception as exc:  # noqa: BLE001 - every caller must get an answer
+                for filing in batch:
+                    self._fail(filing, exc)
+                continue
+            await looked_up.put((batch, found))
+            await looked_up.join()  # taken: the next batch gathers while this one is written
+
+    async def look_up(self, batch: list[NewFiling]) -> Found:
+        """The duplicate candidates of ``batch``'s filers: their first complaints still open within the window."""
+        written = self._written
+        since = min(f.now for f in batch) - self._duplicates.window
+        keys = sorted({f.filer_key for f in batch} - {None})
+        return Found(await self._store.candidates(keys, since) if keys else [], written)
+
+    async def _write_batch(self, batch: list[NewFiling], found: Found) -> None:
+        try:
+            accepted = await self.write(batch, found)
         except IntegrityError as exc:
             if len(batch) == 1:
                 self._fail(batch[0], exc)
                 return
             for filing in batch:  # isolate the filing at fault
-                await self._write_batch([filing])
+                await self._write_batch([filing], found)
             return
         except Exception as exc:  # noqa: BLE001 - every caller must get an answer
             for filing in batch:
@@ -168,10 +220,26 @@ class FilingWriter:
         if not filing.answer.done():
             filing.answer.set_exception(exc)
 
-    async def _write(self, batch: list[NewFiling]) -> list[Accepted]:
-        rows = [_complaint_row(f, self._duplicates.secret) for f in batch]
+    async def _earlier(self, batch: list[NewFiling], found: Found) -> dict[str, list[tuple[str, str, str]]]:
+        """The filers' first complaints still open within the window, oldest first, by filer key: what the look-up
+        read, and the first complaints of the batches written since it began (it may not have seen them)."""
+        if self._written - found.written_before > len(self._recent):  # forgotten meanwhile: look up again
+            found = await self.look_up(batch)
+        later = [c for written, firsts in self._recent if written > found.written_before for c in firsts]
+        earlier: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+        seen: set[str] = set()
+        for complaint_id, key, title, text in (*found.candidates, *later):
+            if complaint_id not in seen:
+                seen.add(complaint_id)
+                earlier[key].append((complaint_id, title, text))
+        return earlier
+
+    async def write(self, batch: list[NewFiling], found: Found) -> list[Accepted]:
+        """Write ``batch`` (its duplicates linked by what ``found`` and the batches written since tell), all or
+        nothing; answers what each filer is told."""
+        rows = [_complaint_row(f) for f in batch]
+        earlier = await self._earlier(batch, found)
         async with self._store.batch() as filings:
-            earlier = await self._candidates(filings, batch)
             contacts, history, notices = [], [], []
             for filing, row in zip(batch, rows):
                 key = row["filer_key"]
@@ -210,15 +278,8 @@ class FilingWriter:
                         at=filing.now, original_id=row["original_id"],
                     ), time=filing.now)
             await filings.write([(COMPLAINT, rows), (CONTACT, contacts), (HISTORY, history), (SMS, notices)])
+        self._written += 1
+        self._recent.append((self._written, [(r["id"], r["filer_key"], r["title"], r["text"]) for r in rows
+                                             if r["filer_key"] and r["original_id"] is None]))
         return [Accepted(r["id"], r["tracking_number"], r["status"], r["channel"], r["received_at"], r["original_id"])
                 for r in rows]
-
-    async def _candidates(self, filings: FilingBatch, batch: list[NewFiling]) -> dict[str, list[tuple[str, str, str]]]:
-        """The filers' first complaints still open within the window, oldest first, by filer key."""
-        since = min(f.now for f in batch) - self._duplicates.window
-        keys = sorted({filer_key(f.body.filer, self._duplicates.secret) for f in batch} - {None})
-        rows = await filings.candidates(keys, since) if keys else []
-        earlier: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-        for complaint_id, code, title, text in rows:
-            earlier[code].append((complaint_id, title, text))
-        return earlier

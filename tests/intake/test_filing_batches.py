@@ -98,3 +98,44 @@ async def test_a_tracking_number_drawn_twice_is_drawn_again(unlimited, monkeypat
     assert second.status_code == 201, second.text
     assert second.json()["tracking_number"] not in (taken, None) and draws[:2] == [taken, taken]
     assert await rows(app) == (2, 2)
+
+
+def _filing(app, n: int):
+    """A validated filing of enterprise ``n`` as the writer takes it, its answer awaited by nobody."""
+    from services.intake.domain.duplicates import filer_key
+    from services.intake.filing import NewFiling
+    from services.intake.schemas import ComplaintCreate
+    from shared import clock
+
+    complaint = ComplaintCreate.model_validate(body(n))
+    secret = app.state.intake_settings.auth_secret
+    return NewFiling(complaint, filer_key(complaint.filer, secret), None, None, clock.now(), None,
+                     asyncio.get_running_loop().create_future())
+
+
+async def test_a_look_up_made_before_the_batch_ahead_was_written_still_links_to_it(unlimited):
+    """Under load the next batch is looked up while the one before it is being written: a repeat in it is linked to the
+    first complaint that batch wrote, though the look-up could not see it."""
+    app, _client = unlimited
+    writer = app.state.runtimes["intake"].components["filing_writer"]
+    first, repeat = [_filing(app, 5)], [_filing(app, 5)]
+    found = await writer.look_up(repeat)  # before the first is written
+    [written] = await writer.write(first, await writer.look_up(first))
+    [linked] = await writer.write(repeat, found)
+    assert (written.original_id, linked.original_id) == (None, written.id)
+
+
+async def test_a_look_up_older_than_the_batches_remembered_is_made_again(unlimited, monkeypatch):
+    """The writer remembers the first complaints of its latest batches only: a batch looked up before more batches than
+    that were written is looked up again, and its repeat still linked."""
+    from collections import deque
+
+    app, _client = unlimited
+    writer = app.state.runtimes["intake"].components["filing_writer"]
+    monkeypatch.setattr(writer, "_recent", deque(maxlen=1))
+    first, other, repeat = [_filing(app, 6)], [_filing(app, 7)], [_filing(app, 6)]
+    found = await writer.look_up(repeat)
+    [written] = await writer.write(first, await writer.look_up(first))
+    await writer.write(other, await writer.look_up(other))  # the first batch is forgotten now
+    [linked] = await writer.write(repeat, found)
+    assert linked.original_id == written.id

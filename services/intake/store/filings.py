@@ -1,13 +1,14 @@
 """Where a batch of filings is written: the path every complaint takes.
 
-A batch reads its filers' earlier complaints (the duplicate candidates) and then writes its complaints, contacts,
+The writer first reads its filers' earlier complaints (the duplicate candidates, ``FilingStore.candidates``: a read of
+its own, which may run while the batch before is being written) and then writes the batch's complaints, contacts,
 history lines, the rows of other tables that refer to them (the filing's SMS) and its outbox events, all or nothing.
 
-- On SQLite it is a unit of work like any other (``shared.db``).
+- On SQLite the write is a unit of work like any other (``shared.db``).
 - On PostgreSQL it is this module's bulk helper: a connection in autocommit, the look-up as one prepared statement
   and every row of the batch as one more — each table's rows as arrays of column values (``unnest``), the tables
   after the first as data-modifying ``WITH`` clauses. One statement is atomic on its own, so the batch needs no
-  transaction block: two round trips instead of five (BEGIN, look-up, rows, outbox, COMMIT), and none of a
+  transaction block: one round trip for the write instead of four (BEGIN, rows, outbox, COMMIT), and none of a
   session's work. ``bench/RESULTS.md`` has what this saves. Errors are SQLAlchemy's, as on any other path: a
   constraint violated is an ``IntegrityError``, and a lost connection leaves the pool.
 """
@@ -43,14 +44,9 @@ _FIRST_STILL_OPEN = (COMPLAINT.c.original_id.is_(None), COMPLAINT.c.status.in_(L
 
 
 class FilingBatch(abc.ABC):
-    """One batch of filings as it is written: ``candidates`` first, then ``outbox.add`` and one ``write``."""
+    """One batch of filings as it is written: ``outbox.add`` for its events, then one ``write``."""
 
     outbox: Outbox
-
-    @abc.abstractmethod
-    async def candidates(self, filer_keys: Sequence[str], since: datetime) -> list[Candidate]:
-        """The first complaints (not linked to another) still open of the filers ``filer_keys``, received since
-        ``since``, oldest first."""
 
     @abc.abstractmethod
     async def write(self, kinds: Sequence[TableRows]) -> None:
@@ -59,12 +55,37 @@ class FilingBatch(abc.ABC):
 
 
 class FilingStore:
-    """Opens the batches of one database."""
+    """The duplicate look-up and the batches of one database."""
+
+    #: The look-up on SQLite, the filer keys expanded into a list.
+    _CANDIDATES = (select(*_COLUMNS)
+                   .where(COMPLAINT.c.filer_key.in_(bindparam("keys", expanding=True)),
+                          COMPLAINT.c.received_at >= bindparam("since"), *_FIRST_STILL_OPEN)
+                   .order_by(COMPLAINT.c.received_at, COMPLAINT.c.id))
+    #: The look-up on PostgreSQL, the filer keys as one array: one prepared statement whatever their number.
+    _CANDIDATES_ON_POSTGRES = (
+        f"SELECT {', '.join(c.name for c in _COLUMNS)} FROM {COMPLAINT.name} "
+        f"WHERE {COMPLAINT.c.filer_key.name} = ANY($1::text[]) AND {COMPLAINT.c.received_at.name} >= $2 "
+        f"AND {COMPLAINT.c.original_id.name} IS NULL AND {COMPLAINT.c.status.name} = ANY($3::text[]) "
+        f"ORDER BY {COMPLAINT.c.received_at.name}, {COMPLAINT.c.id.name}"
+    )
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._autocommit = (db.engine.execution_options(isolation_level="AUTOCOMMIT")
                             if db.dialect == "postgresql" else None)
+
+    async def candidates(self, filer_keys: Sequence[str], since: datetime) -> list[Candidate]:
+        """The first complaints (not linked to another) still open of the filers ``filer_keys``, received since
+        ``since``, oldest first: what was committed when the look-up began."""
+        if self._autocommit is None:
+            async with self._db.unit_of_work() as uow:
+                rows = await uow.read(self._CANDIDATES, {"keys": list(filer_keys), "since": since})
+            return [tuple(row) for row in rows]
+        async with self._autocommit.connect() as connection:
+            result = await connection.exec_driver_sql(self._CANDIDATES_ON_POSTGRES,
+                                                      (list(filer_keys), since, list(LINKABLE)))
+            return [tuple(row) for row in result.all()]
 
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[FilingBatch]:
@@ -77,18 +98,9 @@ class FilingStore:
 
 
 class _InUnitOfWork(FilingBatch):
-    _CANDIDATES = (select(*_COLUMNS)
-                   .where(COMPLAINT.c.filer_key.in_(bindparam("keys", expanding=True)),
-                          COMPLAINT.c.received_at >= bindparam("since"), *_FIRST_STILL_OPEN)
-                   .order_by(COMPLAINT.c.received_at, COMPLAINT.c.id))
-
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
         self.outbox = uow.outbox
-
-    async def candidates(self, filer_keys: Sequence[str], since: datetime) -> list[Candidate]:
-        return [tuple(row) for row in await self._uow.read(self._CANDIDATES, {"keys": list(filer_keys),
-                                                                            "since": since})]
 
     async def write(self, kinds: Sequence[TableRows]) -> None:
         for table, rows in kinds:
@@ -98,22 +110,10 @@ class _InUnitOfWork(FilingBatch):
 
 
 class _OnPostgres(FilingBatch):
-    #: The look-up with the filer keys as one array: one prepared statement whatever their number.
-    _CANDIDATES = (
-        f"SELECT {', '.join(c.name for c in _COLUMNS)} FROM {COMPLAINT.name} "
-        f"WHERE {COMPLAINT.c.filer_key.name} = ANY($1::text[]) AND {COMPLAINT.c.received_at.name} >= $2 "
-        f"AND {COMPLAINT.c.original_id.name} IS NULL AND {COMPLAINT.c.status.name} = ANY($3::text[]) "
-        f"ORDER BY {COMPLAINT.c.received_at.name}, {COMPLAINT.c.id.name}"
-    )
-
     def __init__(self, db: Database, connection: AsyncConnection) -> None:
         self._db = db
         self._connection = connection
         self.outbox = Outbox(db.outbox)
-
-    async def candidates(self, filer_keys: Sequence[str], since: datetime) -> list[Candidate]:
-        result = await self._connection.exec_driver_sql(self._CANDIDATES, (list(filer_keys), since, list(LINKABLE)))
-        return [tuple(row) for row in result.all()]
 
     async def write(self, kinds: Sequence[TableRows]) -> None:
         kinds = [(table, rows) for table, rows in (*kinds, (self._db.outbox.outbox, self.outbox.rows())) if rows]
