@@ -165,4 +165,6 @@ def serve(settings: CommonSettings, build: Callable[[], FastAPI], host: str, por
     """Run one process of the product: prepare it (logging, the clock's offset, niceness) before ``build`` makes
     the app, then serve the app on ``host``:``port``."""
     prepare_process(settings)
-    uvicorn.run(build(), host=host, port=port, log_level=settings.log_level.lower())
+    # Above INFO uvicorn's access lines are dropped anyway: without the access log it does not format them first.
+    access_log = logging.getLevelName(settings.log_level.upper()) <= logging.INFO
+    uvicorn.run(build(), host=host, port=port, log_level=settings.log_level.lower(), access_log=access_log)
