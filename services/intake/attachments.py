@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +34,7 @@ from services.intake.models import Attachment, Complaint, Cooperation
 from services.intake.store import INSERT_HISTORY
 from shared.auth import Principal
 from shared.db import Database, UnitOfWork
+from shared.ids import new_id
 from shared.settings import IntakeSettings
 from shared.storage import ObjectStore, StorageUnavailable
 from shared.vocabulary import ATTACHMENT_KINDS, size_text
@@ -202,7 +202,7 @@ async def attach(db: Database, desk: AttachmentDesk, caller: Principal, complain
         if (already := _already(existing, digest, rules, rel)) is not None:
             return already
         number = max((a.number for a in existing), default=0) + 1
-        row = {"id": str(uuid.uuid4()), "complaint_id": complaint_id, "number": number, "kind": kind,
+        row = {"id": new_id(), "complaint_id": complaint_id, "number": number, "kind": kind,
                "size": len(data), "sha256": digest, "added_at": now, "added_by": caller.actor}
         uow.write(INSERT_ATTACHMENT, row)
         uow.write(INSERT_HISTORY, {

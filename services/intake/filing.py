@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from services.intake.schemas import ComplaintCreate, filer_contact
 from shared.calendar import SHANGHAI
 from shared.db import Database
 from shared.events import ComplaintDuplicateLinkedV1, ComplaintReceivedV1
+from shared.ids import new_id
 
 log = logging.getLogger("complaints.intake")
 
@@ -132,7 +132,7 @@ def _complaint_row(filing: NewFiling) -> dict[str, Any]:
     body, now = filing.body, filing.now
     row = {k: (v() if callable(v) else v) for k, v in _DEFAULTS.items()}
     row.update(
-        id=str(uuid.uuid4()), tracking_number=new_tracking_number(now), idempotency_digest=filing.idempotency_digest,
+        id=new_id(), tracking_number=new_tracking_number(now), idempotency_digest=filing.idempotency_digest,
         request_hash=filing.fingerprint, title=body.title, text=body.text, channel=body.channel.value,
         filer_kind=body.filer.kind, enterprise_name=getattr(body.filer, "enterprise_name", ""),
         credit_code=getattr(body.filer, "credit_code", ""), filer_key=filing.filer_key,

@@ -14,7 +14,6 @@ text sent is the one the handler confirmed.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +37,7 @@ from shared.auth import Principal
 from shared.calendar import SHANGHAI
 from shared.catalog import load_catalog
 from shared.db import Database
+from shared.ids import new_id
 
 TEMPLATE = ReplyTemplate.__table__
 INSERT_TEMPLATE = insert(TEMPLATE)
@@ -86,7 +86,7 @@ async def _get(session: AsyncSession, principal: Principal, template_id: str) ->
 async def create(db: Database, p: Principal, department: str, body: TemplateCreate, now: datetime) -> TemplateView:
     _department_or_404(p, department)
     _manager(p)
-    row = {"id": str(uuid.uuid4()), "department": department, "name": body.name, "text": body.text,
+    row = {"id": new_id(), "department": department, "name": body.name, "text": body.text,
            "created_at": now, "created_by": p.actor, "updated_at": now, "updated_by": p.actor, "retired_at": None}
     async with db.unit_of_work() as uow:
         uow.write(INSERT_TEMPLATE, row)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from shared import clock
+from shared.ids import new_id
 
 __all__ = [
     "Envelope", "EventData", "TYPE_PREFIX", "TOPIC_INTAKE", "TOPIC_ROUTER", "TOPIC_SLA", "TOPIC_DEAD_LETTER",
@@ -91,7 +92,7 @@ class EventData(BaseModel):
 
     def envelope(self, *, event_id: str | None = None, time: datetime | None = None) -> Envelope:
         return Envelope(
-            id=event_id or str(uuid.uuid4()),
+            id=event_id or new_id(),
             source=self.SOURCE,
             type=self.TYPE,
             subject=self.complaint_id,

@@ -5,6 +5,7 @@ on SQLite (a unit of work) and on PostgreSQL (one statement per batch, ``store.f
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -139,3 +140,20 @@ async def test_a_look_up_older_than_the_batches_remembered_is_made_again(unlimit
     await writer.write(other, await writer.look_up(other))  # the first batch is forgotten now
     [linked] = await writer.write(repeat, found)
     assert linked.original_id == written.id
+
+
+async def test_complaints_and_their_events_get_time_ordered_ids(unlimited):
+    """A complaint's id and its events' ids begin with the time they were made (``shared.ids``), so the indexes
+    holding them grow at their right edge."""
+    app, client = unlimited
+    ids = []
+    for n in (60, 61):
+        answer = await client.post("/v1/complaints", json=body(n))
+        assert answer.status_code == 201, answer.text
+        ids.append(answer.json()["id"])
+        await asyncio.sleep(0.002)
+    assert [uuid.UUID(i).version for i in ids] == [7, 7] and ids == sorted(ids)
+    db = app.state.runtimes["intake"].db
+    async with db.engine.connect() as conn:
+        events = (await conn.execute(select(OUTBOX.outbox.c.event_id).order_by(OUTBOX.outbox.c.seq))).scalars().all()
+    assert len(events) == 2 and [uuid.UUID(e).version for e in events] == [7, 7]
