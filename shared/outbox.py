@@ -21,12 +21,16 @@ from typing import Any, Protocol
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Index,
     Integer,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
+    Update,
+    any_,
     bindparam,
     delete,
     func,
@@ -53,6 +57,33 @@ def insert_ignore(table: Table, dialect: str) -> Any:
     rows a unit of work queues for it (``UnitOfWork.write``, by statement) go as one INSERT."""
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table).on_conflict_do_nothing()
+
+
+def picked(key: Column, first_rows: Select, dialect: str) -> ColumnElement[bool]:
+    """The rows of a queue that ``first_rows`` picks (the keys of its first rows, ``LIMIT`` and, on PostgreSQL,
+    ``FOR UPDATE SKIP LOCKED``), as the condition of the statement that claims them.
+
+    On PostgreSQL ``key = ANY(ARRAY(first_rows))``: the rows are picked once, before the claim, which then finds each
+    by its key. Written as ``key IN (first_rows)``, a prepared statement's generic plan (PostgreSQL's own choice after
+    a few runs, which sees neither the batch size nor the instant) may join the picked rows to a scan of the whole
+    table, whose cost grows with every row the queue ever held. SQLite plans each statement afresh: ``IN`` there."""
+    if dialect == "postgresql":
+        return key == any_(func.array(first_rows.scalar_subquery()))
+    return key.in_(first_rows.scalar_subquery())
+
+
+def claim_oldest(table: Table, batch_size: int, dialect: str) -> Update:
+    """The relay's claim: marks the oldest unpublished rows of the outbox ``table`` (at most ``batch_size``; on
+    PostgreSQL skipping those another relay holds) published at ``published_at``, and answers them."""
+    oldest = select(table.c.seq).where(table.c.published_at.is_(None)).order_by(table.c.seq).limit(batch_size)
+    if dialect == "postgresql":
+        oldest = oldest.with_for_update(skip_locked=True)
+    return (
+        update(table)
+        .where(picked(table.c.seq, oldest, dialect))
+        .values(published_at=bindparam("published_at"))
+        .returning(table.c.seq, table.c.topic, table.c.key, table.c.payload)
+    )
 
 
 @dataclass(frozen=True)
@@ -163,25 +194,8 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._lock_key = zlib.crc32(f"outbox-relay:{self._service}".encode())
         self._postgres = db.dialect == "postgresql"
-        self._claim = self._claim_statement()
+        self._claim = claim_oldest(self._table, batch_size, db.dialect)
         db.on_commit(self._wake.set)
-
-    def _claim_statement(self) -> Any:
-        table = self._table
-        oldest = (
-            select(table.c.seq)
-            .where(table.c.published_at.is_(None))
-            .order_by(table.c.seq)
-            .limit(self._batch_size)
-        )
-        if self._postgres:
-            oldest = oldest.with_for_update(skip_locked=True)
-        return (
-            update(table)
-            .where(table.c.seq.in_(oldest))
-            .values(published_at=bindparam("published_at"))
-            .returning(table.c.seq, table.c.topic, table.c.key, table.c.payload)
-        )
 
     async def run(self) -> None:
         backoff = 0.2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -18,6 +19,7 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -351,3 +353,32 @@ def records(envelopes: list[Any]) -> list[Any]:
     from shared.events import EVENT_TYPES
 
     return [Record(EVENT_TYPES[e.type].TOPIC, 0, offset, e.subject, e.to_bytes()) for offset, e in enumerate(envelopes)]
+
+
+async def generic_plan(conn: Any, statement: Any) -> str:
+    """PostgreSQL's plan of ``statement`` (a SQLAlchemy statement with its values bound) as a prepared statement's
+    generic plan: the plan the server settles on after a few runs of it, made without the values of its parameters.
+    EXPLAIN's text form, for ``conn`` (an ``AsyncConnection`` to PostgreSQL)."""
+    from sqlalchemy.dialects.postgresql import psycopg2
+
+    compiled = statement.compile(dialect=psycopg2.dialect())
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", compiled.string)))
+    sql = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", compiled.string)
+    values = ", ".join(_literal(compiled.params[name]) for name in names)
+    await conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+    await conn.exec_driver_sql(f"PREPARE planned AS {sql}")
+    try:
+        rows = (await conn.exec_driver_sql(f"EXPLAIN EXECUTE planned({values})")).all()
+    finally:
+        await conn.exec_driver_sql("DEALLOCATE planned")
+        await conn.exec_driver_sql("RESET plan_cache_mode")
+    return "\n".join(row[0] for row in rows)
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "NULL"}[value]
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return "'" + text.replace("'", "''") + "'"

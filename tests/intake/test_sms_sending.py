@@ -11,7 +11,7 @@ from sqlalchemy import delete, insert, text
 
 from services.intake.models import FilerContact, OUTBOX
 from services.intake.notify.compose import OPT_OUT
-from services.intake.notify.sender import LEASE, MESSAGES, due_messages
+from services.intake.notify.sender import LEASE, MESSAGES, claim_due, due_messages
 from shared.db import Database
 from shared.events import (
     ComplaintAnsweredV1,
@@ -21,6 +21,7 @@ from shared.events import (
     SlaClockOpenedV1,
     SlaMilestoneV1,
 )
+from tests.support import generic_plan
 from tests.intake.sms_helpers import (
     DAY,
     NIGHT,
@@ -33,6 +34,9 @@ from tests.intake.sms_helpers import (
     sender,
     sms_history,
 )
+
+#: The notifier's batch (``SMS_BATCH``'s default).
+POLICY_BATCH = 50
 
 pytestmark = pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 
@@ -150,6 +154,24 @@ async def test_the_sender_reads_its_queue_from_the_partial_index(kind, tmp_path)
                 plan = (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {due}")).all()
         shown = "\n".join(str(row[-1]) for row in plan)
         assert "ix_intake_sms_queue" in shown and "Sort" not in shown and "TEMP B-TREE" not in shown, shown
+
+
+async def test_a_claim_finds_its_messages_by_key_whatever_the_queue_holds(kind, tmp_path):
+    """A morning's backlog (the night's messages, all due) and the messages sent before it: the claim's generic plan,
+    the one PostgreSQL settles on after a few claims, still reads only the queue's first rows and then each claimed
+    message by its key — never every message ever written."""
+    if kind != "postgres":
+        pytest.skip("SQLite plans each statement afresh, with its values")
+    async with intake_database(kind, tmp_path) as (_url, db, writer):
+        complaint_id = (await file(writer)).id
+        async with db.engine.begin() as conn:
+            await conn.exec_driver_sql(
+                "INSERT INTO intake_sms (complaint_id, event_id, template, params, status, attempts, next_attempt_at,"
+                " created_at) SELECT $1, 'night-' || n, 'filed', '{}', CASE WHEN n % 2 = 0 THEN 'sent' ELSE 'pending'"
+                " END, 0, $2, $2 FROM generate_series(1, 5000) AS n", (complaint_id, DAY))
+            await conn.exec_driver_sql("ANALYZE intake_sms")
+            plan = await generic_plan(conn, claim_due(DAY, POLICY_BATCH, "postgresql"))
+        assert "Seq Scan" not in plan and "ix_intake_sms_queue" in plan and "intake_sms_pkey" in plan, plan
 
 
 async def test_an_outage_is_retried_with_backoff_until_the_message_goes_out_once(kind, tmp_path):

@@ -36,6 +36,7 @@ from services.intake.notify.providers import OutgoingSms, SmsFailed, SmsProvider
 from services.intake.store import INSERT_HISTORY
 from shared import clock
 from shared.db import Database, UnitOfWork
+from shared.outbox import picked
 
 log = logging.getLogger("complaints.intake.sms")
 
@@ -179,7 +180,7 @@ def claim_due(now: datetime, most: int, dialect: str) -> Update:
     """The claim of the messages ``due_messages`` picks: each is being sent until its lease ends, as its next try;
     answers them (id, complaint, template, values and the try it is)."""
     due = due_messages(now, most, dialect).with_only_columns(SMS.c.id)
-    return (update(SMS).where(SMS.c.id.in_(due.scalar_subquery()))
+    return (update(SMS).where(picked(SMS.c.id, due, dialect))
             .values(status=SENDING, attempts=SMS.c.attempts + 1, next_attempt_at=now + LEASE)
             .returning(SMS.c.id, SMS.c.complaint_id, SMS.c.template, SMS.c.params, SMS.c.attempts))
 
