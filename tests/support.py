@@ -361,24 +361,30 @@ async def generic_plan(conn: Any, statement: Any) -> str:
     EXPLAIN's text form, for ``conn`` (an ``AsyncConnection`` to PostgreSQL)."""
     from sqlalchemy.dialects.postgresql import psycopg2
 
-    compiled = statement.compile(dialect=psycopg2.dialect())
+    compiled = statement.compile(dialect=psycopg2.dialect(), compile_kwargs={"render_postcompile": True})
     names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", compiled.string)))
     sql = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", compiled.string)
-    values = ", ".join(_literal(compiled.params[name]) for name in names)
+    types, values = zip(*(_typed(compiled.params[name]) for name in names)) if names else ((), ())
     await conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
-    await conn.exec_driver_sql(f"PREPARE planned AS {sql}")
+    await conn.exec_driver_sql(f"PREPARE planned ({', '.join(types)}) AS {sql}")
     try:
-        rows = (await conn.exec_driver_sql(f"EXPLAIN EXECUTE planned({values})")).all()
+        rows = (await conn.exec_driver_sql(f"EXPLAIN EXECUTE planned({', '.join(values)})")).all()
     finally:
         await conn.exec_driver_sql("DEALLOCATE planned")
         await conn.exec_driver_sql("RESET plan_cache_mode")
     return "\n".join(row[0] for row in rows)
 
 
-def _literal(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return {True: "true", False: "false", None: "NULL"}[value]
-    if isinstance(value, (int, float)):
-        return str(value)
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    return "'" + text.replace("'", "''") + "'"
+def _typed(value: Any) -> tuple[str, str]:
+    """A parameter's type (``unknown``: as its place in the statement says) and its value as a literal."""
+    if value is None:
+        return "unknown", "NULL"
+    if isinstance(value, bool):
+        return "boolean", str(value).lower()
+    if isinstance(value, int):
+        return "bigint", str(value)
+    if isinstance(value, datetime):
+        return "timestamptz", f"'{value.isoformat()}'"
+    if isinstance(value, (list, tuple)):
+        return "text[]", "ARRAY[" + ", ".join(_typed(str(item))[1] for item in value) + "]::text[]"
+    return "text", "'" + str(value).replace("'", "''") + "'"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, insert, text
 
 from services.intake.models import FilerContact, OUTBOX
-from services.intake.notify.compose import OPT_OUT
+from services.intake.notify.compose import OPT_OUT, contacts_of
 from services.intake.notify.sender import LEASE, MESSAGES, claim_due, due_messages
 from shared.db import Database
 from shared.events import (
@@ -172,6 +172,27 @@ async def test_a_claim_finds_its_messages_by_key_whatever_the_queue_holds(kind, 
             await conn.exec_driver_sql("ANALYZE intake_sms")
             plan = await generic_plan(conn, claim_due(DAY, POLICY_BATCH, "postgresql"))
         assert "Seq Scan" not in plan and "ix_intake_sms_queue" in plan and "intake_sms_pkey" in plan, plan
+
+
+async def test_whom_to_text_is_read_by_key_however_the_tables_grew(kind, tmp_path):
+    """The filers of a batch of messages, their tracking numbers and opt-outs are read by key: the generic plan of a
+    prepared statement, made once the tables' statistics were gathered at 30 complaints and kept while they grew to
+    3,000, reads neither all complaints nor all contacts."""
+    if kind != "postgres":
+        pytest.skip("SQLite plans each statement afresh, with its values")
+    async with intake_database(kind, tmp_path) as (_url, db, writer):
+        for _ in range(30):
+            await file(writer)
+        async with db.engine.begin() as conn:
+            await conn.exec_driver_sql("ANALYZE")
+            for table, key, others in (("intake_complaint", "id", ", 'tracking_number', 'T' || n"),
+                                       ("intake_filer_contact", "complaint_id", "")):
+                await conn.exec_driver_sql(
+                    f"INSERT INTO {table} SELECT (jsonb_populate_record(NULL::{table}, to_jsonb(seed)"
+                    f" || jsonb_build_object('{key}', 'x-' || n{others}))).*"
+                    f" FROM (SELECT * FROM {table} LIMIT 1) AS seed, generate_series(1, 3000) AS n")
+            plan = await generic_plan(conn, contacts_of([f"x-{n}" for n in range(1, POLICY_BATCH + 1)], "postgresql"))
+        assert "Seq Scan on intake_complaint" not in plan and "Seq Scan on intake_filer_contact" not in plan, plan
 
 
 async def test_an_outage_is_retried_with_backoff_until_the_message_goes_out_once(kind, tmp_path):
