@@ -21,7 +21,6 @@ from shared.events import (
     SlaClockOpenedV1,
     SlaMilestoneV1,
 )
-from tests.support import generic_plan
 from tests.intake.sms_helpers import (
     DAY,
     NIGHT,
@@ -34,9 +33,10 @@ from tests.intake.sms_helpers import (
     sender,
     sms_history,
 )
+from tests.support import generic_plan
 
 #: The notifier's batch (``SMS_BATCH``'s default).
-POLICY_BATCH = 50
+SENDER_BATCH = 50
 
 pytestmark = pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 
@@ -170,7 +170,7 @@ async def test_a_claim_finds_its_messages_by_key_whatever_the_queue_holds(kind, 
                 " created_at) SELECT $1, 'night-' || n, 'filed', '{}', CASE WHEN n % 2 = 0 THEN 'sent' ELSE 'pending'"
                 " END, 0, $2, $2 FROM generate_series(1, 5000) AS n", (complaint_id, DAY))
             await conn.exec_driver_sql("ANALYZE intake_sms")
-            plan = await generic_plan(conn, claim_due(DAY, POLICY_BATCH, "postgresql"))
+            plan = await generic_plan(conn, claim_due(DAY, SENDER_BATCH, "postgresql"))
         assert "Seq Scan" not in plan and "ix_intake_sms_queue" in plan and "intake_sms_pkey" in plan, plan
 
 
@@ -191,7 +191,7 @@ async def test_whom_to_text_is_read_by_key_however_the_tables_grew(kind, tmp_pat
                     f"INSERT INTO {table} SELECT (jsonb_populate_record(NULL::{table}, to_jsonb(seed)"
                     f" || jsonb_build_object('{key}', 'x-' || n{others}))).*"
                     f" FROM (SELECT * FROM {table} LIMIT 1) AS seed, generate_series(1, 3000) AS n")
-            plan = await generic_plan(conn, contacts_of([f"x-{n}" for n in range(1, POLICY_BATCH + 1)], "postgresql"))
+            plan = await generic_plan(conn, contacts_of([f"x-{n}" for n in range(1, SENDER_BATCH + 1)], "postgresql"))
         assert "Seq Scan on intake_complaint" not in plan and "Seq Scan on intake_filer_contact" not in plan, plan
 
 
