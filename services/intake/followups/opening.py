@@ -4,7 +4,6 @@ one (an anonymous caller) gets none. The task's rows are written at the answer's
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import bindparam, exists, insert, select, update
@@ -14,6 +13,7 @@ from services.intake.models import Complaint, FilerContact, FollowUp
 from services.intake.store import ComplaintRepository
 from shared.calendar import SHANGHAI
 from shared.db import UnitOfWork
+from shared.ids import new_id
 
 TASKS = FollowUp.__table__
 INSERT_TASK = insert(TASKS)
@@ -33,8 +33,9 @@ async def open_task(uow: UnitOfWork, complaint: Complaint, now: datetime, policy
     if not policy.selects(complaint.id, now, reopened_before=bool(complaint.reopen_count)):
         return True
     due = policy.due_on(now)
+    # A time-ordered id like every new row's (``shared.ids``), as the 32 hex digits its column holds.
     uow.write(INSERT_TASK, {
-        "id": uuid.uuid4().hex, "complaint_id": complaint.id, "department": complaint.department, "answered_at": now,
+        "id": new_id().replace("-", ""), "complaint_id": complaint.id, "department": complaint.department, "answered_at": now,
         "due_on": due, "next_call_on": now.astimezone(SHANGHAI).date(), "attempts": 0, "state": OPEN,
         "created_at": now,
     })
