@@ -35,9 +35,9 @@ async def open_task(uow: UnitOfWork, complaint: Complaint, now: datetime, policy
     due = policy.due_on(now)
     # A time-ordered id like every new row's (``shared.ids``), as the 32 hex digits its column holds.
     uow.write(INSERT_TASK, {
-        "id": new_id().replace("-", ""), "complaint_id": complaint.id, "department": complaint.department, "answered_at": now,
-        "due_on": due, "next_call_on": now.astimezone(SHANGHAI).date(), "attempts": 0, "state": OPEN,
-        "created_at": now,
+        "id": new_id().replace("-", ""), "complaint_id": complaint.id, "department": complaint.department,
+        "answered_at": now, "due_on": due, "next_call_on": now.astimezone(SHANGHAI).date(), "attempts": 0,
+        "state": OPEN, "created_at": now,
     })
     await ComplaintRepository(uow).record(complaint.id, now, "intake", "followup_scheduled",
                                           {"due_on": due.isoformat()})
